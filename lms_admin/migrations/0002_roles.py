@@ -1,0 +1,22 @@
+"""Create the two roles as groups. Access rules are enforced in code (lms_admin.roles),
+so the groups carry no model permissions."""
+
+from django.db import migrations
+
+ROLES = ["L&D admin", "Manager"]
+
+
+def create_roles(apps, schema_editor):
+    Group = apps.get_model("auth", "Group")
+    for name in ROLES:
+        Group.objects.get_or_create(name=name)
+
+
+def remove_roles(apps, schema_editor):
+    apps.get_model("auth", "Group").objects.filter(name__in=ROLES).delete()
+
+
+class Migration(migrations.Migration):
+    dependencies = [("lms_admin", "0001_initial"), ("auth", "0012_alter_user_first_name_max_length")]
+
+    operations = [migrations.RunPython(create_roles, remove_roles)]

@@ -1,0 +1,244 @@
+"""LMS Admin settings: one module for every environment; only environment variables differ.
+
+See the README's "Production" section for the variables an operator sets.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+from lms_admin.env import envbool, envfloat, envint, envlist, envstr
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = Path(envstr("LMS_VAR_DIR") or BASE_DIR / "var")
+VAR_DIR.mkdir(parents=True, exist_ok=True)
+
+DEBUG = envbool("DEBUG", False)
+
+
+def _development_secret(path: Path) -> str:
+    """A generated key kept in var/ so the web process and the worker agree on it."""
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(50))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+SECRET_KEY = envstr("SECRET_KEY")
+if not SECRET_KEY:
+    if not DEBUG:
+        raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off.")
+    SECRET_KEY = _development_secret(VAR_DIR / "dev-secret-key")
+
+# Fernet key(s) for LMS secrets at rest. Comma-separated: the first encrypts, all decrypt
+# (key rotation: prepend the new key, run `manage.py rotate_secrets`, drop the old one).
+FIELD_ENCRYPTION_KEYS = envlist("FIELD_ENCRYPTION_KEY", [])
+if not FIELD_ENCRYPTION_KEYS:
+    if not DEBUG:
+        raise ImproperlyConfigured("FIELD_ENCRYPTION_KEY must be set when DEBUG is off.")
+    # DEBUG only: a Fernet key kept in var/, like the development SECRET_KEY.
+    _key_file = VAR_DIR / "dev-field-encryption-key"
+    if not _key_file.exists():
+        import base64
+
+        _key_file.write_text(base64.urlsafe_b64encode(secrets.token_bytes(32)).decode())
+        _key_file.chmod(0o600)
+    FIELD_ENCRYPTION_KEYS = [_key_file.read_text().strip()]
+
+ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"] if DEBUG else [])
+CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS", [])
+
+# The embedded sandbox LMS (demo and tests); never on in production.
+SANDBOX_ENABLED = envbool("SANDBOX_ENABLED", False)
+# http:// and loopback LMS base URLs (the sandbox); production connections are https only.
+LMS_ALLOW_LOOPBACK = envbool("LMS_ALLOW_LOOPBACK", False)
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "django_htmx",
+    "template_partials",
+    "django_q",
+    "lms_admin.apps.LmsAdminConfig",
+    "integrations",
+    "reports",
+]
+if SANDBOX_ENABLED:
+    INSTALLED_APPS.append("sandbox")
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+    "django.contrib.auth.middleware.LoginRequiredMiddleware",
+]
+
+ROOT_URLCONF = "lms_admin.urls"
+WSGI_APPLICATION = "lms_admin.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "lms_admin.context_processors.navigation",
+            ],
+            "builtins": ["template_partials.templatetags.partials"],
+        },
+    },
+]
+
+DATABASE_URL = envstr("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'lms_admin.sqlite3'}"
+DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=envint("DB_CONN_MAX_AGE", 0))}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"]["OPTIONS"] = {
+        # WAL lets readers (the web process) work while a writer (a worker) commits;
+        # the busy timeout and IMMEDIATE transactions make writers queue instead of failing.
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 30,
+    }
+    # A file, not memory, so worker processes started by tests share it; one per test process
+    # so concurrent test runs on one machine never share a database.
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-{os.getpid()}.sqlite3")}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+REDIS_URL = envstr("REDIS_URL")
+Q_CLUSTER = {
+    "name": "lms_admin",
+    "workers": envint("Q_WORKERS", 2, minimum=1),
+    # A task may run this long; retry must be longer or tasks run twice.
+    "timeout": envint("Q_TIMEOUT", 1800, minimum=10),
+    "retry": envint("Q_RETRY", envint("Q_TIMEOUT", 1800, minimum=10) + 300, minimum=11),
+    "max_attempts": 3,
+    "catch_up": False,
+    "save_limit": 1000,
+    "ack_failures": True,
+    "poll": 0.5,
+    "label": "Background tasks",
+}
+if REDIS_URL:
+    Q_CLUSTER["redis"] = REDIS_URL
+else:
+    Q_CLUSTER["orm"] = "default"
+
+CACHES = (
+    {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    if REDIS_URL
+    else {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "lms_admin_cache"}}
+)
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "home"
+LOGOUT_REDIRECT_URL = "login"
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = envstr("TIME_ZONE", "UTC")
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STATIC_ROOT = VAR_DIR / "staticfiles"
+STATIC_ROOT.mkdir(exist_ok=True)
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": VAR_DIR / "media"}},
+    "staticfiles": {
+        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        if not DEBUG and not envbool("LMS_PLAIN_STATIC", False)
+        else "django.contrib.staticfiles.storage.StaticFilesStorage"
+    },
+}
+WHITENOISE_USE_FINDERS = DEBUG or envbool("LMS_PLAIN_STATIC", False)
+
+# Uploads: import files may be large; Django streams bigger ones to a temp file.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+
+# Security: strict by default, relaxed only by DEBUG or an explicit LMS_INSECURE_HTTP for a
+# loopback demo behind no TLS.
+_https = not DEBUG and not envbool("LMS_INSECURE_HTTP", False)
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if envbool("BEHIND_TLS_PROXY", False) else None
+SECURE_SSL_REDIRECT = _https
+SESSION_COOKIE_SECURE = _https
+CSRF_COOKIE_SECURE = _https
+SECURE_HSTS_SECONDS = envint("SECURE_HSTS_SECONDS", 31536000 if _https else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = _https
+SECURE_HSTS_PRELOAD = _https
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+SESSION_COOKIE_HTTPONLY = True
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": envstr("LOG_LEVEL", "INFO")},
+    "loggers": {"django.db.backends": {"level": "WARNING"}},
+}
+
+# E-mail: SMTP when EMAIL_HOST is set, otherwise printed to the console (the demo).
+EMAIL_HOST = envstr("EMAIL_HOST")
+EMAIL_BACKEND = (
+    "django.core.mail.backends.smtp.EmailBackend" if EMAIL_HOST else "django.core.mail.backends.console.EmailBackend"
+)
+EMAIL_PORT = envint("EMAIL_PORT", 587)
+EMAIL_HOST_USER = envstr("EMAIL_HOST_USER")
+EMAIL_HOST_PASSWORD = envstr("EMAIL_HOST_PASSWORD")
+EMAIL_USE_TLS = envbool("EMAIL_USE_TLS", True)
+EMAIL_TIMEOUT = 20
+DEFAULT_FROM_EMAIL = envstr("DEFAULT_FROM_EMAIL", "LMS Admin <lms-admin@localhost>")
+# The address people reach the dashboard at, for links in e-mails.
+LMS_PUBLIC_URL = envstr("LMS_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
+
+LMS_ADMIN_VERSION = "0.1.0"
+
+# Remote LMS calls: (connect, read) timeouts in seconds.
+LMS_HTTP_TIMEOUT = (
+    envfloat("LMS_HTTP_CONNECT_TIMEOUT", 5, minimum=0.1),
+    envfloat("LMS_HTTP_READ_TIMEOUT", 30, minimum=0.1),
+)
+
+# Imports. A worker executing a run holds a lease this long and renews it while it works;
+# a run whose lease lapsed (its worker died) is resumed by the next worker.
+IMPORT_LEASE_SECONDS = envfloat("IMPORT_LEASE_SECONDS", 90, minimum=1)
+# Bulk operation polling backs off from the first to the second value.
+IMPORT_POLL_MIN_SECONDS = envfloat("IMPORT_POLL_MIN_SECONDS", 1, minimum=0.05)
+IMPORT_POLL_MAX_SECONDS = envfloat("IMPORT_POLL_MAX_SECONDS", 20, minimum=0.05)
+# After a send whose answer was lost, how long to look for the operation it may have created
+# before concluding that nothing was created and sending again.
+IMPORT_RECONCILE_GRACE_SECONDS = envfloat("IMPORT_RECONCILE_GRACE_SECONDS", 120, minimum=0)
+# Bulk operations one run keeps in flight at once (360Learning allows a few per integration).
+IMPORT_MAX_IN_FLIGHT = envint("IMPORT_MAX_IN_FLIGHT", 2, minimum=1)
+# The same file launched again within this window joins the first run instead of sending again.
+IMPORT_DUPLICATE_WINDOW_SECONDS = envint("IMPORT_DUPLICATE_WINDOW_SECONDS", 600, minimum=0)

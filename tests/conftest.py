@@ -1,0 +1,186 @@
+"""Fixtures shared by the whole suite.
+
+The actors:
+- Alice is an L&D admin: she sees and does everything.
+- Bob is a manager: reports and exports only.
+- Carol has an account but no role yet: she sees only the home page and her password page.
+"""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth.models import Group, User
+from django.test import Client
+
+from lms_admin.roles import ADMIN_GROUP, MANAGER_GROUP
+
+PASSWORD = "correct-horse-battery-staple-42"
+
+
+def _user(username: str, group: str | None) -> User:
+    user = User.objects.create_user(username, f"{username}@example.org", PASSWORD)
+    if group:
+        # get_or_create: transactional tests flush the groups the data migration made.
+        user.groups.add(Group.objects.get_or_create(name=group)[0])
+    return user
+
+
+@pytest.fixture
+def alice(db) -> User:
+    return _user("alice", ADMIN_GROUP)
+
+
+@pytest.fixture
+def bob(db) -> User:
+    return _user("bob", MANAGER_GROUP)
+
+
+@pytest.fixture
+def carol(db) -> User:
+    return _user("carol", None)
+
+
+@pytest.fixture
+def admin_client(alice) -> Client:
+    client = Client()
+    client.force_login(alice)
+    return client
+
+
+@pytest.fixture
+def manager_client(bob) -> Client:
+    client = Client()
+    client.force_login(bob)
+    return client
+
+
+@pytest.fixture
+def url_objects(db, alice) -> dict[str, object]:
+    """One object of each kind a URL can name, keyed by URL parameter name."""
+    from integrations.models import Connection, Integration
+    from lms_admin.models import WorkerPing
+
+    ping = WorkerPing.objects.create(requested_by=alice, broker="orm")
+    # Nothing listens on the discard port: pages that read the tenant show their error state.
+    connection = Connection.objects.create(
+        name="Unreachable 360", provider="360learning", base_url="http://127.0.0.1:9", client_id="x"
+    )
+    connection.client_secret = "not-used"
+    connection.save()
+    integration = Integration.objects.create(
+        connection=connection, remote_id="a" * 24, external_platform="Coursera", group_id="b" * 24, author_id="c" * 24
+    )
+    from integrations.models import SyncRun
+
+    sync_run = SyncRun.objects.create(connection=connection, kind="users", state="failed", error="Unreachable.")
+    from integrations.models import ImportRun
+
+    draft = ImportRun.objects.create(
+        integration=integration, kind="stats", source_name="stats.csv", total_records=0, launched_by=alice
+    )
+    needs_mapping = ImportRun.objects.create(
+        integration=integration,
+        kind="stats",
+        source_name="odd-columns.csv",
+        options={"needs_mapping": True, "headers": ["Learner", "Course"], "suggested": {}, "missing": ["progress"]},
+    )
+    imports = {
+        f"importrun-{name}:pk": draft.pk
+        for name in ("detail", "launch", "cancel", "retry", "invalid-csv", "errors-csv", "evidence")
+    }
+    return {
+        **imports,
+        "importrun-mapping:pk": needs_mapping.pk,
+        "workerping-detail:pk": ping.pk,
+        "pk": connection.pk,
+        "integration-edit:pk": integration.pk,
+        "integration-delete:pk": integration.pk,
+        "syncrun-detail:pk": sync_run.pk,
+        **_report_url_objects(connection),
+    }
+
+
+def _report_url_objects(connection) -> dict[str, object]:
+    """Reports (issue 9): a cached path session of ``connection``, and an export format."""
+    from django.utils import timezone
+
+    from reports.models import PathSession
+
+    session = PathSession.objects.create(
+        connection=connection,
+        remote_id="d" * 24,
+        path_remote_id="e" * 24,
+        name="Sample session",
+        start_date=timezone.now(),
+        synced_at=timezone.now(),
+    )
+    pages = ("detail", "learner-export", "breakdown-export", "trend-export")
+    return {**{f"pathsession-{page}:pk": session.pk for page in pages}, "file_format": "csv"}
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    """PBKDF2's deliberate slowness buys nothing in tests."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+# The sandbox LMS over real HTTP ---------------------------------------------------------------
+# The demo tenant of the embedded sandbox, seeded small and deterministically, reached by the
+# product's own clients through live_server, exactly as a real tenant would be.
+SANDBOX_SMALL = {"users": 40, "paths": 3, "sessions": 6, "courses": 20, "attempts": 600, "seed": 5}
+
+
+@pytest.fixture
+def sandbox(transactional_db):
+    from datetime import UTC, datetime
+
+    from sandbox import services
+
+    return services.seed(**SANDBOX_SMALL, anchor=datetime(2025, 6, 1, tzinfo=UTC))
+
+
+def _sandbox_connection(live_server, *, name: str, provider: str, api: str, client_id: str, secret: str, **extra):
+    from integrations.services.connections import ConnectionData, connection_create
+
+    return connection_create(
+        actor=None,
+        data=ConnectionData(
+            name=name,
+            provider=provider,
+            base_url=f"{live_server.url}/sandbox/{api}",
+            client_id=client_id,
+            client_secret=secret,
+            **extra,
+        ),
+    )
+
+
+@pytest.fixture
+def connection_360(sandbox, live_server):
+    """A 360Learning connection to the sandbox's demo tenant, with v1 credentials."""
+    from sandbox import constants as c
+
+    return _sandbox_connection(
+        live_server,
+        name="Sandbox 360",
+        provider="360learning",
+        api="360",
+        client_id=c.DEFAULT_CLIENT_ID,
+        secret=c.DEFAULT_CLIENT_SECRET,
+        v1_company_id=c.DEFAULT_COMPANY_ID,
+        v1_api_key=c.DEFAULT_API_KEY,
+    )
+
+
+@pytest.fixture
+def connection_ispring(sandbox, live_server):
+    from sandbox import constants as c
+
+    return _sandbox_connection(
+        live_server,
+        name="Sandbox iSpring",
+        provider="ispring",
+        api="ispring",
+        client_id=c.DEFAULT_ISPRING_CLIENT_ID,
+        secret=c.DEFAULT_ISPRING_CLIENT_SECRET,
+    )
