@@ -1,0 +1,1 @@
+"""The sandbox LMS's endpoints, one module per remote API."""
