@@ -1,0 +1,285 @@
+"""Forms for connections and integrations. Secrets are write-only: never rendered back."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
+
+from integrations.models import Connection, Provider
+from integrations.validators import validate_lms_base_url
+
+REGION_URLS = {
+    "eu": "https://app.360learning.com",
+    "us": "https://app.us.360learning.com",
+}
+SECRET_REQUIRED = "Enter the client secret."
+SECRET_KEPT_HELP = "Leave empty to keep the stored secret. It is never shown back."
+V1_PAIR_REQUIRED = "Give both the v1 company id and the v1 API key, or neither."
+BASE_URL_REQUIRED = "Enter the tenant's base URL."
+ISPRING_NEEDS_URL = "iSpring Learn tenants have their own address: enter its base URL."
+
+
+class ConnectionForm(forms.Form):
+    name = forms.CharField(max_length=100, help_text="A short name you will recognise, e.g. “360 EU production”.")
+    provider = forms.ChoiceField(choices=Provider.choices)
+    region = forms.ChoiceField(
+        choices=[
+            ("eu", "360Learning EU (app.360learning.com)"),
+            ("us", "360Learning US (app.us.360learning.com)"),
+            ("custom", "Other base URL"),
+        ],
+        required=False,
+        initial="eu",
+        help_text="For 360Learning: the region of your tenant, or “Other” for a custom base URL.",
+    )
+    base_url = forms.CharField(
+        label="Base URL", max_length=300, required=False, help_text="Required for iSpring Learn and for “Other”."
+    )
+    client_id = forms.CharField(label="Client id", max_length=200)
+    client_secret = forms.CharField(
+        label="Client secret",
+        required=False,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+    )
+    v1_company_id = forms.CharField(
+        label="v1 company id", max_length=100, required=False, help_text="Optional: enables the v1 path-session report."
+    )
+    v1_api_key = forms.CharField(
+        label="v1 API key",
+        required=False,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+    )
+    stale_after_hours = forms.IntegerField(
+        label="Data is stale after (hours)",
+        min_value=1,
+        max_value=24 * 90,
+        initial=24,
+        help_text="Reports flag this connection's data as stale when its last sync is older.",
+    )
+    alert_after_failures = forms.IntegerField(
+        label="Alert after failures in a row",
+        min_value=1,
+        max_value=100,
+        initial=3,
+        help_text="E-mail the admins when a sync or an import fails this many times in a row.",
+    )
+
+    def __init__(self, *args: Any, instance: Connection | None = None, **kwargs: Any) -> None:
+        self.instance = instance
+        if instance is not None and "initial" not in kwargs:
+            kwargs["initial"] = initial_for(instance)
+        super().__init__(*args, **kwargs)
+        if instance is not None:
+            self.fields["client_secret"].help_text = SECRET_KEPT_HELP
+            self.fields["v1_api_key"].help_text = SECRET_KEPT_HELP
+
+    def clean_name(self) -> str:
+        name = self.cleaned_data["name"].strip()
+        clash = Connection.objects.filter(name__iexact=name)
+        if self.instance is not None:
+            clash = clash.exclude(pk=self.instance.pk)
+        if clash.exists():
+            raise ValidationError("A connection with this name already exists.")
+        return name
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        provider, region = data.get("provider"), data.get("region") or "custom"
+        if provider == Provider.LEARNING360 and region in REGION_URLS:
+            data["base_url"] = REGION_URLS[region]
+        elif not data.get("base_url"):
+            self.add_error("base_url", ISPRING_NEEDS_URL if provider == Provider.ISPRING else BASE_URL_REQUIRED)
+        if data.get("base_url") and "base_url" not in self.errors:
+            try:
+                data["base_url"] = validate_lms_base_url(data["base_url"])
+            except ValidationError as exc:
+                self.add_error("base_url", exc)
+        if self.instance is None and not data.get("client_secret"):
+            self.add_error("client_secret", SECRET_REQUIRED)
+        has_key = bool(data.get("v1_api_key")) or bool(self.instance and self.instance.v1_api_key_encrypted)
+        if provider == Provider.LEARNING360 and bool(data.get("v1_company_id")) != has_key:
+            self.add_error("v1_company_id", V1_PAIR_REQUIRED)
+        return data
+
+
+def initial_for(connection: Connection) -> dict[str, Any]:
+    region = next((r for r, url in REGION_URLS.items() if url == connection.base_url), "custom")
+    return {
+        "name": connection.name,
+        "provider": connection.provider,
+        "region": region,
+        "base_url": connection.base_url if region == "custom" else "",
+        "client_id": connection.client_id,
+        "v1_company_id": connection.v1_company_id,
+        "stale_after_hours": connection.stale_after_hours,
+        "alert_after_failures": connection.alert_after_failures,
+    }
+
+
+OBJECT_ID_MESSAGE = "Pick one from the list (a 360Learning id is 24 hexadecimal characters)."
+HTTPS_LOGO_MESSAGE = "The logo must be an https:// URL (360Learning refuses others)."
+object_id_validator = RegexValidator(r"^[a-fA-F0-9]{24}$", OBJECT_ID_MESSAGE)
+
+
+def _https_only(value: str) -> None:
+    if value and not value.lower().startswith("https://"):
+        raise ValidationError(HTTPS_LOGO_MESSAGE)
+
+
+class IntegrationForm(forms.Form):
+    """Fields and limits of the BaseIntegrationDTO schema (360learning-core-api.json)."""
+
+    external_platform = forms.CharField(
+        label="External platform",
+        max_length=200,
+        help_text="The platform's identifier, e.g. “Coursera”. One per group.",
+    )
+    group_id = forms.CharField(label="Group", validators=[object_id_validator], widget=forms.Select)
+    author_id = forms.CharField(label="Author", validators=[object_id_validator], widget=forms.Select)
+    external_platform_logo_url = forms.URLField(
+        label="Logo URL",
+        required=False,
+        validators=[_https_only],
+        assume_scheme="https",
+        help_text="https:// URL of a logo with a transparent background.",
+    )
+    external_platform_unicolor_logo_url = forms.URLField(
+        label="Unicolor logo URL",
+        required=False,
+        validators=[_https_only],
+        assume_scheme="https",
+        help_text="Optional; the logo above is used when empty.",
+    )
+    default_completion = forms.BooleanField(label="Complete the course when it is launched", required=False)
+    default_progress = forms.IntegerField(
+        label="Progress at launch (%)", min_value=0, max_value=100, required=False, help_text="0 to 100."
+    )
+    no_group_propagation = forms.BooleanField(
+        label="Keep content in this group only (do not propagate to subgroups)", required=False
+    )
+
+    def __init__(self, *args: Any, groups=(), authors=(), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.set_choices("group_id", groups, "Choose a group")
+        self.set_choices("author_id", authors, "Choose an author")
+
+    def set_choices(self, field: str, choices, placeholder: str) -> None:
+        current = self.data.get(field) if self.is_bound else self.initial.get(field)
+        options = [("", placeholder)] + [(c.value, c.label) for c in choices]
+        if current and all(value != current for value, _ in options):
+            options.append((current, current))
+        self.fields[field].widget.choices = options
+
+    def clean_external_platform(self) -> str:
+        value = self.cleaned_data["external_platform"].strip()
+        if not value:
+            raise ValidationError("Enter the external platform's identifier.")
+        return value
+
+
+# Imports -------------------------------------------------------------------------------------
+IMPORT_FILE_HELP = (
+    "CSV (UTF-8, comma or semicolon), XLSX, a JSON array of records in the API v2 shape, or a "
+    "360Learning API v1 payload (converted to v2; the preview says how)."
+)
+MAPPING_COLUMN_TWICE = "The column “{column}” is chosen for both {first} and {second}."
+MAPPING_MISSING = "Choose a column for {label}: the LMS requires it."
+
+
+class ImportUploadForm(forms.Form):
+    integration = forms.ModelChoiceField(
+        queryset=None, help_text="The 360Learning integration configuration that receives the import."
+    )
+    kind = forms.ChoiceField(label="What to import", choices=[])
+    file = forms.FileField(help_text=IMPORT_FILE_HELP)
+    v1_progress = forms.IntegerField(
+        label="v1 files: progress when a row has none (%)", min_value=0, max_value=100, required=False
+    )
+    v1_time_spent_ms = forms.IntegerField(
+        label="v1 files: time spent when a row has none (ms)",
+        min_value=1,
+        required=False,
+        help_text="API v2 requires a time spent of at least 1 ms; v1 did not.",
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        from integrations.models import ImportKind, Integration
+
+        super().__init__(*args, **kwargs)
+        self.fields["integration"].queryset = Integration.objects.filter(
+            removed_remotely_at__isnull=True, connection__provider=Provider.LEARNING360
+        ).select_related("connection")
+        self.fields["kind"].choices = ImportKind.choices
+
+    def v1_defaults(self):
+        from integrations.imports import V1Defaults
+
+        d = self.cleaned_data
+        return V1Defaults(progress=d.get("v1_progress"), time_spent_ms=d.get("v1_time_spent_ms"))
+
+    def clean_file(self):
+        uploaded = self.cleaned_data["file"]
+        if uploaded.size == 0:
+            raise ValidationError("The file is empty.")
+        return uploaded
+
+
+class MappingForm(forms.Form):
+    """One choice per field the kind accepts: which column of the file holds it."""
+
+    def __init__(self, *args: Any, kind: str, headers: list[str], initial: dict[str, str] | None = None, **kwargs):
+        from integrations.imports import FIELDS, REQUIREMENTS, Kind
+
+        self.kind = Kind(kind)
+        self.requirements = REQUIREMENTS[self.kind]
+        by_field = {field: column for column, field in (initial or {}).items()}
+        super().__init__(*args, initial={f"field__{f}": c for f, c in by_field.items()}, **kwargs)
+        requirement_of = {f: r for r in self.requirements for f in r.fields}
+        choices = [("", "— not in this file —")] + [(h, h) for h in headers]
+        for spec in FIELDS[self.kind]:
+            requirement = requirement_of.get(spec.name)
+            help_text = ""
+            if requirement is not None:
+                help_text = "Required." if len(requirement.fields) == 1 else f"Required: {requirement.label}."
+            self.fields[f"field__{spec.name}"] = forms.ChoiceField(
+                label=f"{spec.label} ({spec.name})", choices=choices, required=False, help_text=help_text
+            )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        chosen: dict[str, str] = {}
+        for name, column in data.items():
+            if not column:
+                continue
+            field = name.removeprefix("field__")
+            if column in chosen:
+                raise ValidationError(MAPPING_COLUMN_TWICE.format(column=column, first=chosen[column], second=field))
+            chosen[column] = field
+        mapped = set(chosen.values())
+        for requirement in self.requirements:
+            if not mapped.intersection(requirement.fields):
+                self.add_error(f"field__{requirement.fields[0]}", MAPPING_MISSING.format(label=requirement.label))
+        self.chosen = chosen
+        return data
+
+    def mapping(self):
+        from integrations.imports import ColumnMapping
+
+        return ColumnMapping.from_json(self.chosen, kind=self.kind)
+
+
+class ImportFilterForm(forms.Form):
+    integration = forms.ModelChoiceField(queryset=None, required=False, empty_label="All integrations")
+    kind = forms.ChoiceField(choices=[], required=False)
+    state = forms.ChoiceField(choices=[], required=False)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        from integrations.models import ImportKind, ImportState, Integration
+
+        super().__init__(*args, **kwargs)
+        self.fields["integration"].queryset = Integration.objects.select_related("connection")
+        self.fields["kind"].choices = [("", "All kinds"), *ImportKind.choices]
+        self.fields["state"].choices = [("", "All states"), *ImportState.choices]

@@ -1,0 +1,74 @@
+"""Build API clients for a connection. The only place that hands decrypted secrets to a client."""
+
+from __future__ import annotations
+
+import hashlib
+
+from django.conf import settings
+from django.core.cache import cache
+
+from integrations.clients.ispring import ISpringClient
+from integrations.clients.learning360 import Learning360Client
+from integrations.clients.learning360_v1 import Learning360V1Client
+from integrations.clients.transport import user_agent
+from integrations.models import Connection, Provider
+
+USER_AGENT = user_agent(settings.LMS_ADMIN_VERSION)
+
+
+class CacheTokenStore:
+    """Access tokens in Django's cache, so every web process and worker shares one token per
+    connection instead of each fetching its own.
+
+    The key carries a fingerprint of the secret: a token fetched with an old secret is never
+    served to a client holding a new one (or a wrong one, when an admin tests it).
+    """
+
+    def __init__(self, secret: str) -> None:
+        self.prefix = "lms-token:" + hashlib.sha256(secret.encode()).hexdigest()[:16] + ":"
+
+    def get(self, key: str) -> tuple[str, float] | None:
+        value = cache.get(self.prefix + key)
+        return tuple(value) if value else None  # type: ignore[return-value]
+
+    def set(self, key: str, token: str, expires_at: float) -> None:
+        import time
+
+        cache.set(self.prefix + key, (token, expires_at), timeout=max(1, int(expires_at - time.time())))
+
+
+def learning360_client(connection: Connection, *, client_secret: str | None = None) -> Learning360Client:
+    if connection.provider != Provider.LEARNING360:
+        raise ValueError(f"{connection.name} is not a 360Learning connection")
+    secret = client_secret if client_secret is not None else connection.client_secret
+    return Learning360Client(
+        connection.base_url,
+        connection.client_id,
+        secret,
+        token_store=CacheTokenStore(secret),
+        user_agent=USER_AGENT,
+        timeout=settings.LMS_HTTP_TIMEOUT,
+    )
+
+
+def learning360_v1_client(connection: Connection) -> Learning360V1Client | None:
+    """None when the connection has no v1 credentials."""
+    if not connection.has_v1_credentials:
+        return None
+    return Learning360V1Client(
+        connection.base_url, connection.v1_company_id, connection.v1_api_key, user_agent=USER_AGENT
+    )
+
+
+def ispring_client(connection: Connection, *, client_secret: str | None = None) -> ISpringClient:
+    if connection.provider != Provider.ISPRING:
+        raise ValueError(f"{connection.name} is not an iSpring Learn connection")
+    secret = client_secret if client_secret is not None else connection.client_secret
+    return ISpringClient(
+        connection.base_url,
+        connection.client_id,
+        secret,
+        token_store=CacheTokenStore(secret),
+        user_agent=USER_AGENT,
+        timeout=settings.LMS_HTTP_TIMEOUT,
+    )

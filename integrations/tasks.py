@@ -1,0 +1,49 @@
+"""django-q2 task wrappers: they take ids, call one service, and own their retry policy.
+
+Import runs need no broker retry: a run whose worker died is found by the
+``resume_import_runs`` schedule once its lease lapses (see import_execution).
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import transaction
+from django_q.tasks import async_task
+
+from integrations.services import import_execution
+
+
+def import_run_execute(run_id: int) -> bool:
+    return import_execution.import_run_execute(run_id=run_id, max_seconds=settings.Q_CLUSTER["timeout"] - 60)
+
+
+def import_run_enqueue(run_id: int) -> None:
+    """Enqueue once the launching transaction has committed (the worker must see the run)."""
+    transaction.on_commit(
+        lambda: async_task(
+            "integrations.tasks.import_run_execute",
+            run_id,
+            task_name=f"import-run-{run_id}",
+            timeout=settings.Q_CLUSTER["timeout"],
+        )
+    )
+
+
+def resume_import_runs() -> int:
+    """Scheduled every minute: restart runs whose worker is gone."""
+    due = import_execution.import_runs_due()
+    for run_id in due:
+        async_task(
+            "integrations.tasks.import_run_execute",
+            run_id,
+            task_name=f"import-run-{run_id}-resume",
+            timeout=settings.Q_CLUSTER["timeout"],
+        )
+    return len(due)
+
+
+def alerts_evaluate() -> int:
+    """Scheduled every minute."""
+    from integrations.services.alerts import alerts_evaluate as evaluate
+
+    return len(evaluate())

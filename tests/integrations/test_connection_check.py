@@ -1,0 +1,127 @@
+"""Connection checks and integration commands against the sandbox LMS over real HTTP."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from integrations.models import AuditEntry, Integration
+from integrations.services.connections import CHECK_AUTH, connection_check
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def test_a_good_connection_checks_ok_with_tenant_facts(connection_360):
+    result = connection_check(connection=connection_360)
+    assert result.ok, result.message
+    facts = dict(result.facts)
+    assert facts["Groups"].startswith(str(_group_count()))
+    connection_360.refresh_from_db()
+    assert connection_360.health == "healthy" and connection_360.last_checked_at
+
+
+def _group_count() -> int:
+    from sandbox.models import Group
+
+    return Group.objects.count()
+
+
+def test_a_wrong_secret_fails_with_the_reason(connection_360):
+    assert connection_check(connection=connection_360).ok  # a token is now cached for the right secret
+    result = connection_check(connection=connection_360, client_secret="wrong-secret")
+    assert not result.ok
+    assert result.message.startswith(CHECK_AUTH.split("(")[0])
+    connection_360.refresh_from_db()
+    assert connection_360.health == "failing" and "refused the credentials" in connection_360.last_error
+
+
+def test_an_ispring_connection_checks_ok(connection_ispring):
+    result = connection_check(connection=connection_ispring)
+    assert result.ok, result.message
+
+
+def test_the_commands_add_check_create_and_pull_against_the_sandbox(sandbox, live_server, capsys, monkeypatch):
+    from sandbox import constants as c
+    from sandbox.models import Group, User
+
+    base = f"{live_server.url}/sandbox/360"
+    call_command(
+        "add_connection",
+        "acme",
+        "--provider",
+        "360learning",
+        "--base-url",
+        base,
+        "--client-id",
+        c.DEFAULT_CLIENT_ID,
+        "--client-secret",
+        c.DEFAULT_CLIENT_SECRET,
+    )
+    call_command("check_connection", "acme")
+    assert "Connected to 360Learning" in capsys.readouterr().out
+
+    group, author = Group.objects.first(), User.objects.filter(status="active").first()
+    call_command(
+        "create_integration",
+        "--connection",
+        "acme",
+        "--external-platform",
+        "Coursera",
+        "--group-id",
+        group.oid,
+        "--author-id",
+        author.oid,
+        "--default-progress",
+        "10",
+    )
+    remote_id = capsys.readouterr().out.strip()
+    assert len(remote_id) == 24
+    assert Integration.objects.get(remote_id=remote_id).default_progress == 10
+
+    Integration.objects.all().delete()  # forget the mirror: pull must adopt it again
+    call_command("pull_integrations", "--connection", "acme")
+    out = capsys.readouterr().out
+    from sandbox.models import Integration as RemoteIntegration
+
+    assert f"{RemoteIntegration.objects.count()} new" in out and remote_id in out
+    assert Integration.objects.get(remote_id=remote_id).external_platform == "Coursera"
+    # One entry for the creation, one per adopted mirror.
+    assert (
+        AuditEntry.objects.filter(object_type="integration", action="create").count()
+        == 1 + RemoteIntegration.objects.count()
+    )
+
+
+def test_check_connection_exits_non_zero_with_a_wrong_secret(sandbox, live_server):
+    base = f"{live_server.url}/sandbox/360"
+    call_command(
+        "add_connection",
+        "bad",
+        "--provider",
+        "360learning",
+        "--base-url",
+        base,
+        "--client-id",
+        "sandbox-client",
+        "--client-secret",
+        "not-the-secret",
+    )
+    with pytest.raises(CommandError, match="refused the credentials"):
+        call_command("check_connection", "bad")
+
+
+def test_add_connection_refuses_a_private_address(db, settings):
+    settings.LMS_ALLOW_LOOPBACK = False
+    with pytest.raises(CommandError, match="--base-url: 10.0.0.8 is a private or reserved network address"):
+        call_command(
+            "add_connection",
+            "internal",
+            "--provider",
+            "360learning",
+            "--base-url",
+            "http://10.0.0.8",
+            "--client-id",
+            "x",
+            "--client-secret",
+            "y",
+        )
