@@ -1,0 +1,81 @@
+"""The downloadable CSV of invalid rows: fix it and upload it again.
+
+One CSV row per invalid row: the original cells under the original headers, then ``line``,
+``field`` and ``reason`` (several errors of one row joined with ``"; "``), so the file can be
+corrected in a spreadsheet and re-imported (the extra columns are not mapped to any field).
+Encoded UTF-8 *with* BOM so Excel opens it as UTF-8.
+
+Formula injection: a spreadsheet runs a cell starting with ``=``, ``+``, ``-``, ``@``, tab or
+carriage return as a formula; every such cell (original data included, since it comes from an
+upload) gets a leading apostrophe.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+from collections.abc import Iterator
+from datetime import date, datetime
+from pathlib import Path
+from typing import IO, Any
+
+from integrations.imports.validation import InvalidRow, ValidationReport
+
+ERROR_CSV_EXTRA_COLUMNS = ("line", "field", "reason")
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+ERROR_SEPARATOR = "; "
+
+
+def safe_cell(value: Any) -> str:
+    """``value`` as CSV text that no spreadsheet will evaluate as a formula."""
+    if value is None:
+        text = ""
+    elif isinstance(value, datetime | date):
+        text = value.isoformat()
+    else:
+        text = str(value)
+    return "'" + text if text.startswith(FORMULA_PREFIXES) else text
+
+
+def error_csv_rows(report: ValidationReport) -> Iterator[list[str]]:
+    """The error CSV as rows of cells (header first), formula-safe."""
+    width = len(report.columns)
+    yield [safe_cell(c) for c in (*report.columns, *ERROR_CSV_EXTRA_COLUMNS)]
+    for row in report.invalid:
+        yield _row(row, width)
+
+
+def _row(row: InvalidRow, width: int) -> list[str]:
+    cells = list(row.cells[:width]) + [""] * (width - len(row.cells))
+    fields = ERROR_SEPARATOR.join(dict.fromkeys(e.field for e in row.errors))
+    reasons = ERROR_SEPARATOR.join(e.reason for e in row.errors)
+    return [safe_cell(c) for c in (*cells, row.line, fields, reasons)]
+
+
+def error_csv_chunks(report: ValidationReport, *, rows_per_chunk: int = 500) -> Iterator[bytes]:
+    """The error CSV as UTF-8 bytes (BOM first), a few hundred rows per chunk — for a
+    streaming HTTP response."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    yield codecs.BOM_UTF8
+    pending = 0
+    for cells in error_csv_rows(report):
+        writer.writerow(cells)
+        pending += 1
+        if pending >= rows_per_chunk:
+            yield buffer.getvalue().encode("utf-8")
+            buffer.seek(0)
+            buffer.truncate()
+            pending = 0
+    if pending:
+        yield buffer.getvalue().encode("utf-8")
+
+
+def write_error_csv(report: ValidationReport, target: str | Path | IO[bytes]) -> None:
+    """Write the error CSV to a path or a binary file (left open)."""
+    if isinstance(target, str | Path):
+        with open(target, "wb") as fh:
+            fh.writelines(error_csv_chunks(report))
+    else:
+        target.writelines(error_csv_chunks(report))

@@ -1,0 +1,231 @@
+"""What each import kind sends, read from the vendor's Bulk API request schemas.
+
+Source of truth: ``../shared/openapi/360learning-bulk-api.json``:
+
+- ``courses``: ``PUT /api/v2/bulk/integrations/{integrationId}/courses``
+  (ImportExternalCoursesBody → ExternalCourseDTO), ``maxItems`` 10,000.
+- ``archive-courses``: ``DELETE /api/v2/bulk/integrations/{integrationId}/courses``
+  (ArchiveExternalCoursesBody → ArchiveExternalCourseDTO), ``maxItems`` 1,000.
+- ``stats``: ``POST /api/v2/bulk/integrations/{integrationId}/stats``
+  (ImportExternalStatisticsBody → ImportExternalStatisticsDTO), ``maxItems`` 10,000.
+
+The enums and limits below are copies of the schema's values so that validation needs no
+document at run time; ``tests/integrations/imports/test_kinds.py`` compares every one of them
+with the shipped document, so a vendor change fails the suite instead of drifting silently.
+
+Tabular files (CSV, XLSX) use *flat field names*: one column per scalar of the request record,
+``courseExternalId``/``courseId`` for ``courseIdentifier`` and ``userMail``/``userId`` for
+``userIdentifier``; lists are ``|``-separated cells (``subjects``), ``sourceName`` and
+``sourceLogoUrl`` give ``sources`` (``|``-separated, pairwise), and course translations are
+columns named ``translations.<lang>.<field>`` (suggested from headers such as ``name_fr``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Kind(StrEnum):
+    """The three imports, named as on the command line (``run_import {courses,archive-courses,stats}``)."""
+
+    COURSES = "courses"
+    ARCHIVE_COURSES = "archive-courses"
+    STATS = "stats"
+
+
+#: ``maxItems`` of each request's ``input`` array.
+COURSES_UPSERT_LIMIT = 10_000
+COURSES_ARCHIVE_LIMIT = 1_000
+STATS_IMPORT_LIMIT = 10_000
+LIMITS: dict[Kind, int] = {
+    Kind.COURSES: COURSES_UPSERT_LIMIT,
+    Kind.ARCHIVE_COURSES: COURSES_ARCHIVE_LIMIT,
+    Kind.STATS: STATS_IMPORT_LIMIT,
+}
+
+#: (HTTP method, path template) of each kind's bulk call.
+OPERATIONS: dict[Kind, tuple[str, str]] = {
+    Kind.COURSES: ("PUT", "/api/v2/bulk/integrations/{integrationId}/courses"),
+    Kind.ARCHIVE_COURSES: ("DELETE", "/api/v2/bulk/integrations/{integrationId}/courses"),
+    Kind.STATS: ("POST", "/api/v2/bulk/integrations/{integrationId}/stats"),
+}
+
+# Enums, in the document's order (``el`` is listed twice there; once is enough here).
+LANGS: tuple[str, ...] = (
+    "bg", "cs", "da", "de", "el", "en", "es", "fi", "fr", "hr", "ht_HT", "hu", "id", "it", "ja",
+    "kar_MM", "ko", "lt", "mh_MH", "nl", "nl_BE", "no", "pl", "pt", "ro", "ru", "rw_RW", "sk", "sl",
+    "so_SO", "sv", "sw_KE", "th", "ti_ET", "tr", "uk", "zh", "am_ET", "bn", "bs", "ca", "cy", "en_CA",
+    "en_GB", "es_AR", "es_MX", "et", "fr_CA", "gu", "he_IL", "hy", "kk", "km", "lo", "lv", "mi",
+    "mn_MN", "mr", "ms", "my_MM", "nn_NO", "or", "pa", "pt_BR", "pt_MZ", "rn_BI", "si", "ta", "te",
+    "tl_PH", "ur", "uz", "yo_NG", "zh_tw", "hi", "sr", "ar", "vi", "zh_HANT",
+)  # fmt: skip
+CONTENT_TYPES: tuple[str, ...] = (
+    "article", "assessment", "audiobook", "book", "certificate", "channel", "course", "curriculum",
+    "interactive", "journey", "labs", "linkedContent", "mooc", "podcast", "program", "roleplay",
+    "specialization", "topvoice", "video",
+)  # fmt: skip
+DIFFICULTY_LEVELS: tuple[str, ...] = ("advanced", "beginner", "intermediate")
+STAT_RESULTS: tuple[str, ...] = ("success", "failed")
+COURSE_IDENTIFIER_TYPES: tuple[str, ...] = ("externalId", "internalId")
+USER_IDENTIFIER_TYPES: tuple[str, ...] = ("mail", "internalId")
+
+# Numeric bounds of the schema (ImportExternalStatisticsDTO, ExternalCourseDTO).
+PROGRESS_MIN, PROGRESS_MAX = 0, 100
+SCORE_MIN, SCORE_MAX = 0, 100
+TIME_SPENT_MIN_MS = 1
+DURATION_MIN_MINUTES, DURATION_MAX_MINUTES = 1, 100_000
+
+#: Fields of ExternalCourseTranslatedFields, in the document's order.
+TRANSLATED_FIELDS: tuple[str, ...] = ("description", "launchUrl", "mobileLaunchUrl", "name", "subjects")
+#: Separator of list cells in tabular files (subjects, sourceName, sourceLogoUrl).
+LIST_SEPARATOR = "|"
+TRANSLATION_PREFIX = "translations."
+
+
+@dataclass(frozen=True, slots=True)
+class FieldSpec:
+    """One flat field a tabular column can be mapped to.
+
+    ``aliases`` are header spellings suggested for it, compared after normalisation (case,
+    spaces, ``_``, ``-`` and ``.`` ignored); earlier aliases win when several headers match.
+    """
+
+    name: str
+    label: str
+    aliases: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Requirement:
+    """A required field, satisfied by mapping any one of ``fields``."""
+
+    fields: tuple[str, ...]
+
+    @property
+    def label(self) -> str:
+        return " or ".join(self.fields)
+
+
+STATS_FIELDS: tuple[FieldSpec, ...] = (
+    FieldSpec(
+        "courseExternalId",
+        "Course external id",
+        ("externalId", "courseExternalId", "externalCourseId", "course", "courseCode"),
+    ),
+    FieldSpec("courseId", "Course 360Learning id", ("courseId", "courseInternalId", "internalCourseId")),
+    FieldSpec(
+        "userMail",
+        "Learner e-mail",
+        ("userMail", "mail", "email", "e-mail", "emailAddress", "userEmail", "learnerEmail", "learnerMail"),
+    ),
+    FieldSpec("userId", "Learner 360Learning id", ("userId", "userInternalId", "learnerId")),
+    FieldSpec(
+        "progress",
+        "Progress (0-100)",
+        ("progress", "progression", "progressPercent", "completion", "completionPercent", "percentComplete"),
+    ),
+    FieldSpec("timeSpent", "Time spent (ms)", ("timeSpent", "timeSpentMs", "globalTime")),
+    FieldSpec(
+        "firstActivityAt",
+        "First activity",
+        ("firstActivityAt", "firstActivity", "startedAt", "startDate", "firstAccess"),
+    ),
+    FieldSpec(
+        "lastActivityAt",
+        "Last activity (completion date at 100%)",
+        ("lastActivityAt", "lastActivity", "completedAt", "completionDate", "lastAccess"),
+    ),
+    FieldSpec("score", "Score (0-100)", ("score", "grade")),
+    FieldSpec("result", "Result (success|failed)", ("result", "outcome")),
+    FieldSpec("lang", "Language played", ("lang", "language", "locale")),
+    FieldSpec("forceNew", "Force a new attempt", ("forceNew", "newAttempt")),
+)
+
+COURSES_FIELDS: tuple[FieldSpec, ...] = (
+    FieldSpec("externalId", "External id", ("externalId", "courseExternalId", "id", "courseId", "code", "courseCode")),
+    FieldSpec("name", "Name", ("name", "title", "courseName", "courseTitle")),
+    FieldSpec("defaultLang", "Default language", ("defaultLang", "language", "lang", "locale")),
+    FieldSpec("launchUrl", "Launch URL", ("launchUrl", "url", "link", "courseUrl")),
+    FieldSpec("description", "Description", ("description", "summary")),
+    FieldSpec("mobileLaunchUrl", "Mobile launch URL", ("mobileLaunchUrl", "mobileUrl")),
+    FieldSpec("imageUrl", "Image URL", ("imageUrl", "thumbnailUrl", "thumbnail", "image")),
+    FieldSpec("difficultyLevel", "Difficulty", ("difficultyLevel", "difficulty", "level")),
+    FieldSpec("contentType", "Content type", ("contentType", "type")),
+    FieldSpec("duration", "Duration (minutes)", ("duration", "durationMinutes", "courseDuration", "minutes")),
+    FieldSpec("subjects", "Subjects (|-separated)", ("subjects", "subject", "topics")),
+    FieldSpec("sourceName", "Source names (|-separated)", ("sourceName", "sources", "source", "provider")),
+    FieldSpec("sourceLogoUrl", "Source logo URLs (|-separated)", ("sourceLogoUrl", "sourceLogo", "providerLogo")),
+    FieldSpec("authorId", "Author 360Learning id", ("authorId",)),
+)
+
+ARCHIVE_FIELDS: tuple[FieldSpec, ...] = (
+    FieldSpec("externalId", "External id", ("externalId", "courseExternalId", "id", "courseId", "code", "courseCode")),
+)
+
+FIELDS: dict[Kind, tuple[FieldSpec, ...]] = {
+    Kind.STATS: STATS_FIELDS,
+    Kind.COURSES: COURSES_FIELDS,
+    Kind.ARCHIVE_COURSES: ARCHIVE_FIELDS,
+}
+
+#: Required fields of each request record, in flat names. ``subjects`` and ``sources`` are
+#: required arrays in ExternalCourseDTO but may be empty, so tabular files need no column for
+#: them (an absent column sends ``[]``).
+REQUIREMENTS: dict[Kind, tuple[Requirement, ...]] = {
+    Kind.STATS: (
+        Requirement(("courseExternalId", "courseId")),
+        Requirement(("userMail", "userId")),
+        Requirement(("progress",)),
+        Requirement(("timeSpent",)),
+        Requirement(("firstActivityAt",)),
+        Requirement(("lastActivityAt",)),
+    ),
+    Kind.COURSES: (
+        Requirement(("externalId",)),
+        Requirement(("name",)),
+        Requirement(("defaultLang",)),
+        Requirement(("launchUrl",)),
+    ),
+    Kind.ARCHIVE_COURSES: (Requirement(("externalId",)),),
+}
+
+
+def as_kind(kind: Kind | str) -> Kind:
+    """``kind`` as a ``Kind``; raises ``ValueError`` for an unknown name."""
+    try:
+        return Kind(kind)
+    except ValueError:
+        raise ValueError(f"unknown import kind {kind!r}; expected one of {', '.join(k.value for k in Kind)}") from None
+
+
+def field_names(kind: Kind | str) -> tuple[str, ...]:
+    """The flat field names a column can be mapped to for ``kind`` (translation fields aside)."""
+    return tuple(spec.name for spec in FIELDS[as_kind(kind)])
+
+
+def translation_field(lang: str, field: str) -> str:
+    """The flat name of a translated course field: ``translations.<lang>.<field>``."""
+    return f"{TRANSLATION_PREFIX}{lang}.{field}"
+
+
+def parse_translation_field(name: str) -> tuple[str, str] | None:
+    """``(lang, field)`` for a valid ``translations.<lang>.<field>`` name, else None."""
+    if not name.startswith(TRANSLATION_PREFIX):
+        return None
+    lang, _, field = name[len(TRANSLATION_PREFIX) :].partition(".")
+    if lang in LANG_SET and field in TRANSLATED_FIELDS:
+        return lang, field
+    return None
+
+
+def is_field(kind: Kind | str, name: str) -> bool:
+    """True when ``name`` is a flat field of ``kind`` (translation fields count for courses)."""
+    kind = as_kind(kind)
+    if name in _FIELD_SETS[kind]:
+        return True
+    return kind is Kind.COURSES and parse_translation_field(name) is not None
+
+
+LANG_SET = frozenset(LANGS)
+_FIELD_SETS = {kind: frozenset(spec.name for spec in specs) for kind, specs in FIELDS.items()}

@@ -1,0 +1,440 @@
+"""Streaming readers for import files: CSV, XLSX and JSON (v2 request shape or v1 payloads).
+
+Each reader holds one row or record at a time (plus the parser's own buffer), so memory does
+not grow with the file; nothing is kept twice.
+
+- **CSV**: UTF-8 with or without BOM; delimiter sniffed from the header line (``,``, ``;`` or
+  tab, outside quotes; comma on a tie); quoted fields may hold delimiters and newlines. Lines
+  end with LF or CRLF (classic-Mac CR-only files are refused by the csv module's error).
+  Positions are physical line numbers as an editor shows them: 1 is the header, and a record
+  spanning several lines is reported at its first line.
+- **XLSX**: first worksheet, openpyxl read-only mode, first row is the header; positions are
+  Excel row numbers. Cells with a percent format (``50%`` is stored as 0.5) are read as
+  percentages (50).
+- **JSON**: an array of records, ``{"input": [...]}`` (the request body), ``{"statistics":
+  [...]}`` (v1 stats) or ``{"externalCourses": [...]}`` (v1 courses); records are decoded one at
+  a time by an incremental parser. Positions are 1-based record indexes ("record N").
+
+Fully empty rows of tabular files are skipped (and counted). Format detection: a ZIP signature
+is XLSX, a ``.csv``/``.tsv``/``.txt`` name is CSV, a ``.json`` name is JSON; otherwise a first
+non-blank byte ``[`` or ``{`` is JSON and anything else CSV.
+"""
+
+from __future__ import annotations
+
+import codecs
+import contextlib
+import csv
+import io
+import itertools
+import json
+import re
+import zipfile
+from collections.abc import Callable, Generator, Iterator
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+from typing import IO, Any
+
+from integrations.imports import messages
+from integrations.imports.errors import ImportFileError
+
+
+class SourceFormat(StrEnum):
+    CSV = "csv"
+    XLSX = "xlsx"
+    JSON = "json"
+    #: A v1 API payload (JSON), converted to the v2 request shape while reading.
+    JSON_V1 = "json-v1"
+
+
+#: What a position counts in each format ("line 12", "row 12", "record 12").
+UNITS = {
+    SourceFormat.CSV: "line",
+    SourceFormat.XLSX: "row",
+    SourceFormat.JSON: "record",
+    SourceFormat.JSON_V1: "record",
+}
+
+#: Keys of a JSON object whose array holds the records.
+V2_RECORDS_KEY = "input"
+V1_STATS_KEY = "statistics"
+V1_COURSES_KEY = "externalCourses"
+RECORDS_KEYS = (V2_RECORDS_KEY, V1_STATS_KEY, V1_COURSES_KEY)
+
+#: Largest single JSON record, in characters (bounds the parser's buffer).
+MAX_JSON_RECORD_CHARS = 4 * 1024 * 1024
+_JSON_CHUNK = 64 * 1024
+# Bigger than the csv module's default (131,072) so a long description fits; still bounded.
+CSV_FIELD_SIZE_LIMIT = 1024 * 1024
+MAX_CSV_LINE_BYTES = 16 * 1024 * 1024
+
+Source = str | Path | IO[bytes]
+
+
+def open_source(source: Source) -> tuple[IO[bytes], bool]:
+    """``(binary file, whether the caller must close it)`` for a path or an open binary file."""
+    if isinstance(source, str | Path):
+        return open(source, "rb"), True  # noqa: SIM115 - closed by the caller, see the flag
+    return source, False
+
+
+def detect_format(filename: str | None, head: bytes) -> SourceFormat:
+    """The format of a file from its name and first bytes (see the module docstring).
+
+    Raises ``ImportFileError`` for legacy .xls, binary content and empty files.
+    """
+    suffix = Path(filename).suffix.lower() if filename else ""
+    if head.startswith(b"PK\x03\x04"):
+        return SourceFormat.XLSX
+    if head.startswith(b"\xd0\xcf\x11\xe0"):
+        raise ImportFileError(messages.FILE_LEGACY_XLS)
+    if suffix == ".xlsx":
+        raise ImportFileError(messages.FILE_BAD_XLSX.format(detail="not a ZIP archive"))
+    text = head.removeprefix(codecs.BOM_UTF8).lstrip()
+    if not text:
+        raise ImportFileError(messages.FILE_EMPTY)
+    if b"\x00" in head:
+        raise ImportFileError(messages.FILE_BINARY)
+    if suffix in (".csv", ".tsv", ".txt"):
+        return SourceFormat.CSV
+    if suffix == ".json" or text[:1] in (b"[", b"{"):
+        return SourceFormat.JSON
+    return SourceFormat.CSV
+
+
+def peek(fh: IO[bytes], size: int = 4096) -> bytes:
+    """The first ``size`` bytes of a seekable binary file, leaving it at its start."""
+    fh.seek(0)
+    head = fh.read(size)
+    fh.seek(0)
+    return head
+
+
+# --- tabular ----------------------------------------------------------------------------------
+@dataclass(slots=True)
+class TabularSource:
+    """A tabular file being read: its ``headers`` and an iterator of ``(position, cells)``.
+
+    ``empty_rows`` counts the fully empty rows skipped so far (final once ``rows`` is exhausted);
+    ``duplicate_headers`` lists header names that occur more than once.
+    """
+
+    format: SourceFormat
+    headers: tuple[str, ...]
+    rows: Iterator[tuple[int, list[Any]]]
+    empty_rows: int = 0
+    duplicate_headers: tuple[str, ...] = field(default=())
+    #: Releases what the reader holds (the XLSX workbook), even if ``rows`` never started.
+    closer: Callable[[], None] | None = None
+
+    def close(self) -> None:
+        close = getattr(self.rows, "close", None)
+        if close:
+            close()
+        if self.closer is not None:
+            closer, self.closer = self.closer, None
+            closer()
+
+
+def sniff_delimiter(header_line: str) -> str:
+    """The delimiter of a CSV header line: the most frequent of ``,`` ``;`` tab outside quotes."""
+    counts = {",": 0, ";": 0, "\t": 0}
+    quoted = False
+    for char in header_line:
+        if char == '"':
+            quoted = not quoted
+        elif not quoted and char in counts:
+            counts[char] += 1
+    best = max(counts, key=lambda d: (counts[d], d == ","))
+    return best if counts[best] else ","
+
+
+def _duplicates(headers: tuple[str, ...]) -> tuple[str, ...]:
+    seen: set[str] = set()
+    return tuple(dict.fromkeys(h for h in headers if h and (h in seen or seen.add(h))))
+
+
+def read_csv(fh: IO[bytes]) -> TabularSource:
+    """Open a CSV file for reading (see the module docstring). Raises ``ImportFileError``."""
+    # Lines are split and decoded here rather than by a TextIOWrapper: a decoding error then
+    # names its line, and no line longer than MAX_CSV_LINE_BYTES is ever held.
+    raw_lines = iter(lambda: fh.readline(MAX_CSV_LINE_BYTES + 1), b"")
+
+    def lines() -> Iterator[str]:
+        for number, raw in enumerate(raw_lines, start=1):
+            if len(raw) > MAX_CSV_LINE_BYTES:
+                raise ImportFileError(messages.FILE_CSV_ERROR.format(line=number, detail="line too long"))
+            if number == 1:
+                raw = raw.removeprefix(codecs.BOM_UTF8)
+            try:
+                yield raw.decode("utf-8")
+            except UnicodeDecodeError:
+                raise ImportFileError(messages.FILE_NOT_UTF8.format(line=number)) from None
+
+    text_lines = lines()
+    first = next(text_lines, "")
+    if not first.strip():
+        raise ImportFileError(messages.FILE_NO_HEADER)
+    delimiter = sniff_delimiter(first)
+    csv.field_size_limit(max(csv.field_size_limit(), CSV_FIELD_SIZE_LIMIT))
+    reader = csv.reader(itertools.chain((first,), text_lines), delimiter=delimiter)
+    try:
+        headers = tuple(h.strip() for h in next(reader))
+    except csv.Error as error:
+        raise ImportFileError(messages.FILE_CSV_ERROR.format(line=1, detail=error)) from None
+    source = TabularSource(SourceFormat.CSV, headers, iter(()), duplicate_headers=_duplicates(headers))
+
+    def rows() -> Iterator[tuple[int, list[Any]]]:
+        previous = reader.line_num
+        try:
+            for row in reader:
+                start = previous + 1  # a multi-line record is reported at its first line
+                previous = reader.line_num
+                if not "".join(row).strip():
+                    source.empty_rows += 1
+                    continue
+                yield start, row
+        except csv.Error as error:
+            raise ImportFileError(messages.FILE_CSV_ERROR.format(line=previous + 1, detail=error)) from None
+
+    source.rows = rows()
+    return source
+
+
+def read_xlsx(fh: IO[bytes]) -> TabularSource:
+    """Open the first worksheet of an XLSX workbook (see the module docstring).
+
+    Raises ``ImportFileError`` when openpyxl cannot open it or the sheet has no header row.
+    """
+    import openpyxl  # imported here: only XLSX imports pay for it
+
+    try:
+        workbook = openpyxl.load_workbook(fh, read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as error:
+        raise ImportFileError(messages.FILE_BAD_XLSX.format(detail=error)) from None
+    if not workbook.worksheets:
+        workbook.close()
+        raise ImportFileError(messages.FILE_NO_HEADER)
+    sheet = workbook.worksheets[0]
+    # Some writers store a wrong <dimension>; read-only mode would stop there.
+    sheet.reset_dimensions()
+    cells = sheet.iter_rows()
+    header_cells = next(cells, None)
+    if not header_cells or all(c.value in (None, "") for c in header_cells):
+        workbook.close()
+        raise ImportFileError(messages.FILE_NO_HEADER)
+    headers = tuple("" if c.value is None else str(c.value).strip() for c in header_cells)
+    source = TabularSource(
+        SourceFormat.XLSX, headers, iter(()), duplicate_headers=_duplicates(headers), closer=workbook.close
+    )
+
+    def rows() -> Iterator[tuple[int, list[Any]]]:
+        try:
+            # enumerate is the Excel row number: openpyxl fills gaps between stored rows.
+            for number, row in enumerate(cells, start=2):
+                values = []
+                for cell in row:
+                    value = cell.value
+                    if isinstance(value, str):
+                        value = value.strip()
+                    elif (
+                        isinstance(value, int | float)
+                        and not isinstance(value, bool)
+                        and "%" in (cell.number_format or "")
+                    ):
+                        value = value * 100
+                    values.append(value)
+                if all(v is None or v == "" for v in values):
+                    source.empty_rows += 1
+                    continue
+                yield number, values
+        finally:
+            workbook.close()
+
+    source.rows = rows()
+    return source
+
+
+# --- JSON -------------------------------------------------------------------------------------
+_WHITESPACE = re.compile(r"[ \t\n\r]*")
+
+
+@dataclass(slots=True)
+class JsonSource:
+    """A JSON file being read: ``records`` yields ``(record number, decoded record)``.
+
+    ``container`` is the key whose array holds the records (None for a top-level array), known
+    before the first record; ``extras`` holds the other top-level keys, complete once
+    ``records`` is exhausted (they may follow the array).
+    """
+
+    container: str | None
+    records: Generator[tuple[int, Any], None, None]
+    extras: dict[str, Any]
+    text: io.TextIOWrapper
+
+    def close(self) -> None:
+        """Stop reading and give the binary file back to its owner (open)."""
+        self.records.close()
+        _release(self.text)
+
+
+def _release(text: io.TextIOWrapper) -> None:
+    # Detach rather than close: closing the wrapper (or letting it be collected) would close
+    # the caller's upload. Detaching twice raises ValueError; once is enough.
+    with contextlib.suppress(ValueError):
+        text.detach()
+
+
+class _JsonStream:
+    """An incremental JSON reader over text: values are decoded one at a time with
+    ``json.JSONDecoder.raw_decode`` from a buffer refilled in 64 KiB chunks."""
+
+    def __init__(self, text: IO[str]) -> None:
+        self._text = text
+        self._buffer = ""
+        self._pos = 0
+        self._eof = False
+        self._line_base = 1  # line number of the buffer's first character
+        self._decoder = json.JSONDecoder()
+        self.record = 0
+
+    def _fill(self) -> bool:
+        if self._eof:
+            return False
+        try:
+            chunk = self._text.read(_JSON_CHUNK)
+        except UnicodeDecodeError:
+            raise ImportFileError(messages.FILE_NOT_UTF8.format(line=self._line_base)) from None
+        if not chunk:
+            self._eof = True
+            return False
+        consumed = self._buffer[: self._pos]
+        self._line_base += consumed.count("\n")
+        self._buffer = self._buffer[self._pos :] + chunk
+        self._pos = 0
+        return True
+
+    def _fail(self, detail: str, pos: int | None = None) -> ImportFileError:
+        pos = self._pos if pos is None else pos
+        line = self._line_base + self._buffer.count("\n", 0, pos)
+        column = pos - (self._buffer.rfind("\n", 0, pos) + 1) + 1
+        return ImportFileError(messages.FILE_BAD_JSON.format(line=line, column=column, detail=detail))
+
+    def peek(self) -> str:
+        """The next non-whitespace character ('' at the end of the text)."""
+        while True:
+            self._pos = _WHITESPACE.match(self._buffer, self._pos).end()
+            if self._pos < len(self._buffer):
+                return self._buffer[self._pos]
+            if not self._fill():
+                return ""
+
+    def expect(self, chars: str) -> str:
+        char = self.peek()
+        if not char or char not in chars:
+            raise self._fail(f"expected {' or '.join(repr(c) for c in chars)}")
+        self._pos += 1
+        return char
+
+    def value(self) -> Any:
+        """Decode the next value, reading more text while it is incomplete."""
+        self.peek()
+        while True:
+            try:
+                value, end = self._decoder.raw_decode(self._buffer, self._pos)
+            except json.JSONDecodeError as error:
+                # Cut by the buffer's end (an open string, or a failure in the last few
+                # characters: "tru", "\\u12"): read more. Anywhere else it is a real error.
+                cut = error.msg.startswith("Unterminated string") or error.pos >= len(self._buffer) - 8
+                if cut and not self._eof:
+                    if len(self._buffer) - self._pos >= MAX_JSON_RECORD_CHARS:
+                        raise ImportFileError(
+                            messages.FILE_JSON_RECORD_TOO_LARGE.format(record=self.record, limit=MAX_JSON_RECORD_CHARS)
+                        ) from None
+                    if self._fill():
+                        continue
+                raise self._fail(error.msg, error.pos) from None
+            # A number cut by the buffer's end would decode short ("12" of "123"): read on.
+            if end == len(self._buffer) and self._fill():
+                continue
+            if end - self._pos > MAX_JSON_RECORD_CHARS:
+                raise ImportFileError(
+                    messages.FILE_JSON_RECORD_TOO_LARGE.format(record=self.record, limit=MAX_JSON_RECORD_CHARS)
+                )
+            self._pos = end
+            return value
+
+    def array(self) -> Iterator[Any]:
+        self.expect("[")
+        if self.peek() == "]":
+            self._pos += 1
+            return
+        while True:
+            self.record += 1
+            # ``record`` is numbered before decoding so errors name the record being read.
+            yield self.value()
+            if self.expect(",]") == "]":
+                return
+
+    def end(self) -> None:
+        if self.peek():
+            raise self._fail("unexpected content after the end of the JSON document")
+
+
+def read_json(fh: IO[bytes]) -> JsonSource:
+    """Open a JSON import (see the module docstring). Raises ``ImportFileError`` for invalid
+    JSON or an unexpected shape (possibly while iterating ``records``)."""
+    text = io.TextIOWrapper(fh, encoding="utf-8-sig")
+    stream = _JsonStream(text)
+    extras: dict[str, Any] = {}
+    try:
+        first = stream.peek()
+        if first == "[":
+            container = None
+        elif first == "{":
+            stream.expect("{")
+            container = _seek_records(stream, extras)
+        else:
+            raise ImportFileError(messages.FILE_JSON_SHAPE if first else messages.FILE_EMPTY)
+    except BaseException:
+        _release(text)
+        raise
+
+    def records() -> Generator[tuple[int, Any], None, None]:
+        try:
+            for record in stream.array():
+                yield stream.record, record
+            if container is not None:
+                _rest_of_object(stream, extras)
+            stream.end()
+        finally:
+            _release(text)
+
+    return JsonSource(container, records(), extras, text)
+
+
+def _seek_records(stream: _JsonStream, extras: dict[str, Any]) -> str:
+    # Read top-level keys up to the first records array; other keys' values go to extras.
+    if stream.peek() == "}":
+        raise ImportFileError(messages.FILE_JSON_SHAPE)
+    while True:
+        key = stream.value()
+        if not isinstance(key, str):
+            raise stream._fail("expected a string key")
+        stream.expect(":")
+        if key in RECORDS_KEYS and stream.peek() == "[":
+            return key
+        extras[key] = stream.value()
+        if stream.expect(",}") == "}":
+            raise ImportFileError(messages.FILE_JSON_SHAPE)
+
+
+def _rest_of_object(stream: _JsonStream, extras: dict[str, Any]) -> None:
+    while stream.expect(",}") == ",":
+        key = stream.value()
+        if not isinstance(key, str):
+            raise stream._fail("expected a string key")
+        stream.expect(":")
+        extras[key] = stream.value()

@@ -1,0 +1,259 @@
+"""Semantic dry run: what 360Learning will do with each row, predicted before anything is sent.
+
+Predictions come from the local cache (users, courses and attempts synced from the LMS), from
+this product's own import history (the external ids it created), and from the rules of the
+vendor's migration guides:
+
+- courses upsert (importExternalCourses): an ``externalId`` already known for the integration
+  is updated, any other is created;
+- courses archive: a known ``externalId`` is archived; an unknown one is refused;
+- stats (importExternalCoursesStats): ``forceNew`` always creates an attempt; otherwise a new
+  attempt is created when the learner has none on the course, or when ``firstActivityAt`` is
+  later than every attempt's ``lastActivityAt``/``completedAt``; otherwise the latest open
+  attempt is updated; when every attempt is completed and overlaps, the row is refused.
+  ``progress`` 100 completes the attempt at ``lastActivityAt``. Unknown or deleted learners
+  and unknown courses are refused.
+
+Rows are simulated in file order, so a later row sees the attempt an earlier one creates.
+A prediction is stored per record as ``{"effect": …, "known": [ids that existed before]}``;
+after the run, the actual effect is read from the result (``resource_id`` in ``known`` means
+an update) and compared.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.db.models import Q
+from django.db.models.functions import Lower
+from django.utils.dateparse import parse_datetime
+
+from integrations.models import ImportKind, ImportRecord, ImportRun, RecordStatus
+
+COURSE_CREATED = "course created"
+COURSE_UPDATED = "course updated"
+COURSE_ARCHIVED = "course archived"
+ATTEMPT_CREATED = "attempt created"
+ATTEMPT_UPDATED = "open attempt updated"
+COMPLETES = " (completed)"
+REFUSED_UNKNOWN_USER = "refused: unknown learner"
+REFUSED_DELETED_USER = "refused: deleted learner"
+REFUSED_UNKNOWN_COURSE = "refused: unknown course"
+REFUSED_COMPLETED = "refused: every attempt is completed and overlaps this one"
+REFUSED = "refused"
+
+
+@dataclass
+class _Attempt:
+    id: str | None
+    first: datetime | None
+    last: datetime | None
+    completed: datetime | None
+
+    @property
+    def end(self) -> datetime | None:
+        return self.completed or self.last
+
+
+@dataclass
+class _Knowledge:
+    courses_by_external: dict[str, str] = field(default_factory=dict)
+    course_ids: set[str] = field(default_factory=set)
+    users_by_mail: dict[str, tuple[str, str]] = field(default_factory=dict)
+    users_by_id: dict[str, str] = field(default_factory=dict)
+    attempts: dict[tuple[str, str], list[_Attempt]] = field(default_factory=lambda: defaultdict(list))
+
+
+def _external_courses(run: ImportRun) -> dict[str, str]:
+    """externalId → course id for the integration: the cache's, then this product's own imports
+    (created or archived), oldest first so the latest outcome wins."""
+    from reports.models import Course
+
+    known = dict(
+        Course.objects.current()
+        .filter(connection_id=run.integration.connection_id, external_platform=run.integration.external_platform)
+        .exclude(external_id="")
+        .values_list("external_id", "remote_id")
+    )
+    history = (
+        ImportRecord.objects.filter(
+            run__integration=run.integration,
+            run__kind__in=[ImportKind.COURSES, ImportKind.ARCHIVE_COURSES],
+            status=RecordStatus.SUCCESS,
+        )
+        .exclude(run=run)
+        .order_by("run__launched_at", "pk")
+        .values_list("run__kind", "payload", "resource_id")
+    )
+    for kind, payload, resource_id in history.iterator(chunk_size=2000):
+        if kind == ImportKind.COURSES:
+            known[payload["externalId"]] = resource_id
+        else:
+            known.pop(payload["externalId"], None)
+    return known
+
+
+def _knowledge(run: ImportRun, payloads: list[dict]) -> _Knowledge:
+    from reports.models import Course, CourseAttempt, LmsUser
+
+    connection_id = run.integration.connection_id
+    k = _Knowledge(courses_by_external=_external_courses(run))
+    if run.kind != ImportKind.STATS:
+        return k
+    mails = {p["userIdentifier"]["value"].lower() for p in payloads if p["userIdentifier"]["type"] == "mail"}
+    user_ids = {p["userIdentifier"]["value"] for p in payloads if p["userIdentifier"]["type"] == "internalId"}
+    # Mails match without regard to case, as 360Learning matches them.
+    users = LmsUser.objects.current().filter(connection_id=connection_id).annotate(mail_lower=Lower("mail"))
+    for remote_id, mail, status in users.filter(Q(remote_id__in=user_ids) | Q(mail_lower__in=mails)).values_list(
+        "remote_id", "mail_lower", "status"
+    ):
+        k.users_by_id[remote_id] = status
+        if mail:
+            k.users_by_mail[mail] = (remote_id, status)
+    internal = {p["courseIdentifier"]["value"] for p in payloads if p["courseIdentifier"]["type"] == "internalId"}
+    k.course_ids = set(
+        Course.objects.current()
+        .filter(connection_id=connection_id, remote_id__in=internal)
+        .values_list("remote_id", flat=True)
+    )
+    learners = {remote_id for remote_id, _ in k.users_by_mail.values()} | set(k.users_by_id)
+    courses = k.course_ids | set(k.courses_by_external.values())
+    attempts = CourseAttempt.objects.current().filter(
+        connection_id=connection_id, user_remote_id__in=learners, course_remote_id__in=courses
+    )
+    for a in attempts.order_by("remote_id").values_list(
+        "remote_id", "user_remote_id", "course_remote_id", "first_activity_at", "last_activity_at", "completed_at"
+    ):
+        k.attempts[(a[1], a[2])].append(_Attempt(a[0], a[3], a[4], a[5]))
+    return k
+
+
+def _predict_course(payload: dict, k: _Knowledge, kind: str) -> dict:
+    course_id = k.courses_by_external.get(payload["externalId"])
+    if kind == ImportKind.ARCHIVE_COURSES:
+        if course_id is None:
+            return {"effect": REFUSED_UNKNOWN_COURSE, "known": []}
+        k.courses_by_external.pop(payload["externalId"])
+        return {"effect": COURSE_ARCHIVED, "known": [course_id]}
+    if course_id is None:
+        k.courses_by_external[payload["externalId"]] = ""  # created by this row; later rows update it
+        return {"effect": COURSE_CREATED, "known": []}
+    return {"effect": COURSE_UPDATED, "known": [course_id] if course_id else []}
+
+
+def _predict_stat(payload: dict, k: _Knowledge) -> dict:
+    user_ref, course_ref = payload["userIdentifier"], payload["courseIdentifier"]
+    if user_ref["type"] == "mail":
+        user_id, status = k.users_by_mail.get(user_ref["value"].lower(), (None, None))
+    else:
+        user_id, status = (user_ref["value"], k.users_by_id.get(user_ref["value"]))
+    if status is None:
+        return {"effect": REFUSED_UNKNOWN_USER, "known": []}
+    if status == "deleted":
+        return {"effect": REFUSED_DELETED_USER, "known": []}
+    if course_ref["type"] == "externalId":
+        course_id = k.courses_by_external.get(course_ref["value"])
+    else:
+        course_id = course_ref["value"] if course_ref["value"] in k.course_ids else None
+    if course_id is None:
+        return {"effect": REFUSED_UNKNOWN_COURSE, "known": []}
+
+    first, last = parse_datetime(payload["firstActivityAt"]), parse_datetime(payload["lastActivityAt"])
+    completes = payload["progress"] == 100
+    existing = k.attempts[(user_id, course_id)]
+    known = [a.id for a in existing if a.id]
+    ends = [a.end for a in existing if a.end is not None]
+    target = None
+    if not payload.get("forceNew") and existing and not (ends and first > max(ends)):
+        open_attempts = [a for a in existing if a.completed is None]
+        if not open_attempts:
+            return {"effect": REFUSED_COMPLETED, "known": known}
+        target = open_attempts[-1]
+    if target is None:
+        existing.append(_Attempt(None, first, last, last if completes else None))
+        effect = ATTEMPT_CREATED
+    else:
+        target.first, target.last, target.completed = first, last, (last if completes else None)
+        effect = ATTEMPT_UPDATED
+    return {"effect": effect + (COMPLETES if completes else ""), "known": known, "completes": completes}
+
+
+def import_run_predict(*, run: ImportRun) -> Counter:
+    """Predict and store the effect of every valid record of a draft; returns counts per effect."""
+    records = list(run.records.filter(status=RecordStatus.PENDING).order_by("position"))
+    k = _knowledge(run, [r.payload for r in records])
+    for record in records:
+        if run.kind == ImportKind.STATS:
+            record.prediction = _predict_stat(record.payload, k)
+        else:
+            record.prediction = _predict_course(record.payload, k, run.kind)
+    ImportRecord.objects.bulk_create(
+        records, update_conflicts=True, unique_fields=["id"], update_fields=["prediction"], batch_size=2000
+    )
+    return Counter(r.prediction["effect"] for r in records)
+
+
+def actual_effect(record: ImportRecord, kind: str, *, earlier: set[str] = frozenset()) -> str | None:
+    """What 360Learning did, in the prediction's words; None while the record is not done.
+
+    A resource that existed before the run (``known``) or that an earlier row of the same run
+    created (``earlier``) was updated; any other was created.
+    """
+    if record.status == RecordStatus.ERROR:
+        return REFUSED
+    if record.status != RecordStatus.SUCCESS:
+        return None
+    prediction = record.prediction or {}
+    updated = record.resource_id in prediction.get("known", []) or record.resource_id in earlier
+    if kind == ImportKind.STATS:
+        base = ATTEMPT_UPDATED if updated else ATTEMPT_CREATED
+        return base + (COMPLETES if prediction.get("completes") else "")
+    if kind == ImportKind.ARCHIVE_COURSES:
+        return COURSE_ARCHIVED
+    return COURSE_UPDATED if updated else COURSE_CREATED
+
+
+def prediction_matches(predicted: str, actual: str | None) -> bool | None:
+    if actual is None or not predicted:
+        return None
+    if actual == REFUSED:
+        return predicted.startswith(REFUSED)
+    return predicted == actual
+
+
+@dataclass(frozen=True)
+class PredictionReport:
+    predicted: dict[str, int]
+    matched: int
+    mismatched: int
+    pending: int
+    mismatches: list[tuple[int, str, str]]  # (source line, predicted, actual)
+
+
+def import_run_prediction_report(*, run: ImportRun, mismatches_shown: int = 100) -> PredictionReport:
+    """Predicted against actual outcome, row by row."""
+    predicted: Counter = Counter()
+    matched = mismatched = pending = 0
+    mismatches: list[tuple[int, str, str]] = []
+    records = run.records.exclude(status__in=[RecordStatus.INVALID, RecordStatus.SKIPPED]).only(
+        "source_line", "status", "resource_id", "prediction"
+    )
+    earlier: set[str] = set()
+    for record in records.order_by("position").iterator(chunk_size=2000):
+        expected = (record.prediction or {}).get("effect", "")
+        predicted[expected] += 1
+        actual = actual_effect(record, run.kind, earlier=earlier)
+        if record.resource_id:
+            earlier.add(record.resource_id)
+        verdict = prediction_matches(expected, actual)
+        if verdict is None:
+            pending += 1
+        elif verdict:
+            matched += 1
+        else:
+            mismatched += 1
+            if len(mismatches) < mismatches_shown:
+                mismatches.append((record.source_line, expected, actual or ""))
+    return PredictionReport(dict(predicted.most_common()), matched, mismatched, pending, mismatches)

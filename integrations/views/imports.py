@@ -1,0 +1,168 @@
+"""Import screens: upload, map columns, preview, launch, watch progress, results, re-run."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import FileResponse, HttpResponse, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import HTMX_STOP_POLLING
+
+from integrations import selectors
+from integrations.forms import ImportFilterForm, ImportUploadForm, MappingForm
+from integrations.imports import ImportFileError
+from integrations.models import ImportRun, ImportState
+from integrations.services import import_runs
+from integrations.services.import_predictions import import_run_prediction_report
+from lms_admin.http import HtmxHttpRequest
+from lms_admin.roles import admin_required
+
+PREVIEW_ROWS = 20
+INVALID_ROWS_SHOWN = 500
+
+
+@admin_required
+@require_http_methods(["GET", "POST"])
+def import_create(request: HtmxHttpRequest) -> HttpResponse:
+    form = ImportUploadForm(request.POST or None, request.FILES or None, initial=request.GET.dict())
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        try:
+            run = import_runs.import_run_prepare(
+                actor=request.user,
+                integration=d["integration"],
+                kind=d["kind"],
+                uploaded=d["file"],
+                v1_defaults=form.v1_defaults(),
+            )
+        except ImportFileError as exc:
+            form.add_error("file", str(exc))
+        else:
+            if run.options.get("needs_mapping"):
+                return redirect("importrun-mapping", pk=run.pk)
+            return redirect("importrun-detail", pk=run.pk)
+    return render(request, "integrations/importrun_form.html", {"form": form})
+
+
+@admin_required
+@require_http_methods(["GET", "POST"])
+def import_mapping(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    run = get_object_or_404(ImportRun.objects.select_related("integration"), pk=pk, state=ImportState.DRAFT)
+    headers, suggestion = import_runs.import_run_headers(run=run)
+    form = MappingForm(request.POST or None, kind=run.kind, headers=headers, initial=suggestion)
+    if request.method == "POST" and form.is_valid():
+        import_runs.import_run_apply_mapping(run=run, mapping=form.mapping())
+        return redirect("importrun-detail", pk=run.pk)
+    return render(request, "integrations/importrun_mapping.html", {"run": run, "form": form})
+
+
+@admin_required
+@require_GET
+def import_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    run = get_object_or_404(
+        ImportRun.objects.select_related("integration__connection", "launched_by", "retry_of"), pk=pk
+    )
+    if run.state == ImportState.DRAFT:
+        if run.options.get("needs_mapping"):
+            return redirect("importrun-mapping", pk=run.pk)
+        context = {
+            "run": run,
+            "preview": selectors.import_run_preview(run=run, limit=PREVIEW_ROWS),
+            "invalid": selectors.import_run_invalid_records(run=run)[:INVALID_ROWS_SHOWN],
+            "notes": selectors.import_run_notes(run=run),
+            "duplicate_of": import_runs.import_run_recent_duplicate(run=run),
+            "already_imported": import_runs.import_run_already_imported(run=run),
+        }
+        return render(request, "integrations/importrun_preview.html", context)
+    context = {"run": run, **selectors.import_run_progress(run=run)}
+    if run.is_finished:
+        context["prediction"] = import_run_prediction_report(run=run)
+    if request.htmx and request.htmx.target == "run-progress":
+        response = render(request, "integrations/importrun_detail.html#progress", context)
+        if run.is_finished:
+            response.status_code = HTMX_STOP_POLLING
+        return response
+    return render(request, "integrations/importrun_detail.html", context)
+
+
+@admin_required
+@require_POST
+def import_launch(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    run = get_object_or_404(ImportRun, pk=pk)
+    try:
+        launched = import_runs.import_run_launch(
+            actor=request.user, run=run, skip_already_imported=request.POST.get("skip_already_imported") == "on"
+        )
+    except ValueError as exc:
+        messages.error(request, str(exc))
+        return redirect("importrun-detail", pk=run.pk)
+    if launched.pk != run.pk:
+        messages.warning(request, f"The same file is already being imported as run #{launched.pk}; showing that run.")
+    return redirect("importrun-detail", pk=launched.pk)
+
+
+@admin_required
+@require_POST
+def import_cancel(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    run = get_object_or_404(ImportRun, pk=pk)
+    summary = import_runs.import_run_cancel(run=run)
+    messages.info(request, summary)
+    return redirect("importrun-detail", pk=run.pk)
+
+
+@admin_required
+@require_POST
+def import_retry(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    run = get_object_or_404(ImportRun, pk=pk)
+    retry = import_runs.import_run_retry_failed(actor=request.user, run=run)
+    if retry is None:
+        messages.info(request, "Nothing to re-run: no record of this run failed.")
+        return redirect("importrun-detail", pk=run.pk)
+    messages.success(request, f"Re-running the {retry.total_records} failed record(s) as run #{retry.pk}.")
+    return redirect("importrun-detail", pk=retry.pk)
+
+
+def _csv_response(rows, filename: str) -> StreamingHttpResponse:
+    response = StreamingHttpResponse(rows, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@admin_required
+@require_GET
+def import_invalid_csv(request: HtmxHttpRequest, pk: int) -> StreamingHttpResponse:
+    run = get_object_or_404(ImportRun, pk=pk)
+    return _csv_response(import_runs.import_run_invalid_csv(run=run), f"import-{run.pk}-invalid-rows.csv")
+
+
+@admin_required
+@require_GET
+def import_errors_csv(request: HtmxHttpRequest, pk: int) -> StreamingHttpResponse:
+    run = get_object_or_404(ImportRun, pk=pk)
+    return _csv_response(import_runs.import_run_errors_csv(run=run), f"import-{run.pk}-errors.csv")
+
+
+@admin_required
+@require_GET
+def import_evidence_pack(request: HtmxHttpRequest, pk: int) -> FileResponse:
+    run = get_object_or_404(ImportRun.objects.select_related("integration__connection", "launched_by"), pk=pk)
+    return FileResponse(
+        import_runs.import_run_evidence_pack(run=run),
+        as_attachment=True,
+        filename=f"import-{run.pk}-evidence.zip",
+        content_type="application/zip",
+    )
+
+
+@admin_required
+@require_GET
+def import_list(request: HtmxHttpRequest) -> HttpResponse:
+    from django.core.paginator import Paginator
+
+    form = ImportFilterForm(request.GET or None)
+    runs = selectors.import_run_list(**(form.cleaned_data if form.is_valid() else {}))
+    page = Paginator(runs, 50).get_page(request.GET.get("page"))
+    template = "integrations/importrun_list.html" + ("#table" if request.htmx else "")
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(request, template, {"page_obj": page, "filter_form": form, "query": query.urlencode()})
