@@ -1,0 +1,541 @@
+"""Every report table as a file: CSV (streamed) or XLSX, for the pages' download links and
+``export_report``. No HTTP here: the views wrap ``csv_chunks``/``xlsx_write`` in responses.
+
+A ``Table`` is a header of stable column names (in the domain's words; the 360Learning and
+iSpring names for statuses) and rows produced lazily from ``.iterator()``, so a million-row
+export holds one chunk of rows in memory at a time.
+
+Cells:
+
+- CSV is UTF-8 with a BOM (Excel then reads accents right), comma-separated, quoted where needed
+  (commas, quotes, new lines in names survive a round trip);
+- dates and times are ISO 8601 in UTC (``2025-06-01T09:30:00+00:00``), booleans ``true``/``false``,
+  durations in whole seconds, rates in percent;
+- text from the LMS is untrusted: a CSV cell starting with ``= + - @``, tab or carriage return
+  gets a leading apostrophe (``integrations.imports.error_csv.safe_cell``) so no spreadsheet
+  runs it as a formula. XLSX cells are typed: text is always stored as text, never a formula.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import re
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime
+from itertools import islice
+from pathlib import Path
+from typing import IO, Any
+
+from django.utils import timezone
+
+from integrations.imports.error_csv import FORMULA_PREFIXES, safe_cell
+from reports import selectors
+from reports.models import DETAILED_STATUSES, STATUS_REASONS, PathSession
+from reports.selectors import COMPLETION_STATUSES, ReportFilters
+
+CSV = "csv"
+XLSX = "xlsx"
+FORMATS = (CSV, XLSX)
+CONTENT_TYPES = {
+    CSV: "text/csv; charset=utf-8",
+    XLSX: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+#: Rows per streamed CSV chunk, and per database round trip.
+CSV_CHUNK_ROWS = 1000
+DB_CHUNK_ROWS = 2000
+#: Excel's limit; a longer table continues on another sheet.
+XLSX_MAX_ROWS = 1_048_576
+
+TEXT, INT, FLOAT, DATETIME, BOOL = "text", "int", "float", "datetime", "bool"
+
+
+@dataclass(frozen=True)
+class Table:
+    """One exportable table: ``name`` is the file name's stem."""
+
+    name: str
+    columns: tuple[str, ...]
+    kinds: tuple[str, ...]
+    rows: Callable[[], Iterator[tuple]]
+
+    def filename(self, file_format: str) -> str:
+        return f"{self.name}-{timezone.localdate():%Y-%m-%d}.{file_format}"
+
+
+def _table(name: str, columns: list[tuple[str, str]], rows: Callable[[], Iterator[tuple]]) -> Table:
+    return Table(name, tuple(c for c, _ in columns), tuple(k for _, k in columns), rows)
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:60] or "report"
+
+
+def _seconds(ms: int | None) -> int | None:
+    return None if ms is None else (ms + 500) // 1000
+
+
+def _percent(rate: float | None) -> float | None:
+    return None if rate is None else round(100 * rate, 1)
+
+
+def _round(value: float | None, digits: int = 1) -> float | None:
+    return None if value is None else round(value, digits)
+
+
+def _batched(iterable: Iterable, size: int) -> Iterator[list]:
+    iterator = iter(iterable)
+    while batch := list(islice(iterator, size)):
+        yield batch
+
+
+# The tables ------------------------------------------------------------------------------------
+STATUS_COLUMNS = [
+    *((status, INT) for status in DETAILED_STATUSES),
+    *((f"{status}_{reason}", INT) for status, reasons in STATUS_REASONS.items() for reason in reasons),
+]
+
+
+def _status_cells(counts: selectors.StatusCounts) -> list[int]:
+    by_type = counts.by_type()
+    cells = [by_type[status] for status in DETAILED_STATUSES]
+    cells += [counts.counts.get((s, r), 0) for s, reasons in STATUS_REASONS.items() for r in reasons]
+    return cells
+
+
+def sessions_table(*, filters: ReportFilters) -> Table:
+    """The sessions overview: one row per path session. Status columns count learners per
+    detailed status (they add up to ``enrolled``); ``toRetake_mandatoryReplay`` and
+    ``unsuccessful_sessionEnded`` are the part of their status with that reason."""
+    columns = [
+        ("connection", TEXT),
+        ("path", TEXT),
+        ("path_id", TEXT),
+        ("path_session", TEXT),
+        ("path_session_id", TEXT),
+        ("start_date", DATETIME),
+        ("end_date", DATETIME),
+        ("phase", TEXT),
+        ("enrolled", INT),
+        *STATUS_COLUMNS,
+        ("certificates", INT),
+        ("completion_rate_percent", FLOAT),
+        ("stats_synced_at", DATETIME),
+    ]
+
+    def rows() -> Iterator[tuple]:
+        now = timezone.now()
+        sessions = selectors.path_session_list(filters=filters).iterator(chunk_size=DB_CHUNK_ROWS)
+        for batch in _batched(sessions, 500):
+            counts = selectors.path_session_status_counts(sessions=batch, filters=filters)
+            for session in batch:
+                c = counts[session.pk]
+                yield (
+                    session.connection.name,
+                    session.path.name if session.path else "",
+                    session.path_remote_id,
+                    session.name,
+                    session.remote_id,
+                    session.start_date,
+                    session.end_date,
+                    selectors.path_session_phase(session, now=now),
+                    c.enrolled,
+                    *_status_cells(c),
+                    c.certificates,
+                    c.successful_rate(),
+                    session.stats_synced_at,
+                )
+
+    return _table("path-sessions", columns, rows)
+
+
+LEARNER_FIELDS = (
+    "user_remote_id",
+    "first_name",
+    "last_name",
+    "mail",
+    "group_name",
+    "group_remote_id",
+    "status_type",
+    "status_reason",
+    "progress",
+    "score",
+    "time_spent_ms",
+    "enrolled_at",
+    "started_at",
+    "last_activity_at",
+    "completed_at",
+    "due_date",
+    "has_certificate",
+    "custom_fields",
+)
+
+
+def path_session_learners_table(*, session: PathSession, filters: ReportFilters) -> Table:
+    """One path session's learners (the table's filters and order), then one column per custom
+    field (``custom_field:<name>``, from API v1)."""
+    names = selectors.path_session_custom_field_names(session=session, filters=filters)
+    columns = [
+        ("learner_id", TEXT),
+        ("first_name", TEXT),
+        ("last_name", TEXT),
+        ("mail", TEXT),
+        ("group", TEXT),
+        ("group_id", TEXT),
+        ("status", TEXT),
+        ("reason", TEXT),
+        ("progress", INT),
+        ("score", INT),
+        ("time_spent_seconds", INT),
+        ("enrolled_at", DATETIME),
+        ("first_activity_at", DATETIME),
+        ("last_activity_at", DATETIME),
+        ("completed_at", DATETIME),
+        ("due_date", DATETIME),
+        ("certificate", BOOL),
+        *((f"custom_field:{name}", TEXT) for name in names),
+    ]
+
+    def rows() -> Iterator[tuple]:
+        learners = selectors.path_session_learners(session=session, filters=filters).values_list(*LEARNER_FIELDS)
+        for row in learners.iterator(chunk_size=DB_CHUNK_ROWS):
+            custom = row[17] or {}
+            yield (
+                *row[:10],
+                _seconds(row[10]),
+                *row[11:17],
+                *(_custom_value(custom.get(name)) for name in names),
+            )
+
+    return _table(f"path-session-{_slug(session.name)}-learners", columns, rows)
+
+
+def _custom_value(value: Any) -> str | None:
+    if value is None or isinstance(value, str):
+        return value
+    return str(value)
+
+
+def path_session_breakdown_table(*, session: PathSession, filters: ReportFilters) -> Table:
+    """Learners per detailed status and reason, their share of the enrolled total, and the
+    LMS's own count per status (on the first row of each status)."""
+    columns = [("status", TEXT), ("reason", TEXT), ("learners", INT), ("percent", FLOAT), ("lms_count", INT)]
+
+    def rows() -> Iterator[tuple]:
+        breakdown = selectors.path_session_breakdown(session=session, filters=filters)
+        for row in breakdown.rows:
+            yield row.status, row.reason, row.count, row.percent, row.lms_count
+
+    return _table(f"path-session-{_slug(session.name)}-statuses", columns, rows)
+
+
+def path_session_trend_table(*, session: PathSession, filters: ReportFilters) -> Table:
+    """Counts per detailed status after each sync (the trend), oldest first."""
+    columns = [
+        ("taken_at", DATETIME),
+        ("sync_run_id", INT),
+        ("enrolled", INT),
+        *((status, INT) for status in DETAILED_STATUSES),
+        ("certificates", INT),
+    ]
+
+    def rows() -> Iterator[tuple]:
+        for point in selectors.path_session_trend(session=session, filters=filters):
+            yield (
+                point.taken_at,
+                point.sync_run_id,
+                point.enrolled,
+                *(point.by_type.get(s, 0) for s in DETAILED_STATUSES),
+                point.certificates,
+            )
+
+    return _table(f"path-session-{_slug(session.name)}-trend", columns, rows)
+
+
+def course_stats_table(*, filters: ReportFilters) -> Table:
+    """Per course: attempts, learners, learners with a completed attempt and their share,
+    average score, total and average time spent."""
+    columns = [
+        ("connection", TEXT),
+        ("course", TEXT),
+        ("course_id", TEXT),
+        ("attempts", INT),
+        ("learners", INT),
+        ("learners_completed", INT),
+        ("completion_rate_percent", FLOAT),
+        ("average_score", FLOAT),
+        ("time_spent_seconds", INT),
+        ("average_time_spent_seconds", INT),
+    ]
+
+    def rows() -> Iterator[tuple]:
+        for row in selectors.course_stats(filters=filters):
+            yield (
+                row["connection_name"],
+                row["course_name"] or "",
+                row["course_remote_id"],
+                row["attempts"],
+                row["learners"],
+                row["learners_completed"],
+                _percent(row["completion_rate"]),
+                _round(row["average_score"]),
+                _seconds(row["total_time_spent_ms"]),
+                _seconds(None if row["average_time_spent_ms"] is None else round(row["average_time_spent_ms"])),
+            )
+
+    return _table("course-stats", columns, rows)
+
+
+ATTEMPT_FIELDS = (
+    "remote_id",
+    "connection__name",
+    "course__name",
+    "course_remote_id",
+    "user_remote_id",
+    "user__first_name",
+    "user__last_name",
+    "user__mail",
+    "user__group__name",
+    "progress",
+    "score",
+    "time_spent_ms",
+    "first_activity_at",
+    "last_activity_at",
+    "completed_at",
+    "lang",
+    "session_remote_id",
+)
+
+
+def attempts_table(*, filters: ReportFilters) -> Table:
+    """Course attempts (one row per attempt of ``/courses/stats``) matching the filters."""
+    columns = [
+        ("attempt_id", TEXT),
+        ("connection", TEXT),
+        ("course", TEXT),
+        ("course_id", TEXT),
+        ("learner_id", TEXT),
+        ("first_name", TEXT),
+        ("last_name", TEXT),
+        ("mail", TEXT),
+        ("group", TEXT),
+        ("progress", INT),
+        ("score", INT),
+        ("time_spent_seconds", INT),
+        ("first_activity_at", DATETIME),
+        ("last_activity_at", DATETIME),
+        ("completed_at", DATETIME),
+        ("lang", TEXT),
+        ("path_session_id", TEXT),
+    ]
+
+    def rows() -> Iterator[tuple]:
+        attempts = selectors.attempt_list(filters=filters).values_list(*ATTEMPT_FIELDS)
+        for row in attempts.iterator(chunk_size=DB_CHUNK_ROWS):
+            yield (*row[:11], _seconds(row[11]), *row[12:])
+
+    return _table("course-attempts", columns, rows)
+
+
+def module_results_table(*, filters: ReportFilters) -> Table:
+    """iSpring results per course and module: one count per completion status, as the API names them."""
+    columns = [
+        ("connection", TEXT),
+        ("course_id", TEXT),
+        ("module_id", TEXT),
+        ("module", TEXT),
+        ("results", INT),
+        *((status, INT) for status in COMPLETION_STATUSES),
+        ("overdue", INT),
+        ("average_progress", FLOAT),
+        ("average_score", FLOAT),
+        ("time_spent_seconds", INT),
+    ]
+
+    def rows() -> Iterator[tuple]:
+        for row in selectors.module_result_summary(filters=filters):
+            yield (
+                row["connection_name"],
+                row["course_id"],
+                row["module_id"],
+                row["module_title"],
+                row["results"],
+                *(row[status] for status in COMPLETION_STATUSES),
+                row["overdue"],
+                _round(row["average_progress"]),
+                _round(row["average_score"]),
+                row["total_time_spent_s"],
+            )
+
+    return _table("module-results", columns, rows)
+
+
+RESULT_FIELDS = (
+    "user_id",
+    "user_status",
+    "course_id",
+    "module_id",
+    "module_title",
+    "course_item_id",
+    "enrollment_id",
+    "completion_status",
+    "progress",
+    "awarded_score",
+    "passing_score",
+    "time_spent_s",
+    "access_date",
+    "due_date",
+    "expiration_date",
+    "completion_date",
+    "is_overdue",
+    "views_count",
+)
+
+
+def module_result_rows_table(*, filters: ReportFilters) -> Table:
+    """The iSpring module results themselves (one row per learner and module), as the API lists them."""
+    columns = [
+        ("user_id", TEXT),
+        ("user_status", INT),
+        ("course_id", TEXT),
+        ("module_id", TEXT),
+        ("module", TEXT),
+        ("course_item_id", TEXT),
+        ("enrollment_id", TEXT),
+        ("completion_status", TEXT),
+        ("progress", FLOAT),
+        ("awarded_score", FLOAT),
+        ("passing_score", FLOAT),
+        ("time_spent_seconds", INT),
+        ("access_date", DATETIME),
+        ("due_date", DATETIME),
+        ("expiration_date", DATETIME),
+        ("completion_date", DATETIME),
+        ("overdue", BOOL),
+        ("views_count", INT),
+    ]
+
+    def rows() -> Iterator[tuple]:
+        results = selectors.module_result_list(filters=filters).values_list(*RESULT_FIELDS)
+        yield from results.iterator(chunk_size=DB_CHUNK_ROWS)
+
+    return _table("module-result-rows", columns, rows)
+
+
+# Writers ---------------------------------------------------------------------------------------
+def _text(value: Any) -> str:
+    # The common case (text that cannot start a formula) without a function call per cell;
+    # anything else goes through safe_cell, the one rule for formula-safe cells.
+    if value is None:
+        return ""
+    if isinstance(value, str) and not value.startswith(FORMULA_PREFIXES):
+        return value
+    return safe_cell(value)
+
+
+def _plain(value: Any) -> str:
+    return "" if value is None else str(value)
+
+
+def _iso(value: datetime | date | None) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        if value.tzinfo is not UTC:
+            value = value.astimezone(UTC)
+        return value.isoformat(timespec="seconds")
+    return value.isoformat()
+
+
+def _bool(value: bool | None) -> str:
+    return "" if value is None else ("true" if value else "false")
+
+
+CSV_CELLS: dict[str, Callable[[Any], str]] = {TEXT: _text, INT: _plain, FLOAT: _plain, DATETIME: _iso, BOOL: _bool}
+
+
+def csv_chunks(table: Table) -> Iterator[bytes]:
+    """The table as CSV bytes: the BOM, the header, then ``CSV_CHUNK_ROWS`` rows per chunk."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    cells = [CSV_CELLS[kind] for kind in table.kinds]
+    writer.writerow([safe_cell(name) for name in table.columns])
+    yield codecs.BOM_UTF8 + buffer.getvalue().encode("utf-8")
+    for batch in _batched(table.rows(), CSV_CHUNK_ROWS):
+        buffer.seek(0)
+        buffer.truncate(0)
+        writer.writerows([[cell(value) for cell, value in zip(cells, row, strict=True)] for row in batch])
+        yield buffer.getvalue().encode("utf-8")
+
+
+_XLSX_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+def xlsx_write(table: Table, fh: IO[bytes]) -> int:
+    """Write the table to ``fh`` as an XLSX workbook (openpyxl write-only mode: rows go to disk
+    as they come). Dates are UTC, text is always text. Returns the number of data rows."""
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+
+    workbook = Workbook(write_only=True)
+    sheet = None
+    sheet_rows = XLSX_MAX_ROWS
+    count = 0
+
+    def text(value: Any) -> Any:
+        if value is None or value == "":
+            return None
+        value = _XLSX_ILLEGAL.sub("", str(value))
+        if value.startswith(("=", "#", *FORMULA_PREFIXES)):
+            # openpyxl would store "=…" as a formula and "#N/A" as an error: set the type by hand.
+            cell = WriteOnlyCell(sheet)
+            cell._value, cell.data_type = value, "s"
+            return cell
+        return value
+
+    def when(value: Any) -> Any:
+        if isinstance(value, datetime):
+            return value.astimezone(UTC).replace(tzinfo=None)
+        return value
+
+    converters = {TEXT: text, INT: lambda v: v, FLOAT: lambda v: v, DATETIME: when, BOOL: lambda v: v}
+    cells = [converters[kind] for kind in table.kinds]
+    for row in table.rows():
+        if sheet_rows >= XLSX_MAX_ROWS:
+            number = count // (XLSX_MAX_ROWS - 1) + 1
+            sheet = workbook.create_sheet(table.name[:25] if number == 1 else f"{table.name[:24]} {number}")
+            sheet.append(list(table.columns))
+            sheet_rows = 1
+        sheet.append([cell(value) for cell, value in zip(cells, row, strict=True)])
+        sheet_rows += 1
+        count += 1
+    if sheet is None:
+        sheet = workbook.create_sheet(table.name[:25])
+        sheet.append(list(table.columns))
+    workbook.save(fh)
+    return count
+
+
+def file_format(path: Path) -> str:
+    return XLSX if path.suffix.lower() == f".{XLSX}" else CSV
+
+
+def write_file(table: Table, path: Path) -> int:
+    """Write the table to ``path``, XLSX when it ends in ``.xlsx``, else CSV. Returns data rows."""
+    count = 0
+
+    def counted() -> Iterator[tuple]:
+        nonlocal count
+        for row in table.rows():
+            count += 1
+            yield row
+
+    with path.open("wb") as fh:
+        if file_format(path) == XLSX:
+            xlsx_write(replace(table, rows=counted), fh)
+        else:
+            for chunk in csv_chunks(replace(table, rows=counted)):
+                fh.write(chunk)
+    return count

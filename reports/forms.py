@@ -1,0 +1,262 @@
+"""Query-string forms of the report pages (and of ``export_report``): each validates what a reader
+asked for and turns it into the ``ReportFilters`` every selector takes.
+
+The forms are always bound (to ``request.GET``, possibly empty); a field with a bad value is
+left out of the filters and shows its error, the others still apply. Exports refuse invalid
+filters instead (``ReportForm.errors_text``), so a file never holds more than was asked for.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from django import forms
+
+from integrations.models import Provider
+from reports import selectors
+from reports.models import DETAILED_STATUSES, STATUS_REASONS
+from reports.selectors import DateRange, ReportFilters
+
+RANGE_REVERSED = "The end date is before the start date."
+TOO_MANY_IDS = "At most {limit} ids."
+BAD_ID = "“{value}” is not an id."
+
+MAX_IDS = 100
+ID_SEPARATORS = re.compile(r"[\s,;]+")
+ID_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,36}$")
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, attrs: dict | None = None) -> None:
+        super().__init__(attrs, format="%Y-%m-%d")
+
+
+class SearchInput(forms.TextInput):
+    input_type = "search"
+
+
+def _date(label: str) -> forms.DateField:
+    return forms.DateField(label=label, required=False, widget=DateInput)
+
+
+def _status_choices() -> list[tuple[str, str]]:
+    return [("", "Any status")] + [(s, selectors.STATUS_LABELS[s]) for s in DETAILED_STATUSES]
+
+
+class IdListField(forms.CharField):
+    """Ids separated by commas, spaces or new lines, as the iSpring API's ``…Ids[]`` filters."""
+
+    def to_python(self, value: Any) -> tuple[str, ...]:
+        text = super().to_python(value)
+        ids = tuple(dict.fromkeys(part for part in ID_SEPARATORS.split(text) if part))
+        if len(ids) > MAX_IDS:
+            raise forms.ValidationError(TOO_MANY_IDS.format(limit=MAX_IDS))
+        for value in ids:
+            if not ID_PATTERN.match(value):
+                raise forms.ValidationError(BAD_ID.format(value=value[:40]))
+        return ids
+
+
+class ReportForm(forms.Form):
+    """A report's filters. ``sort`` is not drawn with the other fields: the table carries it
+    (see the templates), so a sorted table keeps its order when a filter changes."""
+
+    #: Pairs of (from, to) date fields checked for order, and the ReportFilters field they fill.
+    date_ranges: tuple[tuple[str, str, str], ...] = ()
+
+    search = forms.CharField(label="Search", required=False, max_length=200, widget=SearchInput)
+    sort = forms.CharField(required=False, max_length=40, widget=forms.HiddenInput)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        for start, end, _ in self.date_ranges:
+            if data.get(start) and data.get(end) and data[end] < data[start]:
+                self.add_error(end, RANGE_REVERSED)
+        return data
+
+    def valid_data(self) -> dict[str, Any]:
+        """The cleaned values of the fields that validated (all of them when the form is valid)."""
+        self.is_valid()
+        return {name: value for name, value in self.cleaned_data.items() if name not in self.errors}
+
+    def filters(self, base: ReportFilters | None = None) -> ReportFilters:
+        """``base`` (the reader's own filters: see ``reports.views.helpers.reader_filters``)
+        narrowed by what the form asks for."""
+        data = self.valid_data()
+        ranges = {target: DateRange(data.get(start), data.get(end)) for start, end, target in self.date_ranges}
+        return (base or ReportFilters()).but(
+            **self.to_filters(data), **ranges, search=data.get("search") or "", sort=data.get("sort") or ""
+        )
+
+    def to_filters(self, data: dict[str, Any]) -> dict[str, Any]:
+        return {}
+
+    def filter_fields(self) -> list[forms.BoundField]:
+        return [self[name] for name in self.fields if name != "sort"]
+
+    def errors_text(self) -> str:
+        return "; ".join(
+            f"{self.fields[name].label or name}: {' '.join(errors)}" for name, errors in self.errors.items()
+        )
+
+
+class ConnectionChoiceField(forms.ModelChoiceField):
+    def __init__(self, provider: str, **kwargs) -> None:
+        super().__init__(
+            selectors.report_connections(provider=provider),
+            required=False,
+            empty_label="All connections",
+            label="Connection",
+            **kwargs,
+        )
+
+
+class PathSessionFilterForm(ReportForm):
+    """Sessions overview: connection, path, open between two dates, phase, learners in a status, search."""
+
+    date_ranges = (("active_from", "active_to", "active"),)
+    field_order = ["search", "connection", "path", "phase", "status", "active_from", "active_to"]
+
+    connection = ConnectionChoiceField(Provider.LEARNING360)
+    path = forms.ModelChoiceField(selectors.path_choices(), required=False, empty_label="All paths")
+    phase = forms.ChoiceField(
+        label="Session", required=False, choices=[("", "Any time"), *selectors.SESSION_PHASES.items()]
+    )
+    status = forms.ChoiceField(label="Has learners", required=False, choices=_status_choices)
+    active_from = _date("Open from")
+    active_to = _date("Open until")
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["search"].label = "Session or path"
+        self.fields["status"].choices = [("", "In any status")] + _status_choices()[1:]
+
+    def to_filters(self, data: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "connection": data.get("connection"),
+            "path": data.get("path"),
+            "phase": data.get("phase") or "",
+            "status": data.get("status") or "",
+        }
+
+
+class LearnerFilterForm(ReportForm):
+    """One path session's learner table: status, reason, group, search."""
+
+    field_order = ["search", "status", "reason", "group"]
+
+    status = forms.ChoiceField(required=False, choices=_status_choices)
+    reason = forms.ChoiceField(
+        required=False,
+        choices=[
+            ("", "Any reason"),
+            (selectors.NO_REASON, "No reason"),
+            *((reason, selectors.REASON_LABELS[reason]) for reasons in STATUS_REASONS.values() for reason in reasons),
+        ],
+    )
+    group = forms.ModelChoiceField(queryset=None, required=False, empty_label="All groups")
+
+    def __init__(self, *args, groups, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["group"].queryset = groups
+        self.fields["search"].label = "Name, mail or id"
+
+    def to_filters(self, data: dict[str, Any]) -> dict[str, Any]:
+        return {"status": data.get("status") or "", "reason": data.get("reason") or "", "group": data.get("group")}
+
+
+class CourseLabelField(forms.ModelChoiceField):
+    def label_from_instance(self, obj) -> str:
+        return obj.name
+
+
+class GroupLabelField(forms.ModelChoiceField):
+    def label_from_instance(self, obj) -> str:
+        return obj.name
+
+
+class AttemptFilterForm(ReportForm):
+    """Course statistics and the attempts table: completion dates, course, learner, group."""
+
+    date_ranges = (("completed_from", "completed_to", "completed"),)
+    field_order = ["connection", "course", "user", "group", "completed_from", "completed_to"]
+
+    connection = ConnectionChoiceField(Provider.LEARNING360)
+    course = CourseLabelField(selectors.course_choices(), required=False, empty_label="All courses")
+    user = forms.CharField(label="Learner", required=False, max_length=200, help_text="Id, mail or name")
+    group = GroupLabelField(selectors.group_choices(), required=False, empty_label="All groups")
+    completed_from = _date("Completed from")
+    completed_to = _date("Completed until")
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        del self.fields["search"]  # the learner field is the search
+        self.fields["user"].widget = SearchInput()
+
+    def to_filters(self, data: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "connection": data.get("connection"),
+            "course": data.get("course"),
+            "user": data.get("user") or "",
+            "group": data.get("group"),
+        }
+
+
+class ModuleResultFilterForm(ReportForm):
+    """iSpring module results, with the filters of ``GET /learners/modules/results``."""
+
+    date_ranges = (
+        ("completed_from", "completed_to", "completed"),
+        ("accessed_from", "accessed_to", "accessed"),
+        ("due_from", "due_to", "due"),
+    )
+    field_order = [
+        "search",
+        "connection",
+        "user_ids",
+        "course_ids",
+        "module_ids",
+        "user_statuses",
+        "completion_statuses",
+    ]
+
+    connection = ConnectionChoiceField(Provider.ISPRING)
+    user_ids = IdListField(label="User ids", required=False, max_length=4000)
+    course_ids = IdListField(label="Course ids", required=False, max_length=4000)
+    module_ids = IdListField(label="Module ids", required=False, max_length=4000)
+    user_statuses = forms.TypedMultipleChoiceField(
+        label="User status",
+        required=False,
+        coerce=int,
+        choices=list(selectors.ISPRING_USER_STATUSES.items()),
+        widget=forms.CheckboxSelectMultiple,
+    )
+    completion_statuses = forms.MultipleChoiceField(
+        label="Completion status",
+        required=False,
+        choices=list(selectors.COMPLETION_STATUS_LABELS.items()),
+        widget=forms.CheckboxSelectMultiple,
+    )
+    completed_from = _date("Completed from")
+    completed_to = _date("Completed until")
+    accessed_from = _date("Assigned from")
+    accessed_to = _date("Assigned until")
+    due_from = _date("Due from")
+    due_to = _date("Due until")
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["search"].label = "Module title"
+
+    def to_filters(self, data: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "connection": data.get("connection"),
+            "user_ids": data.get("user_ids") or (),
+            "course_ids": data.get("course_ids") or (),
+            "module_ids": data.get("module_ids") or (),
+            "user_statuses": tuple(data.get("user_statuses") or ()),
+            "completion_statuses": tuple(data.get("completion_statuses") or ()),
+        }

@@ -1,0 +1,46 @@
+from django.urls import path, register_converter
+
+from reports.views import courses, index, module_results, path_sessions
+from reports.views.converters import ExportFormatConverter
+
+register_converter(ExportFormatConverter, "export")
+
+urlpatterns = [
+    path("", index.report_index, name="report-index"),
+    # Sessions overview, and one path session's report.
+    path("path-sessions/", path_sessions.pathsession_list, name="pathsession-list"),
+    path("path-sessions/export.<export:file_format>", path_sessions.pathsession_export, name="pathsession-export"),
+    path("path-sessions/<int:pk>/", path_sessions.pathsession_detail, name="pathsession-detail"),
+    path(
+        "path-sessions/<int:pk>/learners.<export:file_format>",
+        path_sessions.pathsession_learner_export,
+        name="pathsession-learner-export",
+    ),
+    path(
+        "path-sessions/<int:pk>/statuses.<export:file_format>",
+        path_sessions.pathsession_breakdown_export,
+        name="pathsession-breakdown-export",
+    ),
+    path(
+        "path-sessions/<int:pk>/trend.<export:file_format>",
+        path_sessions.pathsession_trend_export,
+        name="pathsession-trend-export",
+    ),
+    # Course statistics and attempts.
+    path("courses/", courses.course_stats, name="course-stats"),
+    path("courses/export.<export:file_format>", courses.course_stats_export, name="course-stats-export"),
+    path("attempts/", courses.attempt_list, name="attempt-list"),
+    path("attempts/export.<export:file_format>", courses.attempt_export, name="attempt-export"),
+    # iSpring module results.
+    path("module-results/", module_results.module_results, name="module-results"),
+    path(
+        "module-results/export.<export:file_format>",
+        module_results.module_results_export,
+        name="module-results-export",
+    ),
+    path(
+        "module-results/rows.<export:file_format>",
+        module_results.module_result_rows_export,
+        name="module-result-rows-export",
+    ),
+]

@@ -1,0 +1,67 @@
+"""What every report view shares: the reader's base filters, fragment rendering, export responses."""
+
+from __future__ import annotations
+
+import tempfile
+from typing import Any
+
+from django.http import FileResponse, HttpResponse, HttpResponseBadRequest, StreamingHttpResponse
+from django.shortcuts import render
+from django.utils.cache import patch_vary_headers
+from django.utils.http import content_disposition_header
+
+from lms_admin.http import HtmxHttpRequest
+from reports import exports
+from reports.forms import ReportForm
+from reports.selectors import ReportFilters
+
+PAGE_SIZE = 50
+INVALID_EXPORT = "These filters are not valid, so nothing was exported: {errors}"
+
+
+def reader_filters(request: HtmxHttpRequest) -> ReportFilters:
+    """The filters every report this reader opens starts from. Today: none. A manager's scope
+    (issue 11) is set here, and every selector applies it."""
+    return ReportFilters()
+
+
+def fragment(request: HtmxHttpRequest) -> str | None:
+    """The id of the region an htmx request asks for; ``None`` for a full page (including the
+    full page htmx asks for when it restores history)."""
+    if request.htmx and not request.htmx.history_restore_request:
+        return request.htmx.target or ""
+    return None
+
+
+def query_without_page(request: HtmxHttpRequest) -> str:
+    query = request.GET.copy()
+    query.pop("page", None)
+    return query.urlencode()
+
+
+def render_report(request: HtmxHttpRequest, template: str, context: dict[str, Any]) -> HttpResponse:
+    """Render a page or one of its partials (``template#name``); the answer varies on HX-Request
+    so a browser never shows a cached fragment as a page."""
+    response = render(request, template, context)
+    patch_vary_headers(response, ("HX-Request",))
+    return response
+
+
+def export_response(table: exports.Table, file_format: str) -> HttpResponse:
+    """The table as a download: CSV streamed as it is read; XLSX written to a temporary file
+    (openpyxl write-only mode) and streamed from it."""
+    filename = table.filename(file_format)
+    if file_format == exports.XLSX:
+        fh = tempfile.TemporaryFile(prefix="report-", suffix=".xlsx")  # noqa: SIM115  (FileResponse closes it)
+        exports.xlsx_write(table, fh)
+        fh.seek(0)
+        return FileResponse(fh, as_attachment=True, filename=filename, content_type=exports.CONTENT_TYPES[exports.XLSX])
+    response = StreamingHttpResponse(exports.csv_chunks(table), content_type=exports.CONTENT_TYPES[exports.CSV])
+    response["Content-Disposition"] = content_disposition_header(True, filename)
+    return response
+
+
+def invalid_export(form: ReportForm) -> HttpResponse:
+    return HttpResponseBadRequest(
+        INVALID_EXPORT.format(errors=form.errors_text()), content_type="text/plain; charset=utf-8"
+    )

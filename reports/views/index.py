@@ -1,0 +1,37 @@
+from __future__ import annotations
+
+from django.http import HttpResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+from integrations.models import SyncKind
+from lms_admin.http import HtmxHttpRequest
+from lms_admin.roles import reports_required
+from reports import selectors
+from reports.views.helpers import reader_filters
+
+#: (sync kind, what it feeds) for the freshness table.
+FEEDS = (
+    (SyncKind.SESSIONS, "Sessions overview and path-session reports"),
+    (SyncKind.COURSE_STATS, "Course statistics and attempts"),
+    (SyncKind.MODULE_RESULTS, "iSpring module results"),
+)
+
+
+@reports_required
+@require_GET
+def report_index(request: HtmxHttpRequest) -> HttpResponse:
+    filters = reader_filters(request)
+    freshness = [
+        {"kind": label, "connection": connection, "freshness": fresh}
+        for kind, label in FEEDS
+        for connection, fresh in selectors.report_freshness(filters=filters, kind=kind)
+    ]
+    return render(
+        request,
+        "reports/report_index.html",
+        {
+            "freshness": freshness,
+            "stale_after_hours": int(selectors.STALE_AFTER.total_seconds() // 3600),
+        },
+    )

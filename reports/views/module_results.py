@@ -1,0 +1,68 @@
+"""iSpring Learn module results: counts per completion status by course and module, filtered
+as the API filters them (users, courses, modules, user and completion statuses, dates), with
+exports of the summary and of the results themselves. Managers and admins."""
+
+from __future__ import annotations
+
+from django.core.paginator import Paginator
+from django.http import HttpResponse
+from django.views.decorators.http import require_GET
+
+from integrations.models import SyncKind
+from lms_admin.http import HtmxHttpRequest
+from lms_admin.roles import reports_required
+from reports import exports, selectors
+from reports.forms import ModuleResultFilterForm
+from reports.views.helpers import (
+    PAGE_SIZE,
+    export_response,
+    fragment,
+    invalid_export,
+    query_without_page,
+    reader_filters,
+    render_report,
+)
+
+TEMPLATE = "reports/module_results.html"
+
+
+@reports_required
+@require_GET
+def module_results(request: HtmxHttpRequest) -> HttpResponse:
+    form = ModuleResultFilterForm(request.GET)
+    filters = form.filters(reader_filters(request))
+    # One row per module, paginated in memory: a paginated queryset would aggregate twice.
+    summary = selectors.module_result_summary(filters=filters)
+    page = Paginator(summary, PAGE_SIZE).get_page(request.GET.get("page"))
+    rows = [{"row": row, "segments": selectors.module_result_segments(row)} for row in page.object_list]
+    context = {
+        "filter_form": form,
+        "page_obj": page,
+        "rows": rows,
+        "statuses": [(s, selectors.COMPLETION_STATUS_LABELS[s]) for s in selectors.COMPLETION_STATUSES],
+        "query": query_without_page(request),
+        "sort": filters.sort or selectors.MODULE_DEFAULT_SORT,
+        "sort_param": filters.sort,
+    }
+    if fragment(request) is not None:
+        return render_report(request, TEMPLATE + "#table", context)
+    context["freshness"] = selectors.report_freshness(filters=filters, kind=SyncKind.MODULE_RESULTS)
+    return render_report(request, TEMPLATE, context)
+
+
+@reports_required
+@require_GET
+def module_results_export(request: HtmxHttpRequest, file_format: str) -> HttpResponse:
+    form = ModuleResultFilterForm(request.GET)
+    if not form.is_valid():
+        return invalid_export(form)
+    return export_response(exports.module_results_table(filters=form.filters(reader_filters(request))), file_format)
+
+
+@reports_required
+@require_GET
+def module_result_rows_export(request: HtmxHttpRequest, file_format: str) -> HttpResponse:
+    form = ModuleResultFilterForm(request.GET)
+    if not form.is_valid():
+        return invalid_export(form)
+    return export_response(exports.module_result_rows_table(filters=form.filters(reader_filters(request))), file_format)

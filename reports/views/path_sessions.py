@@ -1,0 +1,156 @@
+"""The sessions overview and one path session's report (detailed-status breakdown, trend,
+learner table), with their exports. Managers and admins.
+
+Both pages work without JavaScript (links and GET forms); with htmx, filters, sorting and
+pages swap only the table region (``#pathsession-table``, ``#learner-table``), and a count in
+the breakdown swaps the learner section (``#learners``: its filters and table) to show the
+learners in that status.
+"""
+
+from __future__ import annotations
+
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse
+from django.views.decorators.http import require_GET
+
+from integrations.models import SyncKind
+from lms_admin.http import HtmxHttpRequest
+from lms_admin.roles import reports_required
+from reports import exports, selectors
+from reports.forms import LearnerFilterForm, PathSessionFilterForm
+from reports.models import PathSession
+from reports.views.helpers import (
+    PAGE_SIZE,
+    export_response,
+    fragment,
+    invalid_export,
+    query_without_page,
+    reader_filters,
+    render_report,
+)
+
+LIST_TEMPLATE = "reports/pathsession_list.html"
+DETAIL_TEMPLATE = "reports/pathsession_detail.html"
+
+
+@reports_required
+@require_GET
+def pathsession_list(request: HtmxHttpRequest) -> HttpResponse:
+    form = PathSessionFilterForm(request.GET)
+    filters = form.filters(reader_filters(request))
+    page = Paginator(selectors.path_session_list(filters=filters), PAGE_SIZE).get_page(request.GET.get("page"))
+    sessions = list(page.object_list)
+    counts = selectors.path_session_status_counts(sessions=sessions, filters=filters)
+    rows = [
+        {
+            "session": session,
+            "counts": counts[session.pk],
+            "phase": selectors.SESSION_PHASES[selectors.path_session_phase(session)],
+            "freshness": selectors.session_freshness(session),
+        }
+        for session in sessions
+    ]
+    context = {
+        "filter_form": form,
+        "page_obj": page,
+        "rows": rows,
+        "query": query_without_page(request),
+        "sort": filters.sort or selectors.SESSION_DEFAULT_SORT,
+        "sort_param": filters.sort,
+        "stale_after_hours": int(selectors.STALE_AFTER.total_seconds() // 3600),
+    }
+    if fragment(request) is not None:
+        return render_report(request, LIST_TEMPLATE + "#table", context)
+    context["freshness"] = selectors.report_freshness(filters=filters, kind=SyncKind.SESSIONS)
+    return render_report(request, LIST_TEMPLATE, context)
+
+
+@reports_required
+@require_GET
+def pathsession_export(request: HtmxHttpRequest, file_format: str) -> HttpResponse:
+    form = PathSessionFilterForm(request.GET)
+    if not form.is_valid():
+        return invalid_export(form)
+    return export_response(exports.sessions_table(filters=form.filters(reader_filters(request))), file_format)
+
+
+def _session(request: HtmxHttpRequest, pk: int) -> PathSession:
+    try:
+        return selectors.path_session_get(pk=pk, filters=reader_filters(request))
+    except PathSession.DoesNotExist:
+        raise Http404("No such path session.") from None
+
+
+@reports_required
+@require_GET
+def pathsession_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    session = _session(request, pk)
+    base = reader_filters(request)
+    form = LearnerFilterForm(request.GET, groups=selectors.path_session_groups(session=session, filters=base))
+    filters = form.filters(base)
+    # One pass over the session's learners gives the breakdown, and the table's row count
+    # whenever only a status or reason filters it.
+    breakdown = selectors.path_session_breakdown(session=session, filters=base)
+    paginator = Paginator(selectors.path_session_learners(session=session, filters=filters), PAGE_SIZE)
+    count = selectors.path_session_learner_count(breakdown=breakdown, filters=filters)
+    if count is not None:
+        paginator.count = count
+    page = paginator.get_page(request.GET.get("page"))
+    context = {
+        "session": session,
+        "filter_form": form,
+        "page_obj": page,
+        "custom_fields": selectors.custom_field_names(page.object_list),
+        "query": query_without_page(request),
+        "sort": filters.sort or selectors.LEARNER_DEFAULT_SORT,
+        "sort_param": filters.sort,
+        "filtered": any(form.valid_data().get(name) for name in ("status", "reason", "group", "search")),
+    }
+    target = fragment(request)
+    if target == "learner-table":
+        return render_report(request, DETAIL_TEMPLATE + "#learner_table", context)
+    if target is not None:
+        return render_report(request, DETAIL_TEMPLATE + "#learners", context)
+    context.update(
+        breakdown=breakdown,
+        segments=breakdown.segments(),
+        trend=selectors.path_session_trend(session=session, filters=base),
+        freshness=selectors.session_freshness(session),
+        phase=selectors.SESSION_PHASES[selectors.path_session_phase(session)],
+        status_definitions=[
+            (status, selectors.STATUS_LABELS[status], text) for status, text in selectors.STATUS_DEFINITIONS.items()
+        ],
+        reason_definitions=[
+            (reason, selectors.REASON_LABELS[reason], text) for reason, text in selectors.REASON_DEFINITIONS.items()
+        ],
+        stale_after_hours=int(selectors.STALE_AFTER.total_seconds() // 3600),
+    )
+    return render_report(request, DETAIL_TEMPLATE, context)
+
+
+@reports_required
+@require_GET
+def pathsession_learner_export(request: HtmxHttpRequest, pk: int, file_format: str) -> HttpResponse:
+    session = _session(request, pk)
+    base = reader_filters(request)
+    form = LearnerFilterForm(request.GET, groups=selectors.path_session_groups(session=session, filters=base))
+    if not form.is_valid():
+        return invalid_export(form)
+    table = exports.path_session_learners_table(session=session, filters=form.filters(base))
+    return export_response(table, file_format)
+
+
+@reports_required
+@require_GET
+def pathsession_breakdown_export(request: HtmxHttpRequest, pk: int, file_format: str) -> HttpResponse:
+    session = _session(request, pk)
+    table = exports.path_session_breakdown_table(session=session, filters=reader_filters(request))
+    return export_response(table, file_format)
+
+
+@reports_required
+@require_GET
+def pathsession_trend_export(request: HtmxHttpRequest, pk: int, file_format: str) -> HttpResponse:
+    session = _session(request, pk)
+    table = exports.path_session_trend_table(session=session, filters=reader_filters(request))
+    return export_response(table, file_format)

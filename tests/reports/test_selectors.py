@@ -1,0 +1,108 @@
+"""Selectors: every report reads current cache rows through one scope hook, and the small
+rules the pages rely on (shares, date ranges, sorting with empty values last)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from reports import exports, selectors
+from reports.selectors import DateRange, ReportFilters
+
+
+@pytest.fixture
+def without_mallory(cache, monkeypatch):
+    """A scope, applied where issue 11 will apply a manager's: every learner but Mallory."""
+    real = selectors._in_scope
+
+    def scoped(queryset, filters, *, learner):
+        queryset = real(queryset, filters, learner=learner)
+        return queryset if learner is None else queryset.exclude(**{learner: cache.mallory.remote_id})
+
+    monkeypatch.setattr(selectors, "_in_scope", scoped)
+
+
+def test_a_scope_applied_in_one_place_narrows_every_report_and_export(cache, without_mallory, manager_client):
+    filters = ReportFilters()
+    session = selectors.path_session_get(pk=cache.session.pk, filters=filters)
+
+    breakdown = selectors.path_session_breakdown(session=session, filters=filters)
+    overview = selectors.path_session_status_counts(sessions=[session], filters=filters)[session.pk]
+    learners = selectors.path_session_learners(session=session, filters=filters)
+    attempts = selectors.attempt_list(filters=filters)
+    courses = selectors.course_stats(filters=filters)
+
+    assert breakdown.enrolled == overview.enrolled == learners.count() == 11
+    assert breakdown.counts.by_type()["late"] == 1 and breakdown.differences == {"late": (1, 2)}
+    assert not attempts.filter(user=cache.mallory).exists() and attempts.count() == 3
+    assert sum(row["attempts"] for row in courses) == 3
+    csv = b"".join(manager_client.get(f"/reports/path-sessions/{cache.session.pk}/learners.csv").streaming_content)
+    assert b"Mallory" not in csv
+    page = manager_client.get(f"/reports/path-sessions/{cache.session.pk}/").content.decode()
+    assert "Mallory" not in page
+
+
+def test_the_base_querysets_read_only_current_rows(cache):
+    from django.utils import timezone
+
+    from reports.models import CourseAttempt, ModuleResult
+
+    CourseAttempt.objects.filter(user=cache.mallory).update(gone_at=timezone.now())
+    ModuleResult.objects.filter(module_id="module-3").update(gone_at=timezone.now())
+
+    assert selectors.attempt_list(filters=ReportFilters()).count() == 3
+    assert [row["module_id"] for row in selectors.module_result_summary(filters=ReportFilters())] == [
+        "module-2",
+        "module-1",
+    ]
+
+
+def test_a_date_range_includes_both_whole_days():
+    days = DateRange(date(2025, 6, 1), date(2025, 6, 2))
+
+    assert days.lower().isoformat().startswith("2025-06-01T00:00:00")
+    assert days.upper().isoformat().startswith("2025-06-03T00:00:00")
+    assert not DateRange() and DateRange(end=date(2025, 1, 1))
+
+
+def test_empty_values_sort_last_both_ways(cache):
+    ascending = selectors.attempt_list(filters=ReportFilters(sort="score")).values_list("score", flat=True)
+    descending = selectors.attempt_list(filters=ReportFilters(sort="-score")).values_list("score", flat=True)
+
+    assert list(ascending) == [55, 70, 90, None, None]
+    assert list(descending) == [90, 70, 55, None, None]
+
+
+def test_the_learner_count_comes_from_the_breakdown_unless_a_group_or_search_narrows_it(cache):
+    session = selectors.path_session_get(pk=cache.session.pk, filters=ReportFilters())
+    breakdown = selectors.path_session_breakdown(session=session, filters=ReportFilters())
+
+    for filters in (
+        ReportFilters(),
+        ReportFilters(status="toRetake"),
+        ReportFilters(status="toRetake", reason=selectors.NO_REASON),
+        ReportFilters(reason="sessionEnded"),
+    ):
+        expected = selectors.path_session_learners(session=session, filters=filters).count()
+        assert selectors.path_session_learner_count(breakdown=breakdown, filters=filters) == expected
+    assert selectors.path_session_learner_count(breakdown=breakdown, filters=ReportFilters(search="zoe")) is None
+    assert selectors.path_session_learner_count(breakdown=breakdown, filters=ReportFilters(group=cache.sales)) is None
+
+
+def test_every_export_table_has_unique_stable_column_names(cache):
+    session = selectors.path_session_get(pk=cache.session.pk, filters=ReportFilters())
+    tables = [
+        exports.sessions_table(filters=ReportFilters()),
+        exports.path_session_learners_table(session=session, filters=ReportFilters()),
+        exports.path_session_breakdown_table(session=session, filters=ReportFilters()),
+        exports.path_session_trend_table(session=session, filters=ReportFilters()),
+        exports.course_stats_table(filters=ReportFilters()),
+        exports.attempts_table(filters=ReportFilters()),
+        exports.module_results_table(filters=ReportFilters()),
+        exports.module_result_rows_table(filters=ReportFilters()),
+    ]
+    for table in tables:
+        assert len(set(table.columns)) == len(table.columns) == len(table.kinds), table.name
+        for row in table.rows():
+            assert len(row) == len(table.columns), table.name
