@@ -1,0 +1,487 @@
+"""Benchmark: the sync's ingest of LMS statistics, against the sandbox LMS over real HTTP.
+
+    python -m bench.sync_ingest [--users N] [--attempts N] [--ingest-rows N] [--keep DIR]
+
+Everything runs in a scratch folder with two SQLite databases: the *LMS* (the embedded sandbox,
+seeded with ``manage.py seed_sandbox`` and served by gunicorn on a free loopback port) and the
+*product* (the cache the syncs write). Each measurement runs in its own process, so peak RSS is
+that process's own (``ru_maxrss`` from ``wait4``).
+
+1. **Ingest against a naive baseline, same pages, same process** (``--ingest-rows`` course
+   attempts, default 50,000): the pages are fetched and parsed once (timed: *fetch+parse*),
+   then written (a) the way the sync does (stage each page with one ``executemany`` upsert,
+   then one merge transaction), (b) naively, one ``Model.save()`` per row in autocommit: bare
+   inserts into the empty table (the cheapest naive write, which cannot re-sync), and what a
+   naive sync does, one ``update_or_create`` per row, into the empty table and again over
+   unchanged rows; (a) is re-run over unchanged rows too.
+   For the record, (a) is also timed staging through ``bulk_create(update_conflicts=True)``
+   instead of its ``executemany`` (see ``integrations.sync.staging.stage_write``).
+2. **Full ``sync_lms all``** on the tenant (default 100k users, 1M course attempts, 24 sessions
+   of ~8,300 learners with API v1 enrichment, 100k iSpring results): wall time, per-kind rows and
+   seconds, peak RSS of the process; then a **fetch+parse-only** pass over the same course-stats
+   listing, for the end-to-end cost of ingest on top of fetching.
+3. **Incremental re-sync** after a small remote change (5 new completed attempts, one learner's
+   status): time, rows, RSS, and the requests the LMS answered per endpoint.
+
+``run(**scale)`` returns every figure as a dict (for ``python -m bench``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+DEFAULTS = {
+    "users": 100_000,
+    "attempts": 1_000_000,
+    "sessions": 24,
+    "paths": 8,
+    "courses": 200,
+    "ingest_rows": 50_000,
+}
+CONNECTION_360 = "Bench 360"
+CONNECTION_ISPRING = "Bench iSpring"
+INGEST_CONNECTION = "Bench ingest"
+PAGE = 500  # course stats per page (360learning-core-api.json)
+
+
+# Processes ------------------------------------------------------------------------------------
+def _env(database: Path, folder: Path) -> dict[str, str]:
+    from cryptography.fernet import Fernet
+
+    key_file = folder / "fernet.key"
+    if not key_file.exists():
+        key_file.write_text(Fernet.generate_key().decode())
+    env = dict(os.environ)
+    env.update(
+        DATABASE_URL=f"sqlite:///{database}",
+        LMS_VAR_DIR=str(folder),
+        SECRET_KEY="bench-only-secret-key-0123456789-0123456789-0123456789",
+        FIELD_ENCRYPTION_KEY=key_file.read_text().strip(),
+        DEBUG="0",
+        ALLOWED_HOSTS="127.0.0.1,localhost",
+        SANDBOX_ENABLED="1",
+        LMS_ALLOW_LOOPBACK="1",
+        LMS_INSECURE_HTTP="1",
+        LMS_PLAIN_STATIC="1",
+        LOG_LEVEL="WARNING",
+        PYTHONPATH=str(ROOT),
+    )
+    env.pop("REDIS_URL", None)
+    return env
+
+
+def _manage(env: dict[str, str], *args: str) -> str:
+    done = subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, check=False
+    )
+    if done.returncode:
+        raise RuntimeError(f"manage.py {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}")
+    return done.stdout
+
+
+def _measured(env: dict[str, str], argv: list[str], *, folder: Path) -> dict[str, Any]:
+    """Run a process to its end: its wall time, its own peak RSS (``wait4``) and its output.
+
+    Output goes to files, not pipes, so a chatty process never blocks on a full pipe.
+    """
+    out_path, err_path = folder / "out.txt", folder / "err.txt"
+    started = time.monotonic()
+    with out_path.open("w") as out, err_path.open("w") as err:
+        process = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=out, stderr=err)
+        _, status, usage = os.wait4(process.pid, 0)
+    process.returncode = os.waitstatus_to_exitcode(status)
+    seconds = time.monotonic() - started
+    output = out_path.read_text()
+    if process.returncode:
+        raise RuntimeError(f"{' '.join(argv)} failed ({process.returncode}):\n{output}\n{err_path.read_text()}")
+    return {"seconds": round(seconds, 1), "peak_rss_mb": round(usage.ru_maxrss / 1024, 1), "stdout": output}
+
+
+def _manage_measured(env: dict[str, str], *args: str, folder: Path) -> dict[str, Any]:
+    return _measured(env, [sys.executable, "manage.py", *args], folder=folder)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def _lms_server(env: dict[str, str]):
+    """The sandbox LMS served by gunicorn on a free loopback port; yields its base URL."""
+    port = _free_port()
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "lms_admin.wsgi:application",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            "2",
+            "--timeout",
+            "600",
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                if time.monotonic() > deadline or process.poll() is not None:
+                    raise RuntimeError("the LMS server did not start") from None
+                time.sleep(0.2)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def _child(env: dict[str, str], *args: str, folder: Path) -> dict[str, Any]:
+    """Run a measurement of this module in its own process; returns its JSON answer."""
+    result = _measured(env, [sys.executable, "-m", "bench.sync_ingest", "--child", *args], folder=folder)
+    answer = json.loads(result["stdout"].strip().splitlines()[-1])
+    answer["process_seconds"] = result["seconds"]
+    answer["peak_rss_mb"] = result["peak_rss_mb"]
+    return answer
+
+
+def _lms_requests(lms_db: Path, since_id: int) -> tuple[int, dict[str, int]]:
+    """The sandbox's request log after ``since_id``: last id, and requests per endpoint."""
+    import re
+    import sqlite3
+
+    with sqlite3.connect(lms_db) as db:
+        rows = db.execute("SELECT id, method, path FROM sandbox_requestlog WHERE id > ?", (since_id,)).fetchall()
+    per_endpoint: dict[str, int] = {}
+    for _, method, path in rows:
+        name = re.sub(r"[0-9a-f]{24}", "{id}", path)
+        per_endpoint[f"{method} {name}"] = per_endpoint.get(f"{method} {name}", 0) + 1
+    last = max((row[0] for row in rows), default=since_id)
+    return last, dict(sorted(per_endpoint.items()))
+
+
+def _kind_lines(output: str) -> dict[str, str]:
+    return {
+        line.split(":")[0]: line.split(":", 1)[1].strip() for line in output.splitlines() if line and line[0] != " "
+    }
+
+
+# Child measurements (run with --child, Django set up on the product database) ----------------
+def _child_main(argv: list[str]) -> int:
+    import django
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "lms_admin.settings")
+    django.setup()
+    what, *rest = argv
+    if what == "ingest":
+        answer = _measure_ingest(rows=int(rest[0]))
+    elif what == "fetch":
+        answer = _measure_fetch()
+    else:
+        raise SystemExit(f"unknown child measurement {what!r}")
+    sys.stdout.write(json.dumps(answer) + "\n")
+    return 0
+
+
+def _measure_fetch() -> dict[str, Any]:
+    """Fetch and parse the whole course-stats listing, writing nothing."""
+    from integrations.models import Connection
+    from integrations.services.clients import learning360_client
+
+    connection = Connection.objects.get(name=CONNECTION_360)
+    started = time.monotonic()
+    count = 0
+    with learning360_client(connection) as client:
+        for _ in client.course_stats():
+            count += 1
+    seconds = time.monotonic() - started
+    return {"rows": count, "pages": -(-count // PAGE), "seconds": round(seconds, 2)}
+
+
+def _measure_ingest(*, rows: int) -> dict[str, Any]:
+    from itertools import islice
+
+    from django.db import transaction
+    from django.utils import timezone
+
+    from integrations.models import Connection
+    from integrations.services.clients import learning360_client
+    from integrations.sync import records
+    from integrations.sync.derived import learner_activity_from_run
+    from integrations.sync.staging import large_sqlite_cache, stage_discard, stage_merge, stage_write
+    from reports.models import CourseAttempt
+
+    source = Connection.objects.get(name=CONNECTION_360)
+    target = Connection.objects.get(name=INGEST_CONNECTION)
+    spec = records.ATTEMPTS
+    run_id = 10**12 + os.getpid()
+
+    started = time.monotonic()
+    with learning360_client(source) as client:
+        fetched = list(islice(client.course_stats(), rows))
+    fetch_seconds = time.monotonic() - started
+    pages = [fetched[i : i + PAGE] for i in range(0, len(fetched), PAGE)]
+
+    def timed(fn) -> tuple[float, float]:
+        """Wall and CPU seconds (CPU: this process, SQLite included; the machine may be shared)."""
+        wall, cpu = time.monotonic(), time.process_time()
+        fn()
+        return time.monotonic() - wall, time.process_time() - cpu
+
+    def merge_and_discard() -> None:
+        # As SyncContext.commit and sync_run_execute do.
+        with large_sqlite_cache():
+            with transaction.atomic():
+                stage_merge(spec, run_id=run_id, connection_id=target.pk, now=timezone.now())
+                learner_activity_from_run(connection_id=target.pk, run_id=run_id)
+            stage_discard(spec, run_id=run_id)
+
+    def ours() -> None:
+        for page in pages:
+            stage_write(spec, run_id=run_id, rows=[records.attempt_row(stat) for stat in page])
+        merge_and_discard()
+
+    def ours_with_bulk_create() -> None:
+        """The same stage and merge, staging through ``bulk_create(update_conflicts=True)``."""
+        for page in pages:
+            objects = []
+            for stat in page:
+                remote_id, data = records.attempt_row(stat)
+                objects.append(spec.stage(run_id=run_id, remote_id=remote_id, **data))
+            spec.stage.objects.bulk_create(
+                objects, update_conflicts=True, unique_fields=["run_id", "remote_id"], update_fields=spec.data_fields
+            )
+        merge_and_discard()
+
+    def naive_save() -> None:
+        now = timezone.now()
+        for page in pages:
+            for stat in page:
+                remote_id, data = records.attempt_row(stat)
+                CourseAttempt(connection=target, remote_id=remote_id, synced_at=now, **data).save()
+
+    def naive_update_or_create() -> None:
+        now = timezone.now()
+        for page in pages:
+            for stat in page:
+                remote_id, data = records.attempt_row(stat)
+                CourseAttempt.objects.update_or_create(
+                    connection=target, remote_id=remote_id, defaults={**data, "synced_at": now}
+                )
+
+    def empty() -> None:
+        CourseAttempt.objects.filter(connection=target).delete()
+
+    empty()
+    ours_first = timed(ours)
+    ours_again = timed(ours)  # every row unchanged: the merge skips them
+    assert CourseAttempt.objects.filter(connection=target).count() == len(fetched)
+    empty()
+    bulk_create_first = timed(ours_with_bulk_create)
+    empty()
+    naive_first = timed(naive_save)  # bare inserts: only possible into an empty cache
+    empty()
+    naive_sync_first = timed(naive_update_or_create)  # what a naive sync does, empty cache
+    naive_sync_again = timed(naive_update_or_create)  # and again, every row unchanged
+    assert CourseAttempt.objects.filter(connection=target).count() == len(fetched)
+    empty()
+    n = len(fetched)
+    figures: dict[str, Any] = {"rows": n, "pages": len(pages), "fetch_parse_seconds": round(fetch_seconds, 2)}
+    for name, (wall, cpu) in {
+        "ours_first_load": ours_first,
+        "ours_reload": ours_again,
+        "ours_staging_with_bulk_create": bulk_create_first,
+        "naive_save": naive_first,
+        "naive_update_or_create_first_load": naive_sync_first,
+        "naive_update_or_create_reload": naive_sync_again,
+    }.items():
+        figures[f"{name}_seconds"] = round(wall, 2)
+        figures[f"{name}_cpu_seconds"] = round(cpu, 2)
+
+    def ratio(naive: tuple[float, float], ours: tuple[float, float]) -> dict[str, float]:
+        return {"wall": round(naive[0] / ours[0], 1), "cpu": round(naive[1] / ours[1], 1)}
+
+    figures.update(
+        ours_rows_per_s=round(n / ours_first[0]),
+        naive_save_rows_per_s=round(n / naive_first[0]),
+        ratio_vs_save_first_load=ratio(naive_first, ours_first),
+        ratio_vs_update_or_create_first_load=ratio(naive_sync_first, ours_first),
+        ratio_vs_update_or_create_reload=ratio(naive_sync_again, ours_again),
+        ingest_over_fetch_percent=round(100 * ours_first[0] / fetch_seconds, 1),
+    )
+    return figures
+
+
+# The benchmark ------------------------------------------------------------------------------------
+REMOTE_CHANGE = """
+from datetime import timedelta
+from django.utils import timezone
+from sandbox.models import KIND_ATTEMPT, CourseAttempt, PathSession, PathSessionUserStat, Tenant
+from sandbox import constants as c
+tenant = Tenant.objects.get(client_id=c.DEFAULT_CLIENT_ID)
+template = CourseAttempt.objects.filter(tenant=tenant).first()
+now = timezone.now()
+CourseAttempt.objects.bulk_create(
+    CourseAttempt(tenant=tenant, oid=tenant.object_id(KIND_ATTEMPT), course_id=template.course_id,
+                  user_id=template.user_id, first_activity_at=now - timedelta(hours=1), last_activity_at=now,
+                  completed_at=now, time_spent_ms=120000, progress=100, score=88)
+    for _ in range(5)
+)
+session = PathSession.objects.filter(tenant=tenant, end_date__isnull=True).first() or PathSession.objects.filter(
+    tenant=tenant).order_by("-end_date").first()
+learner = PathSessionUserStat.objects.filter(session=session, status_type="notYetStarted").first()
+if learner is None:
+    learner = PathSessionUserStat.objects.filter(session=session).first()
+learner.status_type, learner.status_reason, learner.progress = "onTime", "", 10
+learner.save()
+"""
+
+
+def run(
+    *,
+    users: int = DEFAULTS["users"],
+    attempts: int = DEFAULTS["attempts"],
+    sessions: int = DEFAULTS["sessions"],
+    paths: int = DEFAULTS["paths"],
+    courses: int = DEFAULTS["courses"],
+    ingest_rows: int = DEFAULTS["ingest_rows"],
+    keep: str | None = None,
+) -> dict[str, Any]:
+    """Seed, serve, sync, measure (see the module docstring); returns every figure."""
+    folder = Path(keep) if keep else Path(tempfile.mkdtemp(prefix="bench-sync-"))
+    folder.mkdir(parents=True, exist_ok=True)
+    lms_db, product_db = folder / "lms.sqlite3", folder / "product.sqlite3"
+    for db in (lms_db, product_db):
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{db}{suffix}").unlink(missing_ok=True)
+    lms_env, product_env = _env(lms_db, folder), _env(product_db, folder)
+    result: dict[str, Any] = {
+        "scale": {"users": users, "attempts": attempts, "sessions": sessions, "paths": paths, "courses": courses}
+    }
+    try:
+        for env in (lms_env, product_env):
+            _manage(env, "migrate", "--noinput")
+            _manage(env, "createcachetable")
+        began = time.monotonic()
+        result["seed_output"] = (
+            _manage(
+                lms_env,
+                "seed_sandbox",
+                f"--users={users}",
+                f"--attempts={attempts}",
+                f"--sessions={sessions}",
+                f"--paths={paths}",
+                f"--courses={courses}",
+            )
+            .strip()
+            .splitlines()[-1]
+        )
+        result["seed_seconds"] = round(time.monotonic() - began, 1)
+        with _lms_server(lms_env) as url:
+            _manage(
+                product_env, "add_connection", CONNECTION_360, "--provider", "360learning",
+                "--base-url", f"{url}/sandbox/360", "--client-id", "sandbox-client", "--client-secret", "sandbox-secret",
+                "--company-id", "sandbox-company", "--api-key", "sandbox-api-key",
+            )  # fmt: skip
+            _manage(
+                product_env, "add_connection", CONNECTION_ISPRING, "--provider", "ispring",
+                "--base-url", f"{url}/sandbox/ispring", "--client-id", "sandbox-ispring-client",
+                "--client-secret", "sandbox-ispring-secret",
+            )  # fmt: skip
+            _manage(
+                product_env, "add_connection", INGEST_CONNECTION, "--provider", "360learning",
+                "--base-url", f"{url}/sandbox/360", "--client-id", "sandbox-client", "--client-secret", "sandbox-secret",
+            )  # fmt: skip
+
+            # 1. Ingest against naive, same pages.
+            result["ingest"] = _child(product_env, "ingest", str(min(ingest_rows, attempts)), folder=folder)
+
+            # 2. Full sync of everything.
+            last_request, _ = _lms_requests(lms_db, 0)
+            full = _manage_measured(product_env, "sync_lms", "all", "--connection", CONNECTION_360, folder=folder)
+            last_request, requests = _lms_requests(lms_db, last_request)
+            full_ispring = _manage_measured(
+                product_env, "sync_lms", "all", "--connection", CONNECTION_ISPRING, folder=folder
+            )
+            last_request, _ = _lms_requests(lms_db, last_request)
+            result["full_sync"] = {
+                "seconds": full["seconds"],
+                "peak_rss_mb": full["peak_rss_mb"],
+                "kinds": _kind_lines(full["stdout"]),
+                "requests": sum(requests.values()),
+                "ispring_seconds": full_ispring["seconds"],
+                "ispring_peak_rss_mb": full_ispring["peak_rss_mb"],
+                "ispring": _kind_lines(full_ispring["stdout"]),
+            }
+            # The same course-stats listing, fetched and parsed only.
+            fetch = _child(product_env, "fetch", folder=folder)
+            last_request, _ = _lms_requests(lms_db, last_request)
+            course_stats_line = result["full_sync"]["kinds"]["course-stats"]
+            sync_seconds = float(course_stats_line.rsplit(", ", 2)[-2].removesuffix(" s"))
+            result["course_stats_end_to_end"] = {
+                "rows": fetch["rows"],
+                "fetch_parse_only_seconds": fetch["seconds"],
+                "sync_seconds": sync_seconds,
+                "ingest_adds_percent": round(100 * (sync_seconds - fetch["seconds"]) / fetch["seconds"], 1),
+                "fetch_peak_rss_mb": fetch["peak_rss_mb"],
+            }
+
+            # 3. A small remote change, then an incremental re-sync.
+            _manage(lms_env, "shell", "-c", REMOTE_CHANGE)
+            again = _manage_measured(product_env, "sync_lms", "all", "--connection", CONNECTION_360, folder=folder)
+            last_request, requests = _lms_requests(lms_db, last_request)
+            result["incremental_resync"] = {
+                "seconds": again["seconds"],
+                "peak_rss_mb": again["peak_rss_mb"],
+                "kinds": _kind_lines(again["stdout"]),
+                "requests": requests,
+            }
+    finally:
+        if not keep:
+            shutil.rmtree(folder, ignore_errors=True)
+    return result
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["--child"]:
+        return _child_main(argv[1:])
+    parser = argparse.ArgumentParser(prog="python -m bench.sync_ingest", description=__doc__.splitlines()[0])
+    for name, value in DEFAULTS.items():
+        parser.add_argument(f"--{name.replace('_', '-')}", type=int, default=value, help=f"default {value:,}")
+    parser.add_argument("--keep", metavar="DIR", help="work in DIR and keep the databases")
+    args = parser.parse_args(argv)
+    result = run(**{name: getattr(args, name) for name in DEFAULTS}, keep=args.keep)
+    sys.stdout.write(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
