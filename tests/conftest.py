@@ -55,6 +55,18 @@ def manager_client(bob) -> Client:
 
 
 @pytest.fixture
+def task_queue():
+    """The configured django-q2 broker (ORM or Redis) with its queue emptied, so what a test
+    enqueues is exactly what ``task_queue.queue_size()`` counts."""
+    from django_q.brokers import get_broker
+
+    broker = get_broker()
+    broker.purge_queue()
+    yield broker
+    broker.purge_queue()
+
+
+@pytest.fixture
 def url_objects(db, alice) -> dict[str, object]:
     """One object of each kind a URL can name, keyed by URL parameter name."""
     from integrations.models import Connection, Integration

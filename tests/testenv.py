@@ -19,3 +19,19 @@ os.environ.setdefault("LMS_PLAIN_STATIC", "1")
 # Playwright's sync API runs an event loop in the test thread; the ORM calls the tests make
 # around it are synchronous and safe.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+def _redis_database_per_worker() -> None:
+    """``pytest -n 2`` gives each worker its own test database; give it its own Redis database
+    too (1, 2, …), so one worker's task queue and cache never reach the other's, nor a worker
+    process that a test starts take the other's tasks. tests/scale uses databases 10 and up."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    url = os.environ.get("REDIS_URL")
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    if url and worker:
+        index = 1 + int(worker.removeprefix("gw") or 0) % 8
+        os.environ["REDIS_URL"] = urlunsplit(urlsplit(url)._replace(path=f"/{index}"))
+
+
+_redis_database_per_worker()

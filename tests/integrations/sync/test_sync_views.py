@@ -8,7 +8,7 @@ import ast
 
 import pytest
 from django_htmx.http import HTMX_STOP_POLLING
-from django_q.models import OrmQ, Schedule
+from django_q.models import Schedule
 
 from integrations.models import SyncRun, SyncState
 from integrations.sync import services
@@ -45,7 +45,9 @@ def test_the_connection_page_shows_each_kind_with_its_last_run_and_sync_now_butt
     assert 'id="sync-schedules"' in html
 
 
-def test_sync_now_with_htmx_queues_a_run_and_answers_the_polling_fragment(admin_client, connection_360, alice):
+def test_sync_now_with_htmx_queues_a_run_and_answers_the_polling_fragment(
+    admin_client, connection_360, alice, task_queue
+):
     response = admin_client.post(f"/connections/{connection_360.pk}/syncs/new/", {"kind": "paths"}, headers=HTMX)
 
     run = SyncRun.objects.get(kind="paths")
@@ -53,7 +55,7 @@ def test_sync_now_with_htmx_queues_a_run_and_answers_the_polling_fragment(admin_
     html = response.content.decode()
     assert response.status_code == 200 and html.lstrip().startswith('<section id="sync-kinds"')
     assert 'hx-trigger="every 2s"' in html and "<html" not in html
-    assert OrmQ.objects.count() == 1  # enqueued for a worker once the request committed
+    assert task_queue.queue_size() == 1  # enqueued for a worker once the request committed
 
 
 def test_the_polling_fragment_stops_once_nothing_is_running(admin_client, connection_360):
@@ -67,14 +69,16 @@ def test_the_polling_fragment_stops_once_nothing_is_running(admin_client, connec
     assert "Completed" in finished.content.decode()
 
 
-def test_sync_everything_without_javascript_queues_every_kind_in_order_and_redirects(admin_client, connection_360):
+def test_sync_everything_without_javascript_queues_every_kind_in_order_and_redirects(
+    admin_client, connection_360, task_queue
+):
     response = admin_client.post(f"/connections/{connection_360.pk}/syncs/new/", {"kind": "all", "full_refresh": "on"})
     assert response.status_code == 302 and response["Location"] == f"/connections/{connection_360.pk}/syncs/"
     runs = SyncRun.objects.order_by("pk")
     assert [r.kind for r in runs] == ["users", "courses", "paths", "sessions", "course-stats"]
     assert all(r.full_refresh and r.state == SyncState.QUEUED for r in runs)
     # One django-q chain: the kinds run one after the other.
-    assert OrmQ.objects.count() == 1
+    assert task_queue.queue_size() == 1
 
 
 def test_sync_now_of_one_kind_without_javascript_redirects_to_the_run(admin_client, connection_ispring):
