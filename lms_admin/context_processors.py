@@ -20,6 +20,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             ("Integrations", "integration-list", "/integrations/"),
             ("Imports", "importrun-list", "/imports/"),
             ("Syncs", "syncrun-list", "/syncs/"),
+            ("Managers", "manager-list", "/managers/"),
         ]
     if can_view_reports(user):
         items.append(("Reports", "report-index", "/reports/"))

@@ -25,6 +25,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
+from functools import cache
 from itertools import islice
 from pathlib import Path
 from typing import IO, Any
@@ -34,6 +35,7 @@ from django.utils import timezone
 from integrations.imports.error_csv import FORMULA_PREFIXES, safe_cell
 from reports import selectors
 from reports.models import DETAILED_STATUSES, STATUS_REASONS, PathSession
+from reports.provenance import Provenance
 from reports.selectors import COMPLETION_STATUSES, ReportFilters
 
 CSV = "csv"
@@ -54,19 +56,36 @@ TEXT, INT, FLOAT, DATETIME, BOOL = "text", "int", "float", "datetime", "bool"
 
 @dataclass(frozen=True)
 class Table:
-    """One exportable table: ``name`` is the file name's stem."""
+    """One exportable table: ``name`` is the file name's stem; ``count`` says how many rows
+    ``rows`` yields without reading them (for the sidecar row); ``provenance`` is set by the
+    caller (``reports.provenance``) and goes into the file name and the sidecar row."""
 
     name: str
     columns: tuple[str, ...]
     kinds: tuple[str, ...]
     rows: Callable[[], Iterator[tuple]]
+    count: Callable[[], int] | None = None
+    provenance: Provenance | None = None
 
     def filename(self, file_format: str) -> str:
-        return f"{self.name}-{timezone.localdate():%Y-%m-%d}.{file_format}"
+        if self.provenance is None:
+            return f"{self.name}-{timezone.localdate():%Y-%m-%d}.{file_format}"
+        return f"{self.name}{self.provenance.filename_suffix()}.{file_format}"
+
+    def row_count(self) -> int:
+        return self.count() if self.count is not None else sum(1 for _ in self.rows())
+
+    def sidecar(self) -> list[str] | None:
+        """The provenance row written above the header, when the table has a provenance."""
+        if self.provenance is None:
+            return None
+        return self.provenance.sidecar_cells(report=self.name, rows=self.row_count())
 
 
-def _table(name: str, columns: list[tuple[str, str]], rows: Callable[[], Iterator[tuple]]) -> Table:
-    return Table(name, tuple(c for c, _ in columns), tuple(k for _, k in columns), rows)
+def _table(
+    name: str, columns: list[tuple[str, str]], rows: Callable[[], Iterator[tuple]], count: Callable[[], int]
+) -> Table:
+    return Table(name, tuple(c for c, _ in columns), tuple(k for _, k in columns), rows, count)
 
 
 def _slug(text: str) -> str:
@@ -148,7 +167,7 @@ def sessions_table(*, filters: ReportFilters) -> Table:
                     session.stats_synced_at,
                 )
 
-    return _table("path-sessions", columns, rows)
+    return _table("path-sessions", columns, rows, selectors.path_session_list(filters=filters).count)
 
 
 LEARNER_FIELDS = (
@@ -209,7 +228,8 @@ def path_session_learners_table(*, session: PathSession, filters: ReportFilters)
                 *(_custom_value(custom.get(name)) for name in names),
             )
 
-    return _table(f"path-session-{_slug(session.name)}-learners", columns, rows)
+    count = selectors.path_session_learners(session=session, filters=filters).count
+    return _table(f"path-session-{_slug(session.name)}-learners", columns, rows, count)
 
 
 def _custom_value(value: Any) -> str | None:
@@ -223,12 +243,13 @@ def path_session_breakdown_table(*, session: PathSession, filters: ReportFilters
     LMS's own count per status (on the first row of each status)."""
     columns = [("status", TEXT), ("reason", TEXT), ("learners", INT), ("percent", FLOAT), ("lms_count", INT)]
 
+    breakdown = cache(lambda: selectors.path_session_breakdown(session=session, filters=filters))
+
     def rows() -> Iterator[tuple]:
-        breakdown = selectors.path_session_breakdown(session=session, filters=filters)
-        for row in breakdown.rows:
+        for row in breakdown().rows:
             yield row.status, row.reason, row.count, row.percent, row.lms_count
 
-    return _table(f"path-session-{_slug(session.name)}-statuses", columns, rows)
+    return _table(f"path-session-{_slug(session.name)}-statuses", columns, rows, lambda: len(breakdown().rows))
 
 
 def path_session_trend_table(*, session: PathSession, filters: ReportFilters) -> Table:
@@ -241,8 +262,10 @@ def path_session_trend_table(*, session: PathSession, filters: ReportFilters) ->
         ("certificates", INT),
     ]
 
+    trend = cache(lambda: selectors.path_session_trend(session=session, filters=filters))
+
     def rows() -> Iterator[tuple]:
-        for point in selectors.path_session_trend(session=session, filters=filters):
+        for point in trend():
             yield (
                 point.taken_at,
                 point.sync_run_id,
@@ -251,7 +274,7 @@ def path_session_trend_table(*, session: PathSession, filters: ReportFilters) ->
                 point.certificates,
             )
 
-    return _table(f"path-session-{_slug(session.name)}-trend", columns, rows)
+    return _table(f"path-session-{_slug(session.name)}-trend", columns, rows, lambda: len(trend()))
 
 
 def course_stats_table(*, filters: ReportFilters) -> Table:
@@ -270,8 +293,10 @@ def course_stats_table(*, filters: ReportFilters) -> Table:
         ("average_time_spent_seconds", INT),
     ]
 
+    courses = cache(lambda: selectors.course_stats(filters=filters))
+
     def rows() -> Iterator[tuple]:
-        for row in selectors.course_stats(filters=filters):
+        for row in courses():
             yield (
                 row["connection_name"],
                 row["course_name"] or "",
@@ -285,7 +310,7 @@ def course_stats_table(*, filters: ReportFilters) -> Table:
                 _seconds(None if row["average_time_spent_ms"] is None else round(row["average_time_spent_ms"])),
             )
 
-    return _table("course-stats", columns, rows)
+    return _table("course-stats", columns, rows, lambda: len(courses()))
 
 
 ATTEMPT_FIELDS = (
@@ -336,7 +361,7 @@ def attempts_table(*, filters: ReportFilters) -> Table:
         for row in attempts.iterator(chunk_size=DB_CHUNK_ROWS):
             yield (*row[:11], _seconds(row[11]), *row[12:])
 
-    return _table("course-attempts", columns, rows)
+    return _table("course-attempts", columns, rows, selectors.attempt_list(filters=filters).count)
 
 
 def module_results_table(*, filters: ReportFilters) -> Table:
@@ -354,8 +379,10 @@ def module_results_table(*, filters: ReportFilters) -> Table:
         ("time_spent_seconds", INT),
     ]
 
+    modules = cache(lambda: selectors.module_result_summary(filters=filters))
+
     def rows() -> Iterator[tuple]:
-        for row in selectors.module_result_summary(filters=filters):
+        for row in modules():
             yield (
                 row["connection_name"],
                 row["course_id"],
@@ -369,7 +396,7 @@ def module_results_table(*, filters: ReportFilters) -> Table:
                 row["total_time_spent_s"],
             )
 
-    return _table("module-results", columns, rows)
+    return _table("module-results", columns, rows, lambda: len(modules()))
 
 
 RESULT_FIELDS = (
@@ -421,7 +448,7 @@ def module_result_rows_table(*, filters: ReportFilters) -> Table:
         results = selectors.module_result_list(filters=filters).values_list(*RESULT_FIELDS)
         yield from results.iterator(chunk_size=DB_CHUNK_ROWS)
 
-    return _table("module-result-rows", columns, rows)
+    return _table("module-result-rows", columns, rows, selectors.module_result_list(filters=filters).count)
 
 
 # Writers ---------------------------------------------------------------------------------------
@@ -456,11 +483,15 @@ def _bool(value: bool | None) -> str:
 CSV_CELLS: dict[str, Callable[[Any], str]] = {TEXT: _text, INT: _plain, FLOAT: _plain, DATETIME: _iso, BOOL: _bool}
 
 
-def csv_chunks(table: Table) -> Iterator[bytes]:
-    """The table as CSV bytes: the BOM, the header, then ``CSV_CHUNK_ROWS`` rows per chunk."""
+def csv_chunks(table: Table, *, sidecar: bool = False) -> Iterator[bytes]:
+    """The table as CSV bytes: the BOM, the provenance row when ``sidecar`` (and the table has a
+    provenance), the header, then ``CSV_CHUNK_ROWS`` rows per chunk."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     cells = [CSV_CELLS[kind] for kind in table.kinds]
+    provenance = table.sidecar() if sidecar else None
+    if provenance:
+        writer.writerow([safe_cell(cell) for cell in provenance])
     writer.writerow([safe_cell(name) for name in table.columns])
     yield codecs.BOM_UTF8 + buffer.getvalue().encode("utf-8")
     for batch in _batched(table.rows(), CSV_CHUNK_ROWS):
@@ -473,9 +504,10 @@ def csv_chunks(table: Table) -> Iterator[bytes]:
 _XLSX_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
-def xlsx_write(table: Table, fh: IO[bytes]) -> int:
+def xlsx_write(table: Table, fh: IO[bytes], *, sidecar: bool = False) -> int:
     """Write the table to ``fh`` as an XLSX workbook (openpyxl write-only mode: rows go to disk
-    as they come). Dates are UTC, text is always text. Returns the number of data rows."""
+    as they come), with the provenance row above the header when ``sidecar``. Dates are UTC,
+    text is always text. Returns the number of data rows."""
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
 
@@ -502,18 +534,28 @@ def xlsx_write(table: Table, fh: IO[bytes]) -> int:
 
     converters = {TEXT: text, INT: lambda v: v, FLOAT: lambda v: v, DATETIME: when, BOOL: lambda v: v}
     cells = [converters[kind] for kind in table.kinds]
+    provenance = table.sidecar() if sidecar else None
+
+    def start_sheet(number: int) -> None:
+        nonlocal sheet, sheet_rows
+        sheet = workbook.create_sheet(table.name[:25] if number == 1 else f"{table.name[:24]} {number}")
+        sheet_rows = 0
+        if provenance and number == 1:
+            sheet.append([text(cell) for cell in provenance])
+            sheet_rows += 1
+        sheet.append(list(table.columns))
+        sheet_rows += 1
+
+    sheets = 0
     for row in table.rows():
         if sheet_rows >= XLSX_MAX_ROWS:
-            number = count // (XLSX_MAX_ROWS - 1) + 1
-            sheet = workbook.create_sheet(table.name[:25] if number == 1 else f"{table.name[:24]} {number}")
-            sheet.append(list(table.columns))
-            sheet_rows = 1
+            sheets += 1
+            start_sheet(sheets)
         sheet.append([cell(value) for cell, value in zip(cells, row, strict=True)])
         sheet_rows += 1
         count += 1
     if sheet is None:
-        sheet = workbook.create_sheet(table.name[:25])
-        sheet.append(list(table.columns))
+        start_sheet(1)
     workbook.save(fh)
     return count
 
@@ -522,8 +564,9 @@ def file_format(path: Path) -> str:
     return XLSX if path.suffix.lower() == f".{XLSX}" else CSV
 
 
-def write_file(table: Table, path: Path) -> int:
-    """Write the table to ``path``, XLSX when it ends in ``.xlsx``, else CSV. Returns data rows."""
+def write_file(table: Table, path: Path, *, sidecar: bool = False) -> int:
+    """Write the table to ``path``, XLSX when it ends in ``.xlsx``, else CSV, with the provenance
+    row above the header when ``sidecar``. Returns data rows."""
     count = 0
 
     def counted() -> Iterator[tuple]:
@@ -534,8 +577,8 @@ def write_file(table: Table, path: Path) -> int:
 
     with path.open("wb") as fh:
         if file_format(path) == XLSX:
-            xlsx_write(replace(table, rows=counted), fh)
+            xlsx_write(replace(table, rows=counted), fh, sidecar=sidecar)
         else:
-            for chunk in csv_chunks(replace(table, rows=counted)):
+            for chunk in csv_chunks(replace(table, rows=counted), sidecar=sidecar):
                 fh.write(chunk)
     return count

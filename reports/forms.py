@@ -9,6 +9,7 @@ filters instead (``ReportForm.errors_text``), so a file never holds more than wa
 from __future__ import annotations
 
 import re
+from datetime import date
 from typing import Any
 
 from django import forms
@@ -60,6 +61,21 @@ class IdListField(forms.CharField):
         return ids
 
 
+def _shown(field: forms.Field, value: Any) -> str:
+    """A cleaned filter value as the form shows it: a choice's label, an object's label, ids joined."""
+    if isinstance(field, forms.ModelChoiceField):
+        return str(field.label_from_instance(value))
+    if isinstance(field, forms.ChoiceField):
+        labels = {str(key): str(label) for key, label in field.choices}
+        values = value if isinstance(value, list | tuple) else [value]
+        return ", ".join(labels.get(str(v), str(v)) for v in values)
+    if isinstance(value, list | tuple):
+        return ", ".join(str(v) for v in value)
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
+
+
 class ReportForm(forms.Form):
     """A report's filters. ``sort`` is not drawn with the other fields: the table carries it
     (see the templates), so a sorted table keeps its order when a filter changes."""
@@ -93,6 +109,18 @@ class ReportForm(forms.Form):
 
     def to_filters(self, data: dict[str, Any]) -> dict[str, Any]:
         return {}
+
+    def applied(self) -> list[tuple[str, str]]:
+        """``(label, value as shown)`` of each filter that narrows the report (sort aside), in
+        field order: what a page and an export's provenance say was applied."""
+        data = self.valid_data()
+        applied = []
+        for name, field in self.fields.items():
+            value = data.get(name)
+            if name == "sort" or value in (None, "", [], ()):
+                continue
+            applied.append((str(field.label or name), _shown(field, value)))
+        return applied
 
     def filter_fields(self) -> list[forms.BoundField]:
         return [self[name] for name in self.fields if name != "sort"]

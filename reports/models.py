@@ -24,6 +24,7 @@ date (``CourseAttempt``), iSpring results by course, module and completion statu
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 
 from integrations.models import Connection, SyncRun
@@ -516,3 +517,103 @@ class ModuleResultStage(ModuleResultFields, Staged):
 
     def __str__(self) -> str:
         return f"{self.remote_id} staged by sync #{self.run_id}"
+
+
+# Manager scope -------------------------------------------------------------------------------------
+class ManagerScope(models.Model):
+    """Which learners one manager's reports, exports and digests show (``reports.scopes``).
+
+    ``every_learner`` shows them all. Otherwise a learner is in scope when their primary group is
+    one of ``groups`` (with its subgroups when ``include_subgroups``) and/or their field matches
+    the rule; ``match`` says which when both are set. A manager with no scope sees no learner.
+    """
+
+    class RuleField(models.TextChoices):
+        NONE = "", "No rule"
+        MAIL = "mail", "Learner's e-mail"
+        CUSTOM = "custom", "Custom field (API v1)"
+
+    class Operator(models.TextChoices):
+        EQUALS = "equals", "is"
+        CONTAINS = "contains", "contains"
+        ENDS_WITH = "ends_with", "ends with"
+
+    class Match(models.TextChoices):
+        ANY = "any", "in one of the groups, or matching the rule"
+        ALL = "all", "in one of the groups, and matching the rule"
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="report_scope")
+    every_learner = models.BooleanField(default=False, help_text="See every learner of every connection.")
+    groups = models.ManyToManyField(LmsGroup, blank=True, related_name="+", help_text="360Learning groups.")
+    include_subgroups = models.BooleanField(default=True, help_text="Learners of the groups' subgroups too.")
+    rule_field = models.CharField(max_length=10, choices=RuleField.choices, default="", blank=True)
+    rule_custom_field = models.CharField(max_length=200, blank=True, help_text="The custom field's name.")
+    rule_operator = models.CharField(max_length=10, choices=Operator.choices, default=Operator.EQUALS)
+    rule_value = models.CharField(max_length=254, blank=True)
+    rule_value_is_manager_mail = models.BooleanField(
+        default=False, help_text="Compare with the manager's own e-mail address instead of a fixed value."
+    )
+    match = models.CharField(max_length=3, choices=Match.choices, default=Match.ANY)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "manager scope"
+
+    def __str__(self) -> str:
+        return f"Scope of {self.user}"
+
+
+# Digests ---------------------------------------------------------------------------------------------
+class DigestSubscription(models.Model):
+    """A reader's e-mail digest of what changed in some path sessions and courses
+    (``reports.digests``). ``next_due_at`` is the next scheduled send, in UTC."""
+
+    class Frequency(models.TextChoices):
+        DAILY = "daily", "Daily"
+        WEEKLY = "weekly", "Weekly"
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="digests")
+    sessions = models.ManyToManyField(PathSession, blank=True, related_name="+")
+    courses = models.ManyToManyField(Course, blank=True, related_name="+")
+    frequency = models.CharField(max_length=10, choices=Frequency.choices, default=Frequency.DAILY)
+    weekday = models.PositiveSmallIntegerField(default=0, help_text="Weekly digests: 0 is Monday.")
+    send_at = models.TimeField(help_text="Local time of day, in time_zone.")
+    time_zone = models.CharField(max_length=64)
+    next_due_at = models.DateTimeField()
+    last_checked_at = models.DateTimeField(null=True, blank=True)
+    last_sent_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    failures = models.PositiveSmallIntegerField(default=0, help_text="Failed sends in a row.")
+    unsubscribed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["next_due_at"], name="reports_digest_due")]
+
+    def __str__(self) -> str:
+        return f"{self.get_frequency_display()} digest #{self.pk} of {self.user}"
+
+    @property
+    def active(self) -> bool:
+        return self.unsubscribed_at is None
+
+
+class DigestChange(models.Model):
+    """One learner's change in a subscribed session or course, recorded by the sync that saw
+    it and kept until the subscription's next digest has taken it into account.
+
+    Sessions: ``old_status`` → ``new_status`` are detailed status types (``old_status`` empty
+    for a learner new to the session). Courses: ``new_status`` is ``completed`` for an attempt
+    that became completed."""
+
+    subscription = models.ForeignKey(DigestSubscription, on_delete=models.CASCADE, related_name="changes")
+    session = models.ForeignKey(PathSession, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    course = models.ForeignKey(Course, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    user_remote_id = models.CharField(max_length=24)
+    old_status = models.CharField(max_length=30, blank=True)
+    new_status = models.CharField(max_length=30)
+    sync_run = models.ForeignKey(SyncRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    recorded_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.user_remote_id}: {self.old_status or '—'} → {self.new_status}"

@@ -3,13 +3,13 @@
 Every selector takes the same ``ReportFilters`` and starts from one of four base querysets
 (``_sessions``, ``_learners``, ``_attempts``, ``_module_results``). They read current cache rows
 only (``gone_at`` unset: the LMS still returns them) and pass through ``_in_scope``, the one
-place where a manager's scope (issue 11) will narrow what every report counts, lists and
-exports. Nothing here calls the LMS.
+place where a manager's scope (``reports.scopes``, ``ReportFilters.scope``) narrows what every
+report counts, lists and exports. Nothing here calls the LMS.
 
 Counts on the pages are computed from the learner rows (never from stored totals), so a
-status breakdown always sums to the enrolled count it shows, and will stay right once a scope
-hides some learners. ``path_session_breakdown`` sets those counts beside the LMS's own
-``user-statuses`` counts, which a sync stores per session.
+status breakdown always sums to the enrolled count it shows, also when a scope hides some
+learners. ``path_session_breakdown`` sets those counts beside the LMS's own ``user-statuses``
+counts, which a sync stores per session (for readers who see every learner).
 """
 
 from __future__ import annotations
@@ -52,6 +52,7 @@ from reports.models import (
     PathSessionStatusCounts,
     PathSessionUserStat,
 )
+from reports.scopes import ATTEMPT_LEARNER, USER_STAT_LEARNER, LearnerFields, Scope
 
 #: A report's data is flagged stale once its last completed sync is older than this, unless its
 #: connection sets its own threshold (``Connection.stale_after_hours``).
@@ -152,6 +153,8 @@ class ReportFilters:
     ``sort`` is a key of the selector's ``*_SORTS`` (``-`` first for descending).
     """
 
+    #: The reader's scope (``reports.scopes``); ``None``: every learner.
+    scope: Scope | None = None
     connection: Connection | None = None
     search: str = ""
     sort: str = ""
@@ -182,30 +185,36 @@ class ReportFilters:
 M = TypeVar("M", bound=Model)
 
 
-def _in_scope(queryset: QuerySet[M], filters: ReportFilters, *, learner: str | None) -> QuerySet[M]:
-    """The rows ``filters`` may see. ``learner`` is the path from the model to its learner's id
-    (``None`` for rows that are not a learner's, such as sessions).
+def _in_scope(queryset: QuerySet[M], filters: ReportFilters, *, learner: LearnerFields | None) -> QuerySet[M]:
+    """The rows ``filters`` may see. ``learner`` says where the model keeps its learner's
+    group, mail and custom fields (``None``: it keeps none, so a scoped reader sees no row).
 
-    Every report query passes here: this is where a manager's scope (issue 11) applies.
-    Today every signed-in reader sees every row, so it returns ``queryset`` unchanged.
+    Every learner query passes here: this is where a manager's scope applies.
     """
-    return queryset
+    if filters.scope is None:
+        return queryset
+    return filters.scope.apply(queryset, learner)
 
 
 def _sessions(filters: ReportFilters) -> QuerySet[PathSession]:
-    return _in_scope(PathSession.objects.current(), filters, learner=None)
+    """Sessions; for a scoped reader, those with at least one learner in scope."""
+    sessions = PathSession.objects.current()
+    if filters.scope is not None:
+        sessions = sessions.filter(Exists(_learners(filters).filter(session=OuterRef("pk"))))
+    return sessions
 
 
 def _learners(filters: ReportFilters) -> QuerySet[PathSessionUserStat]:
-    return _in_scope(PathSessionUserStat.objects.current(), filters, learner="user_remote_id")
+    return _in_scope(PathSessionUserStat.objects.current(), filters, learner=USER_STAT_LEARNER)
 
 
 def _attempts(filters: ReportFilters) -> QuerySet[CourseAttempt]:
-    return _in_scope(CourseAttempt.objects.current(), filters, learner="user_remote_id")
+    return _in_scope(CourseAttempt.objects.current(), filters, learner=ATTEMPT_LEARNER)
 
 
 def _module_results(filters: ReportFilters) -> QuerySet[ModuleResult]:
-    return _in_scope(ModuleResult.objects.current(), filters, learner="user_id")
+    # iSpring results carry no group, mail or custom field: no scope but every learner selects them.
+    return _in_scope(ModuleResult.objects.current(), filters, learner=None)
 
 
 def _ordered(queryset: QuerySet, sorts: dict[str, tuple[str, ...]], sort: str, default: str) -> QuerySet:
@@ -271,6 +280,10 @@ class Freshness:
     #: The numbers cannot change any more (a session synced once it had ended and settled).
     final: bool = False
     stale_after: timedelta = STALE_AFTER
+
+    @property
+    def stale_after_hours(self) -> int:
+        return int(self.stale_after.total_seconds() // 3600)
 
     @property
     def stale(self) -> bool:
@@ -464,19 +477,26 @@ def path_session_list(*, filters: ReportFilters) -> QuerySet[PathSession]:
         sessions = sessions.filter(Exists(matching))
     for word in _words(filters.search):
         sessions = sessions.filter(Q(name__icontains=word) | Q(path__name__icontains=word))
-    if filters.sort.removeprefix("-") == "completion":
-        successful = (
-            _learners(filters)
-            .filter(session=OuterRef("pk"), status_type="successful")
-            .order_by()
-            .values("session")
-            .annotate(n=Count("pk"))
-            .values("n")
-        )
-        sessions = sessions.annotate(
-            completion_rate=Cast(Coalesce(Subquery(successful), 0), FloatField()) / NullIf(F("enrolled_count"), 0)
-        )
-    return _ordered(sessions, SESSION_SORTS, filters.sort, SESSION_DEFAULT_SORT)
+    sorts = SESSION_SORTS
+    key = filters.sort.removeprefix("-")
+    enrolled = F("enrolled_count")
+    if filters.scope is not None and key in ("enrolled", "completion"):
+        # The stored count covers the whole session: sort by the learners in scope instead.
+        sessions = sessions.annotate(enrolled_in_scope=Coalesce(_learner_count(filters, status=""), 0))
+        enrolled = F("enrolled_in_scope")
+        sorts = {**SESSION_SORTS, "enrolled": ("enrolled_in_scope",)}
+    if key == "completion":
+        successful = _learner_count(filters, status="successful")
+        sessions = sessions.annotate(completion_rate=Cast(Coalesce(successful, 0), FloatField()) / NullIf(enrolled, 0))
+    return _ordered(sessions, sorts, filters.sort, SESSION_DEFAULT_SORT)
+
+
+def _learner_count(filters: ReportFilters, *, status: str) -> Subquery:
+    """The learners (in ``status``, when given) of the outer session that ``filters`` may see."""
+    learners = _learners(filters).filter(session=OuterRef("pk"))
+    if status:
+        learners = learners.filter(status_type=status)
+    return Subquery(learners.order_by().values("session").annotate(n=Count("pk")).values("n"))
 
 
 def path_session_status_counts(*, sessions: list[PathSession], filters: ReportFilters) -> dict[int, StatusCounts]:
@@ -582,7 +602,8 @@ def path_session_breakdown(*, session: PathSession, filters: ReportFilters) -> B
     enrolled total (shares add up to 100), beside the LMS's own count per status. One query
     (the LMS's counts come with ``path_session_get``)."""
     counts = _status_counts(_learners(filters).filter(session=session), by_session=False).get(None, StatusCounts())
-    lms = getattr(session, "lms_counts", None) if _has_lms_counts(session) else None
+    # The LMS counts every learner of the session: beside a scoped count they would reveal the rest.
+    lms = session.lms_counts if filters.scope is None and _has_lms_counts(session) else None
     theirs = lms.by_status() if lms is not None else {}
     keys = _leaf_keys(counts.counts)
     values = [counts.counts.get(key, 0) for key in keys]
@@ -627,9 +648,11 @@ class TrendPoint:
 def path_session_trend(*, session: PathSession, filters: ReportFilters, limit: int = TREND_POINTS) -> list[TrendPoint]:
     """The counts per status type after each of the last ``limit`` syncs, oldest first.
 
-    Snapshots are whole-session counts taken by the sync: once a scope hides learners
-    (issue 11) they cannot be narrowed, and a scoped reader should not be shown them.
+    Snapshots are whole-session counts taken by the sync: they cannot be narrowed to a scope,
+    so a scoped reader gets none (``reports.scopes.WHOLE_SESSION_HIDDEN`` says why).
     """
+    if filters.scope is not None:
+        return []
     snapshots = PathSessionSnapshot.objects.filter(session=session).order_by("-taken_at", "-pk")[:limit]
     points = []
     for snapshot in reversed(list(snapshots)):

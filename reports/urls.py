@@ -1,6 +1,6 @@
 from django.urls import path, register_converter
 
-from reports.views import courses, index, module_results, path_sessions
+from reports.views import courses, digests, index, module_results, path_sessions
 from reports.views.converters import ExportFormatConverter
 
 register_converter(ExportFormatConverter, "export")
@@ -43,4 +43,10 @@ urlpatterns = [
         module_results.module_result_rows_export,
         name="module-result-rows-export",
     ),
+    # E-mail digests.
+    path("digests/", digests.digest_list, name="digest-list"),
+    path("digests/new/", digests.digest_create, name="digest-create"),
+    path("digests/<int:pk>/edit/", digests.digest_edit, name="digest-edit"),
+    path("digests/<int:pk>/delete/", digests.digest_delete, name="digest-delete"),
+    path("digests/unsubscribe/<str:token>/", digests.digest_unsubscribe, name="digest-unsubscribe"),
 ]

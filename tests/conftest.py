@@ -2,7 +2,7 @@
 
 The actors:
 - Alice is an L&D admin: she sees and does everything.
-- Bob is a manager: reports and exports only.
+- Bob is a manager: reports and exports only; his scope is every learner.
 - Carol has an account but no role yet: she sees only the home page and her password page.
 """
 
@@ -32,7 +32,11 @@ def alice(db) -> User:
 
 @pytest.fixture
 def bob(db) -> User:
-    return _user("bob", MANAGER_GROUP)
+    from reports.models import ManagerScope
+
+    bob = _user("bob", MANAGER_GROUP)
+    ManagerScope.objects.create(user=bob, every_learner=True)
+    return bob
 
 
 @pytest.fixture
@@ -102,6 +106,8 @@ def url_objects(db, alice) -> dict[str, object]:
     }
     return {
         **imports,
+        **_digest_url_objects(alice),
+        "managerscope-edit:pk": _manager(alice).pk,
         "importrun-mapping:pk": needs_mapping.pk,
         "workerping-detail:pk": ping.pk,
         "pk": connection.pk,
@@ -110,6 +116,25 @@ def url_objects(db, alice) -> dict[str, object]:
         "syncrun-detail:pk": sync_run.pk,
         **_report_url_objects(connection),
     }
+
+
+def _manager(alice) -> User:
+    """A manager whose scope page the matrix opens (Bob himself, when the test has him)."""
+    return User.objects.filter(groups__name=MANAGER_GROUP).first() or _user("dave-matrix", MANAGER_GROUP)
+
+
+def _digest_url_objects(alice) -> dict[str, object]:
+    """Digests are their owner's only: the matrix opens each actor's own (``as:<actor>``)."""
+    from datetime import time
+
+    from reports.digests import DigestData, digest_create
+
+    data = DigestData(sessions=[], courses=[], frequency="daily", weekday=0, send_at=time(8), time_zone="UTC")
+    owned = {}
+    for user in User.objects.filter(username__in=("alice", "bob")):
+        pk = digest_create(user=user, data=data).pk
+        owned[f"as:{user.username}"] = {"digest-edit:pk": pk, "digest-delete:pk": pk}
+    return owned
 
 
 def _report_url_objects(connection) -> dict[str, object]:

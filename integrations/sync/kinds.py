@@ -30,6 +30,7 @@ from integrations.sync import records
 from integrations.sync.context import SyncContext
 from integrations.sync.derived import learner_activity_from_run
 from integrations.sync.staging import CacheSpec, link_orphans, stage_mark_gone, stage_merge
+from reports.digests import digest_changes_record_attempts
 from reports.models import Course, CourseAttempt, LmsUser, ModuleResult, PathSession, PathSessionUserStat
 
 #: Page sizes the vendor documents state (360learning-core-api.json descriptions).
@@ -185,6 +186,8 @@ def sync_course_stats(ctx: SyncContext) -> None:
 
     def apply() -> None:
         connection_id = ctx.connection.pk
+        # Before the merge: attempts of followed courses that became completed, for digests.
+        digest_changes_record_attempts(connection_id=connection_id, run_id=ctx.run_id, now=ctx.started_at)
         counts = stage_merge(records.ATTEMPTS, run_id=ctx.run_id, connection_id=connection_id, now=ctx.started_at)
         if ctx.full:
             counts.removed = stage_mark_gone(

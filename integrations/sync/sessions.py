@@ -1,5 +1,6 @@
 """The sessions kind: path sessions, their learners' statistics, the LMS's status counts, a
-snapshot per session for trends, and the reconciliation of both counts.
+snapshot per session for trends, the reconciliation of both counts, and the status changes of
+the sessions someone follows by digest (``reports.digests``).
 
 For each session whose statistics are refreshed:
 
@@ -41,6 +42,7 @@ from integrations.sync.context import SyncContext
 from integrations.sync.derived import learner_activity_of_sessions, user_custom_fields_from_run
 from integrations.sync.kinds import SESSIONS_PAGE, SOURCE_V2, USER_STATS_PAGE
 from integrations.sync.staging import Row, stage_mark_gone, stage_merge
+from reports.digests import digest_changes_record_sessions
 from reports.models import (
     DETAILED_STATUSES,
     LmsUser,
@@ -218,6 +220,8 @@ def _apply(ctx: SyncContext, fetched: list[FetchedSession]) -> None:
     )
     ctx.add("sessions", sessions)
 
+    # Before the merge overwrites them: the status changes of followed sessions, for digests.
+    digest_changes_record_sessions(connection_id=connection_id, run_id=run_id, now=now)
     learners = stage_merge(records.USER_STATS, run_id=run_id, connection_id=connection_id, now=now)
     user_custom_fields_from_run(connection_id=connection_id, run_id=run_id)
     session_pks: dict[str, int] = {}

@@ -13,6 +13,7 @@ from lms_admin.http import HtmxHttpRequest
 from lms_admin.roles import reports_required
 from reports import exports, selectors
 from reports.forms import AttemptFilterForm
+from reports.provenance import report_provenance
 from reports.views.helpers import (
     PAGE_SIZE,
     export_response,
@@ -31,6 +32,8 @@ def _page(request: HtmxHttpRequest, template: str, rows, form: AttemptFilterForm
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
     context = {
         "filter_form": form,
+        "applied": form.applied(),
+        "scope": filters.scope,
         "page_obj": page,
         "query": query_without_page(request),
         "sort": sort,
@@ -55,10 +58,7 @@ def course_stats(request: HtmxHttpRequest) -> HttpResponse:
 @reports_required
 @require_GET
 def course_stats_export(request: HtmxHttpRequest, file_format: str) -> HttpResponse:
-    form = AttemptFilterForm(request.GET)
-    if not form.is_valid():
-        return invalid_export(form)
-    return export_response(exports.course_stats_table(filters=form.filters(reader_filters(request))), file_format)
+    return _export(request, exports.course_stats_table, file_format)
 
 
 @reports_required
@@ -73,7 +73,13 @@ def attempt_list(request: HtmxHttpRequest) -> HttpResponse:
 @reports_required
 @require_GET
 def attempt_export(request: HtmxHttpRequest, file_format: str) -> HttpResponse:
+    return _export(request, exports.attempts_table, file_format)
+
+
+def _export(request: HtmxHttpRequest, table, file_format: str) -> HttpResponse:
     form = AttemptFilterForm(request.GET)
     if not form.is_valid():
         return invalid_export(form)
-    return export_response(exports.attempts_table(filters=form.filters(reader_filters(request))), file_format)
+    filters = form.filters(reader_filters(request))
+    provenance = report_provenance(kind=SyncKind.COURSE_STATS, filters=filters, applied=form.applied())
+    return export_response(request, table(filters=filters), file_format, provenance=provenance)

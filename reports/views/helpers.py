@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import tempfile
+from dataclasses import replace
 from typing import Any
 
 from django.http import FileResponse, HttpResponse, HttpResponseBadRequest, StreamingHttpResponse
@@ -13,6 +14,8 @@ from django.utils.http import content_disposition_header
 from lms_admin.http import HtmxHttpRequest
 from reports import exports
 from reports.forms import ReportForm
+from reports.provenance import PROVENANCE_PARAM, Provenance
+from reports.scopes import reader_scope
 from reports.selectors import ReportFilters
 
 PAGE_SIZE = 50
@@ -20,9 +23,13 @@ INVALID_EXPORT = "These filters are not valid, so nothing was exported: {errors}
 
 
 def reader_filters(request: HtmxHttpRequest) -> ReportFilters:
-    """The filters every report this reader opens starts from. Today: none. A manager's scope
-    (issue 11) is set here, and every selector applies it."""
-    return ReportFilters()
+    """The filters every report this reader opens starts from: their scope (``reports.scopes``),
+    which every selector applies. Read once per request."""
+    filters = getattr(request, "_reader_filters", None)
+    if filters is None:
+        filters = ReportFilters(scope=reader_scope(user=request.user))
+        request._reader_filters = filters
+    return filters
 
 
 def fragment(request: HtmxHttpRequest) -> str | None:
@@ -47,16 +54,23 @@ def render_report(request: HtmxHttpRequest, template: str, context: dict[str, An
     return response
 
 
-def export_response(table: exports.Table, file_format: str) -> HttpResponse:
-    """The table as a download: CSV streamed as it is read; XLSX written to a temporary file
-    (openpyxl write-only mode) and streamed from it."""
+def export_response(
+    request: HtmxHttpRequest, table: exports.Table, file_format: str, *, provenance: Provenance
+) -> HttpResponse:
+    """The table as a download named after its provenance (``?provenance=1`` adds the sidecar
+    row): CSV streamed as it is read; XLSX written to a temporary file (openpyxl write-only
+    mode) and streamed from it."""
+    table = replace(table, provenance=provenance)
+    sidecar = request.GET.get(PROVENANCE_PARAM) == "1"
     filename = table.filename(file_format)
     if file_format == exports.XLSX:
         fh = tempfile.TemporaryFile(prefix="report-", suffix=".xlsx")  # noqa: SIM115  (FileResponse closes it)
-        exports.xlsx_write(table, fh)
+        exports.xlsx_write(table, fh, sidecar=sidecar)
         fh.seek(0)
         return FileResponse(fh, as_attachment=True, filename=filename, content_type=exports.CONTENT_TYPES[exports.XLSX])
-    response = StreamingHttpResponse(exports.csv_chunks(table), content_type=exports.CONTENT_TYPES[exports.CSV])
+    response = StreamingHttpResponse(
+        exports.csv_chunks(table, sidecar=sidecar), content_type=exports.CONTENT_TYPES[exports.CSV]
+    )
     response["Content-Disposition"] = content_disposition_header(True, filename)
     return response
 

@@ -32,6 +32,6 @@ def report_index(request: HtmxHttpRequest) -> HttpResponse:
         "reports/report_index.html",
         {
             "freshness": freshness,
-            "stale_after_hours": int(selectors.STALE_AFTER.total_seconds() // 3600),
+            "scope": filters.scope,
         },
     )

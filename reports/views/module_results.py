@@ -13,6 +13,8 @@ from lms_admin.http import HtmxHttpRequest
 from lms_admin.roles import reports_required
 from reports import exports, selectors
 from reports.forms import ModuleResultFilterForm
+from reports.provenance import report_provenance
+from reports.scopes import NOT_APPLICABLE_ISPRING
 from reports.views.helpers import (
     PAGE_SIZE,
     export_response,
@@ -37,6 +39,9 @@ def module_results(request: HtmxHttpRequest) -> HttpResponse:
     rows = [{"row": row, "segments": selectors.module_result_segments(row)} for row in page.object_list]
     context = {
         "filter_form": form,
+        "applied": form.applied(),
+        "scope": filters.scope,
+        "scope_not_applicable": NOT_APPLICABLE_ISPRING if filters.scope is not None else "",
         "page_obj": page,
         "rows": rows,
         "statuses": [(s, selectors.COMPLETION_STATUS_LABELS[s]) for s in selectors.COMPLETION_STATUSES],
@@ -53,16 +58,19 @@ def module_results(request: HtmxHttpRequest) -> HttpResponse:
 @reports_required
 @require_GET
 def module_results_export(request: HtmxHttpRequest, file_format: str) -> HttpResponse:
-    form = ModuleResultFilterForm(request.GET)
-    if not form.is_valid():
-        return invalid_export(form)
-    return export_response(exports.module_results_table(filters=form.filters(reader_filters(request))), file_format)
+    return _export(request, exports.module_results_table, file_format)
 
 
 @reports_required
 @require_GET
 def module_result_rows_export(request: HtmxHttpRequest, file_format: str) -> HttpResponse:
+    return _export(request, exports.module_result_rows_table, file_format)
+
+
+def _export(request: HtmxHttpRequest, table, file_format: str) -> HttpResponse:
     form = ModuleResultFilterForm(request.GET)
     if not form.is_valid():
         return invalid_export(form)
-    return export_response(exports.module_result_rows_table(filters=form.filters(reader_filters(request))), file_format)
+    filters = form.filters(reader_filters(request))
+    provenance = report_provenance(kind=SyncKind.MODULE_RESULTS, filters=filters, applied=form.applied())
+    return export_response(request, table(filters=filters), file_format, provenance=provenance)

@@ -10,7 +10,7 @@ learners in that status.
 from __future__ import annotations
 
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, HttpResponseForbidden
 from django.views.decorators.http import require_GET
 
 from integrations.models import SyncKind
@@ -19,6 +19,8 @@ from lms_admin.roles import reports_required
 from reports import exports, selectors
 from reports.forms import LearnerFilterForm, PathSessionFilterForm
 from reports.models import PathSession
+from reports.provenance import report_provenance, session_provenance
+from reports.scopes import WHOLE_SESSION_HIDDEN
 from reports.views.helpers import (
     PAGE_SIZE,
     export_response,
@@ -52,12 +54,13 @@ def pathsession_list(request: HtmxHttpRequest) -> HttpResponse:
     ]
     context = {
         "filter_form": form,
+        "applied": form.applied(),
+        "scope": filters.scope,
         "page_obj": page,
         "rows": rows,
         "query": query_without_page(request),
         "sort": filters.sort or selectors.SESSION_DEFAULT_SORT,
         "sort_param": filters.sort,
-        "stale_after_hours": int(selectors.STALE_AFTER.total_seconds() // 3600),
     }
     if fragment(request) is not None:
         return render_report(request, LIST_TEMPLATE + "#table", context)
@@ -71,7 +74,9 @@ def pathsession_export(request: HtmxHttpRequest, file_format: str) -> HttpRespon
     form = PathSessionFilterForm(request.GET)
     if not form.is_valid():
         return invalid_export(form)
-    return export_response(exports.sessions_table(filters=form.filters(reader_filters(request))), file_format)
+    filters = form.filters(reader_filters(request))
+    provenance = report_provenance(kind=SyncKind.SESSIONS, filters=filters, applied=form.applied())
+    return export_response(request, exports.sessions_table(filters=filters), file_format, provenance=provenance)
 
 
 def _session(request: HtmxHttpRequest, pk: int) -> PathSession:
@@ -105,6 +110,8 @@ def pathsession_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         "sort": filters.sort or selectors.LEARNER_DEFAULT_SORT,
         "sort_param": filters.sort,
         "filtered": any(form.valid_data().get(name) for name in ("status", "reason", "group", "search")),
+        "applied": form.applied(),
+        "scope": base.scope,
     }
     target = fragment(request)
     if target == "learner-table":
@@ -123,7 +130,7 @@ def pathsession_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         reason_definitions=[
             (reason, selectors.REASON_LABELS[reason], text) for reason, text in selectors.REASON_DEFINITIONS.items()
         ],
-        stale_after_hours=int(selectors.STALE_AFTER.total_seconds() // 3600),
+        whole_session_hidden=WHOLE_SESSION_HIDDEN if base.scope is not None else "",
     )
     return render_report(request, DETAIL_TEMPLATE, context)
 
@@ -136,21 +143,28 @@ def pathsession_learner_export(request: HtmxHttpRequest, pk: int, file_format: s
     form = LearnerFilterForm(request.GET, groups=selectors.path_session_groups(session=session, filters=base))
     if not form.is_valid():
         return invalid_export(form)
-    table = exports.path_session_learners_table(session=session, filters=form.filters(base))
-    return export_response(table, file_format)
+    filters = form.filters(base)
+    table = exports.path_session_learners_table(session=session, filters=filters)
+    provenance = session_provenance(session=session, filters=filters, applied=form.applied())
+    return export_response(request, table, file_format, provenance=provenance)
 
 
 @reports_required
 @require_GET
 def pathsession_breakdown_export(request: HtmxHttpRequest, pk: int, file_format: str) -> HttpResponse:
     session = _session(request, pk)
-    table = exports.path_session_breakdown_table(session=session, filters=reader_filters(request))
-    return export_response(table, file_format)
+    filters = reader_filters(request)
+    table = exports.path_session_breakdown_table(session=session, filters=filters)
+    return export_response(request, table, file_format, provenance=session_provenance(session=session, filters=filters))
 
 
 @reports_required
 @require_GET
 def pathsession_trend_export(request: HtmxHttpRequest, pk: int, file_format: str) -> HttpResponse:
     session = _session(request, pk)
-    table = exports.path_session_trend_table(session=session, filters=reader_filters(request))
-    return export_response(table, file_format)
+    filters = reader_filters(request)
+    if filters.scope is not None:
+        # Snapshots count every learner of the session: refuse rather than hand over an empty file.
+        return HttpResponseForbidden(WHOLE_SESSION_HIDDEN, content_type="text/plain; charset=utf-8")
+    table = exports.path_session_trend_table(session=session, filters=filters)
+    return export_response(request, table, file_format, provenance=session_provenance(session=session, filters=filters))

@@ -54,8 +54,11 @@ def test_the_learner_csv_parses_back_with_accents_commas_quotes_new_lines_and_fo
 
     assert isinstance(response, StreamingHttpResponse)
     assert response["Content-Type"] == "text/csv; charset=utf-8"
-    assert response["Content-Disposition"].startswith(
-        'attachment; filename="path-session-onboarding-cohort-1-learners-'
+    # The file is named after where its numbers come from: the session's last sync, and its run.
+    as_of = cache.sessions_run.ended_at.astimezone(UTC)
+    assert response["Content-Disposition"] == (
+        'attachment; filename="path-session-onboarding-cohort-1-learners'
+        f'_as-of-{as_of:%Y-%m-%dT%H%MZ}_sync-{cache.sessions_run.pk}.csv"'
     )
     rows = _csv(body)
     assert list(rows[0]) == LEARNER_COLUMNS
@@ -168,7 +171,8 @@ def test_xlsx_exports_type_their_cells_and_never_store_a_formula(cache, manager_
     response, body = _download(manager_client, f"/reports/path-sessions/{cache.session.pk}/learners.xlsx")
 
     assert response["Content-Type"] == exports.CONTENT_TYPES["xlsx"]
-    assert 'filename="path-session-onboarding-cohort-1-learners-' in response["Content-Disposition"]
+    assert 'filename="path-session-onboarding-cohort-1-learners_as-of-' in response["Content-Disposition"]
+    assert response["Content-Disposition"].endswith(f'_sync-{cache.sessions_run.pk}.xlsx"')
     (tmp_path / "learners.xlsx").write_bytes(body)
     sheet = load_workbook(tmp_path / "learners.xlsx").active
     rows = list(sheet.iter_rows(values_only=True))

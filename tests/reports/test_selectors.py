@@ -1,46 +1,12 @@
-"""Selectors: every report reads current cache rows through one scope hook, and the small
-rules the pages rely on (shares, date ranges, sorting with empty values last)."""
+"""Selectors: every report reads current cache rows, and the small rules the pages rely on
+(shares, date ranges, sorting with empty values last). Scopes: tests/reports/test_scopes.py."""
 
 from __future__ import annotations
 
 from datetime import date
 
-import pytest
-
 from reports import exports, selectors
 from reports.selectors import DateRange, ReportFilters
-
-
-@pytest.fixture
-def without_mallory(cache, monkeypatch):
-    """A scope, applied where issue 11 will apply a manager's: every learner but Mallory."""
-    real = selectors._in_scope
-
-    def scoped(queryset, filters, *, learner):
-        queryset = real(queryset, filters, learner=learner)
-        return queryset if learner is None else queryset.exclude(**{learner: cache.mallory.remote_id})
-
-    monkeypatch.setattr(selectors, "_in_scope", scoped)
-
-
-def test_a_scope_applied_in_one_place_narrows_every_report_and_export(cache, without_mallory, manager_client):
-    filters = ReportFilters()
-    session = selectors.path_session_get(pk=cache.session.pk, filters=filters)
-
-    breakdown = selectors.path_session_breakdown(session=session, filters=filters)
-    overview = selectors.path_session_status_counts(sessions=[session], filters=filters)[session.pk]
-    learners = selectors.path_session_learners(session=session, filters=filters)
-    attempts = selectors.attempt_list(filters=filters)
-    courses = selectors.course_stats(filters=filters)
-
-    assert breakdown.enrolled == overview.enrolled == learners.count() == 11
-    assert breakdown.counts.by_type()["late"] == 1 and breakdown.differences == {"late": (1, 2)}
-    assert not attempts.filter(user=cache.mallory).exists() and attempts.count() == 3
-    assert sum(row["attempts"] for row in courses) == 3
-    csv = b"".join(manager_client.get(f"/reports/path-sessions/{cache.session.pk}/learners.csv").streaming_content)
-    assert b"Mallory" not in csv
-    page = manager_client.get(f"/reports/path-sessions/{cache.session.pk}/").content.decode()
-    assert "Mallory" not in page
 
 
 def test_the_base_querysets_read_only_current_rows(cache):

@@ -1,0 +1,367 @@
+"""Manager scope: the same scope narrows every report page, every count, every export.
+
+Who is in it (the ``teams`` fixture), all of "Teams 360":
+
+- Sales, with its subgroup Sales EMEA, and Ingénierie.
+- Sales learners: Sam Quillon and Sol Varga (Sales), Sasha Okonkwo (Sales EMEA).
+  Ingénierie learners: Eve Nakamura and Ezra Lindqvist.
+- "Teams · Spring" has all five; "Sales · Kickoff" has Sam and Sol only.
+- Everyone has an attempt on "Negotiation"; Eve also on "Kubernetes".
+- Dave manages Sales (with its subgroups), Erin manages Ingénierie; Alice is an admin.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import zipfile
+from dataclasses import dataclass
+from datetime import timedelta
+
+import pytest
+from django.contrib.auth.models import User
+from django.test import Client
+from django.urls import URLPattern, get_resolver
+from django.utils.html import escape
+from openpyxl import load_workbook
+
+from integrations.models import AuditEntry
+from lms_admin.roles import ACCESS_REPORTS, MANAGER_GROUP
+from reports.models import LmsGroup, ManagerScope
+from reports.scopes import NO_SCOPE, NOT_APPLICABLE_ISPRING, WHOLE_SESSION_HIDDEN, manager_scope_update
+from tests.conftest import _user
+from tests.lms_admin.test_access_matrix import _access, _walk
+from tests.reports.conftest import (
+    make_attempt,
+    make_connection,
+    make_course,
+    make_group,
+    make_learner,
+    make_path,
+    make_session,
+    make_sync_run,
+    make_user,
+    store_lms_counts,
+)
+
+
+@dataclass
+class Teams:
+    sessions: dict
+    courses: dict
+    groups: dict
+    learners: dict  # name → LmsUser
+    dave: User
+    erin: User
+
+
+SALES = ("Sam Quillon", "Sol Varga", "Sasha Okonkwo")
+ENGINEERING = ("Eve Nakamura", "Ezra Lindqvist")
+
+
+def _scope(manager: User, *groups: LmsGroup, **values) -> ManagerScope:
+    fields = {
+        "every_learner": False,
+        "include_subgroups": True,
+        "rule_field": "",
+        "rule_custom_field": "",
+        "rule_operator": "equals",
+        "rule_value": "",
+        "rule_value_is_manager_mail": False,
+        "match": "any",
+        **values,
+    }
+    return manager_scope_update(manager=manager, values=fields, groups=list(groups), actor=None)
+
+
+@pytest.fixture
+def teams(db) -> Teams:
+    connection = make_connection("Teams 360")
+    run = make_sync_run(connection, "sessions", source_api="360Learning v2 + v1")
+    make_sync_run(connection, "course-stats", source_api="360Learning v2")
+    sales, engineering = make_group(connection, "Sales"), make_group(connection, "Ingénierie")
+    emea = make_group(connection, "Sales EMEA")
+    LmsGroup.objects.filter(pk=emea.pk).update(parent_remote_id=sales.remote_id)
+    group_of = {"Sam Quillon": sales, "Sol Varga": sales, "Sasha Okonkwo": emea, "Eve Nakamura": engineering}
+    group_of["Ezra Lindqvist"] = engineering
+    learners = {}
+    for name, group in group_of.items():
+        first, last = name.split()
+        learners[name] = make_user(connection, first, last, group=group, mail=f"{first.lower()}@teams.example")
+    path = make_path(connection, "Teams path")
+    spring = make_session(
+        connection, path, "Teams · Spring", starts_in=-timedelta(days=5), lasts=timedelta(days=30), run=run
+    )
+    kickoff = make_session(
+        connection, path, "Sales · Kickoff", starts_in=-timedelta(days=2), lasts=timedelta(days=9), run=run
+    )
+    statuses = {"Sam Quillon": "late", "Sol Varga": "successful", "Sasha Okonkwo": "onTime"}
+    statuses |= {"Eve Nakamura": "late", "Ezra Lindqvist": "toRetake"}
+    for name, user in learners.items():
+        make_learner(spring, user, status=statuses[name], custom_fields={"Manager": f"{user.group.name}@teams.example"})
+    for name in ("Sam Quillon", "Sol Varga"):
+        make_learner(kickoff, learners[name], status="notYetStarted")
+    for session in (spring, kickoff):
+        session.enrolled_count = session.user_stats.count()
+        session.save(update_fields=["enrolled_count"])
+        store_lms_counts(session)
+    negotiation, kubernetes = make_course(connection, "Negotiation"), make_course(connection, "Kubernetes")
+    for user in learners.values():
+        make_attempt(user, negotiation, completed_days_ago=2, score=70)
+    make_attempt(learners["Eve Nakamura"], kubernetes, completed_days_ago=None)
+    dave = _user("dave", MANAGER_GROUP)
+    erin = _user("erin", MANAGER_GROUP)
+    _scope(dave, sales)
+    _scope(erin, engineering)
+    return Teams(
+        sessions={"spring": spring, "kickoff": kickoff},
+        courses={"negotiation": negotiation, "kubernetes": kubernetes},
+        groups={"sales": sales, "emea": emea, "engineering": engineering},
+        learners=learners,
+        dave=dave,
+        erin=erin,
+    )
+
+
+def _client(user: User) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def _text(response) -> str:
+    """Everything a response shows: a page, a CSV, or an XLSX's cell values."""
+    return _body_text(b"".join(response.streaming_content) if response.streaming else response.content)
+
+
+def _body_text(body: bytes) -> str:
+    if zipfile.is_zipfile(io.BytesIO(body)):  # an XLSX workbook
+        workbook = load_workbook(io.BytesIO(body), read_only=True)
+        return "\n".join(
+            " ".join(str(c) for c in row if c is not None)
+            for sheet in workbook
+            for row in sheet.iter_rows(values_only=True)
+        )
+    return body.decode("utf-8-sig")
+
+
+def _report_urls(teams: Teams) -> list[str]:
+    """Every report and export URL pattern (managers' and admins' pages), filled in for each
+    session and both file formats, plus filtered variants."""
+    urls = []
+    for route, pattern in _walk(get_resolver()):
+        if not isinstance(pattern, URLPattern) or _access(pattern) != ACCESS_REPORTS:
+            continue
+        if not route.startswith("reports/") or "<int:pk>" in route and "digests/" in route:
+            continue
+        for session in teams.sessions.values():
+            for file_format in ("csv", "xlsx"):
+                url = "/" + route.replace("<int:pk>", str(session.pk)).replace("<export:file_format>", file_format)
+                urls += [url, url + "?status=late", url + "?search=e&sort=-progress", url + "?provenance=1"]
+    return sorted(set(urls))
+
+
+def test_two_managers_with_disjoint_scopes_never_see_each_others_learners_in_any_report_or_export(teams):
+    urls = _report_urls(teams)
+    assert len(urls) > 60
+
+    def traces(names):  # what would give a learner away: last name, mail, 360Learning id
+        return [value for n in names for value in (n.split()[1], teams.learners[n].mail, teams.learners[n].remote_id)]
+
+    others = {"dave": traces(ENGINEERING), "erin": traces(SALES)}
+    seen = {"dave": set(), "erin": set()}
+    for manager in (teams.dave, teams.erin):
+        client = _client(manager)
+        for url in urls:
+            response = client.get(url)
+            # 404: a session with no learner in scope; 403: the trend, which counts the whole session.
+            expected = (403, 404) if "/trend." in url else (200, 404)
+            assert response.status_code in expected, (manager.username, url, response.status_code)
+            text = _text(response)
+            for value in others[manager.username]:
+                assert value not in text, (manager.username, url, value)
+            seen[manager.username].update(n for n in (*SALES, *ENGINEERING) if n.split()[1] in text)
+    # Each saw their own learners somewhere.
+    assert seen["dave"] == set(SALES) and seen["erin"] == set(ENGINEERING)
+
+
+def _csv_rows(client: Client, url: str) -> list[dict]:
+    response = client.get(url)
+    assert response.status_code == 200, url
+    return list(csv.DictReader(io.StringIO(_text(response), newline="")))
+
+
+def test_scoped_counts_differ_by_team_and_add_up_to_the_admins(teams, admin_client):
+    dave, erin = _client(teams.dave), _client(teams.erin)
+
+    def enrolled(client):
+        return {
+            row["path_session"]: int(row["enrolled"]) for row in _csv_rows(client, "/reports/path-sessions/export.csv")
+        }
+
+    assert enrolled(admin_client) == {"Teams · Spring": 5, "Sales · Kickoff": 2}
+    assert enrolled(dave) == {"Teams · Spring": 3, "Sales · Kickoff": 2}
+    assert enrolled(erin) == {"Teams · Spring": 2}  # no Ingénierie learner in the kickoff: not listed
+
+    spring = teams.sessions["spring"].pk
+    by_status = {}
+    for name, client in (("admin", admin_client), ("dave", dave), ("erin", erin)):
+        rows = _csv_rows(client, f"/reports/path-sessions/{spring}/statuses.csv")
+        by_status[name] = {(r["status"], r["reason"]): int(r["learners"]) for r in rows}
+    assert by_status["dave"][("late", "")] == 1 and by_status["erin"][("late", "")] == 1
+    assert {key: by_status["dave"][key] + by_status["erin"][key] for key in by_status["admin"]} == by_status["admin"]
+
+    def attempts(client):
+        return {row["course"]: int(row["attempts"]) for row in _csv_rows(client, "/reports/courses/export.csv")}
+
+    assert attempts(admin_client) == {"Kubernetes": 1, "Negotiation": 5}
+    assert attempts(dave) == {"Negotiation": 3}
+    assert attempts(erin) == {"Kubernetes": 1, "Negotiation": 2}
+
+    page = dave.get(f"/reports/path-sessions/{spring}/").content.decode()
+    assert "3 learners" in page and "Your scope: Learners in Sales (with their subgroups)." in page
+
+
+def test_a_session_without_a_learner_in_scope_is_not_found(teams):
+    kickoff = teams.sessions["kickoff"].pk
+    erin = _client(teams.erin)
+    assert erin.get(f"/reports/path-sessions/{kickoff}/").status_code == 404
+    assert erin.get(f"/reports/path-sessions/{kickoff}/learners.csv").status_code == 404
+    assert "Sales · Kickoff" not in erin.get("/reports/path-sessions/").content.decode()
+
+
+def test_subgroups_are_in_scope_unless_switched_off(teams):
+    spring = teams.sessions["spring"].pk
+    dave = _client(teams.dave)
+    assert "Okonkwo" in dave.get(f"/reports/path-sessions/{spring}/").content.decode()
+
+    _scope(teams.dave, teams.groups["sales"], include_subgroups=False)
+    html = dave.get(f"/reports/path-sessions/{spring}/").content.decode()
+    assert "Okonkwo" not in html and "Quillon" in html
+
+
+def test_a_rule_can_compare_a_custom_field_with_the_managers_own_mail(teams):
+    teams.erin.email = "Ingénierie@teams.example"
+    teams.erin.save()
+    _scope(teams.erin, rule_field="custom", rule_custom_field="Manager", rule_value_is_manager_mail=True)
+    rows = _csv_rows(_client(teams.erin), f"/reports/path-sessions/{teams.sessions['spring'].pk}/learners.csv")
+    assert sorted(f"{r['first_name']} {r['last_name']}" for r in rows) == sorted(ENGINEERING)
+
+
+def test_a_rule_on_the_mail_and_groups_keep_learners_in_either_or_in_both(teams):
+    spring = teams.sessions["spring"].pk
+    url = f"/reports/path-sessions/{spring}/learners.csv"
+    _scope(
+        teams.erin,
+        teams.groups["engineering"],
+        rule_field="mail",
+        rule_operator="equals",
+        rule_value="SAM@teams.example",
+    )
+    names = sorted(r["first_name"] for r in _csv_rows(_client(teams.erin), url))
+    assert names == ["Eve", "Ezra", "Sam"]  # any: Ingénierie, or Sam's mail (case-insensitive)
+
+    _scope(
+        teams.erin,
+        teams.groups["engineering"],
+        rule_field="mail",
+        rule_operator="ends_with",
+        rule_value="e@teams.example",
+        match="all",
+    )
+    assert [r["first_name"] for r in _csv_rows(_client(teams.erin), url)] == [
+        "Eve"
+    ]  # all: Ingénierie and a mail ending in e@
+
+
+def test_a_manager_without_a_scope_sees_no_learner_and_is_told_why(teams):
+    frank = _client(_user("frank", MANAGER_GROUP))
+    overview = frank.get("/reports/path-sessions/").content.decode()
+    assert escape(NO_SCOPE) in overview and "0 path sessions" in overview
+    assert frank.get(f"/reports/path-sessions/{teams.sessions['spring'].pk}/").status_code == 404
+    assert _csv_rows(frank, "/reports/attempts/export.csv") == []
+    assert escape(NO_SCOPE) in frank.get("/reports/").content.decode()
+
+
+def test_scoped_readers_see_neither_the_lms_counts_nor_the_trend_and_cannot_export_it(teams, admin_client):
+    spring = teams.sessions["spring"].pk
+    dave = _client(teams.dave)
+    html = dave.get(f"/reports/path-sessions/{spring}/").content.decode()
+    assert escape(WHOLE_SESSION_HIDDEN) in html and "360Learning’s count" not in html
+    rows = _csv_rows(dave, f"/reports/path-sessions/{spring}/statuses.csv")
+    assert {r["lms_count"] for r in rows} == {""}
+    refused = dave.get(f"/reports/path-sessions/{spring}/trend.csv")
+    assert refused.status_code == 403 and refused.content.decode() == WHOLE_SESSION_HIDDEN
+
+    assert "360Learning’s count" in admin_client.get(f"/reports/path-sessions/{spring}/").content.decode()
+    assert admin_client.get(f"/reports/path-sessions/{spring}/trend.csv").status_code == 200
+
+
+def test_ispring_results_carry_no_learner_fields_so_scoped_managers_see_none(teams, cache, manager_client):
+    dave = _client(teams.dave)
+    html = dave.get("/reports/module-results/").content.decode()
+    assert escape(NOT_APPLICABLE_ISPRING) in html and "Sécurité" not in html
+    assert _csv_rows(dave, "/reports/module-results/rows.csv") == []
+    assert len(_csv_rows(manager_client, "/reports/module-results/rows.csv")) == 8  # Bob: every learner
+
+
+def test_sorting_sessions_by_enrolled_counts_the_learners_in_scope(teams):
+    spring, kickoff = teams.sessions["spring"], teams.sessions["kickoff"]
+    _scope(teams.dave, teams.groups["sales"], include_subgroups=False)  # Spring: Sam, Sol; Kickoff: Sam, Sol
+    rows = _csv_rows(_client(teams.dave), "/reports/path-sessions/export.csv?sort=-enrolled")
+    assert [(r["path_session"], r["enrolled"]) for r in rows] == [("Sales · Kickoff", "2"), ("Teams · Spring", "2")]
+    assert spring.enrolled_count == 5 and kickoff.enrolled_count == 2
+
+
+# The admin pages -----------------------------------------------------------------------------
+def test_the_manager_list_shows_each_managers_scope_in_words(teams, admin_client, django_assert_max_num_queries):
+    with django_assert_max_num_queries(10):
+        html = admin_client.get("/managers/").content.decode()
+    assert (
+        "Learners in Sales (with their subgroups)" in html and "Learners in Ingénierie (with their subgroups)" in html
+    )
+    assert f'href="/managers/{teams.dave.pk}/scope/"' in html
+
+
+def test_an_admin_sets_a_scope_and_the_audit_log_says_what_changed(teams, admin_client, alice):
+    url = f"/managers/{teams.erin.pk}/scope/"
+    page = admin_client.get(url).content.decode()
+    assert "Sales EMEA (Teams 360)" in page and 'name="groups"' in page
+
+    response = admin_client.post(
+        url,
+        {
+            "groups": [teams.groups["sales"].pk],
+            "include_subgroups": "on",
+            "rule_field": "",
+            "rule_operator": "equals",
+            "match": "any",
+        },
+    )
+    assert response.status_code == 302 and response["Location"] == "/managers/"
+    scope = ManagerScope.objects.get(user=teams.erin)
+    assert list(scope.groups.all()) == [teams.groups["sales"]]
+    entry = AuditEntry.objects.get(object_type="manager scope", action="update")
+    assert entry.actor == alice and entry.changes["groups"][1].startswith("Sales (")
+    rows = _csv_rows(_client(teams.erin), f"/reports/path-sessions/{teams.sessions['spring'].pk}/learners.csv")
+    assert sorted(r["first_name"] for r in rows) == ["Sam", "Sasha", "Sol"]
+
+
+def test_a_rule_without_a_value_is_refused_on_its_field_and_nothing_changes(teams, admin_client):
+    url = f"/managers/{teams.erin.pk}/scope/"
+    response = admin_client.post(url, {"rule_field": "custom", "rule_operator": "equals", "match": "any"})
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert 'id="field-rule_custom_field"' in html and "Name the custom field the rule reads." in html
+    assert "Give the value to compare with" in html
+    assert list(ManagerScope.objects.get(user=teams.erin).groups.all()) == [teams.groups["engineering"]]
+
+
+def test_the_scope_page_of_someone_who_is_not_a_manager_is_not_found(teams, admin_client, alice):
+    assert admin_client.get(f"/managers/{alice.pk}/scope/").status_code == 404
+
+
+def test_the_workbook_of_a_scoped_export_holds_only_the_scope(teams):
+    response = _client(teams.erin).get(f"/reports/path-sessions/{teams.sessions['spring'].pk}/learners.xlsx")
+    text = _text(response)
+    assert "Nakamura" in text and "Lindqvist" in text and "Quillon" not in text
