@@ -493,28 +493,34 @@ def digest_send(*, subscription: DigestSubscription, now: datetime) -> str:
     return SENT
 
 
+def digest_claim(*, subscription: DigestSubscription, now: datetime) -> bool:
+    """Take a due subscription for this worker by moving its ``next_due_at`` to the following
+    scheduled send, with a conditional ``UPDATE`` that only one worker can win (``False``:
+    another one has it, or it was unsubscribed meanwhile)."""
+    following = next_due(
+        frequency=subscription.frequency,
+        weekday=subscription.weekday,
+        send_at=subscription.send_at,
+        time_zone=subscription.time_zone,
+        after=now,
+    )
+    claimed = DigestSubscription.objects.filter(
+        pk=subscription.pk, next_due_at=subscription.next_due_at, unsubscribed_at__isnull=True
+    ).update(next_due_at=following, last_checked_at=now)
+    if claimed:
+        subscription.next_due_at = following
+    return bool(claimed)
+
+
 def digests_send_due(*, now: datetime | None = None, limit: int = 500) -> dict[str, int]:
     """Send every digest due at ``now``; returns how many ended each way. Safe to run in several
-    workers at once: a subscription is claimed by moving its ``next_due_at`` on with a
-    conditional ``UPDATE``, which only one of them wins."""
+    workers at once: each subscription is claimed first (``digest_claim``)."""
     now = now or timezone.now()
     outcomes: dict[str, int] = defaultdict(int)
     due = DigestSubscription.objects.filter(unsubscribed_at__isnull=True, next_due_at__lte=now).order_by(
         "next_due_at", "pk"
     )
     for subscription in due.select_related("user")[:limit]:
-        following = next_due(
-            frequency=subscription.frequency,
-            weekday=subscription.weekday,
-            send_at=subscription.send_at,
-            time_zone=subscription.time_zone,
-            after=now,
-        )
-        claimed = DigestSubscription.objects.filter(
-            pk=subscription.pk, next_due_at=subscription.next_due_at, unsubscribed_at__isnull=True
-        ).update(next_due_at=following, last_checked_at=now)
-        if not claimed:
-            continue  # another worker has it
-        subscription.next_due_at = following
-        outcomes[digest_send(subscription=subscription, now=now)] += 1
+        if digest_claim(subscription=subscription, now=now):
+            outcomes[digest_send(subscription=subscription, now=now)] += 1
     return dict(outcomes)

@@ -171,31 +171,6 @@ class PathSessionFilterForm(ReportForm):
         }
 
 
-class LearnerFilterForm(ReportForm):
-    """One path session's learner table: status, reason, group, search."""
-
-    field_order = ["search", "status", "reason", "group"]
-
-    status = forms.ChoiceField(required=False, choices=_status_choices)
-    reason = forms.ChoiceField(
-        required=False,
-        choices=[
-            ("", "Any reason"),
-            (selectors.NO_REASON, "No reason"),
-            *((reason, selectors.REASON_LABELS[reason]) for reasons in STATUS_REASONS.values() for reason in reasons),
-        ],
-    )
-    group = forms.ModelChoiceField(queryset=None, required=False, empty_label="All groups")
-
-    def __init__(self, *args, groups, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["group"].queryset = groups
-        self.fields["search"].label = "Name, mail or id"
-
-    def to_filters(self, data: dict[str, Any]) -> dict[str, Any]:
-        return {"status": data.get("status") or "", "reason": data.get("reason") or "", "group": data.get("group")}
-
-
 class CourseLabelField(forms.ModelChoiceField):
     def label_from_instance(self, obj) -> str:
         return obj.name
@@ -204,6 +179,32 @@ class CourseLabelField(forms.ModelChoiceField):
 class GroupLabelField(forms.ModelChoiceField):
     def label_from_instance(self, obj) -> str:
         return obj.name
+
+
+class LearnerFilterForm(ReportForm):
+    """One path session's learner table: status, reason, group, search."""
+
+    field_order = ["search", "status", "reason", "group"]
+
+    status = forms.ChoiceField(label="Status", required=False, choices=_status_choices)
+    reason = forms.ChoiceField(
+        label="Reason",
+        required=False,
+        choices=[
+            ("", "Any reason"),
+            (selectors.NO_REASON, "No reason"),
+            *((reason, selectors.REASON_LABELS[reason]) for reasons in STATUS_REASONS.values() for reason in reasons),
+        ],
+    )
+    group = GroupLabelField(label="Group", queryset=None, required=False, empty_label="All groups")
+
+    def __init__(self, *args, groups, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["group"].queryset = groups
+        self.fields["search"].label = "Name, mail or id"
+
+    def to_filters(self, data: dict[str, Any]) -> dict[str, Any]:
+        return {"status": data.get("status") or "", "reason": data.get("reason") or "", "group": data.get("group")}
 
 
 class AttemptFilterForm(ReportForm):

@@ -54,9 +54,13 @@ class ManagerScopeForm(forms.ModelForm):
         self.fields["groups"].queryset = (
             LmsGroup.objects.current().select_related("connection").order_by("connection__name", "name", "pk")
         )
-        self.fields[
-            "rule_custom_field"
-        ].help_text = "As API v1 names it (e.g. “Manager e-mail”); custom fields come with v1 path-session statistics."
+        # Their labels say it all; the model's help texts would repeat them.
+        self.fields["every_learner"].help_text = ""
+        self.fields["rule_value_is_manager_mail"].help_text = ""
+        custom = self.fields["rule_custom_field"]
+        custom.help_text = (
+            "As API v1 names it (e.g. “Manager e-mail”); custom fields come with v1 path-session statistics."
+        )
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()

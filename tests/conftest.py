@@ -17,7 +17,7 @@ from lms_admin.roles import ADMIN_GROUP, MANAGER_GROUP
 PASSWORD = "correct-horse-battery-staple-42"
 
 
-def _user(username: str, group: str | None) -> User:
+def make_account(username: str, group: str | None) -> User:
     user = User.objects.create_user(username, f"{username}@example.org", PASSWORD)
     if group:
         # get_or_create: transactional tests flush the groups the data migration made.
@@ -27,21 +27,21 @@ def _user(username: str, group: str | None) -> User:
 
 @pytest.fixture
 def alice(db) -> User:
-    return _user("alice", ADMIN_GROUP)
+    return make_account("alice", ADMIN_GROUP)
 
 
 @pytest.fixture
 def bob(db) -> User:
     from reports.models import ManagerScope
 
-    bob = _user("bob", MANAGER_GROUP)
+    bob = make_account("bob", MANAGER_GROUP)
     ManagerScope.objects.create(user=bob, every_learner=True)
     return bob
 
 
 @pytest.fixture
 def carol(db) -> User:
-    return _user("carol", None)
+    return make_account("carol", None)
 
 
 @pytest.fixture
@@ -120,7 +120,7 @@ def url_objects(db, alice) -> dict[str, object]:
 
 def _manager(alice) -> User:
     """A manager whose scope page the matrix opens (Bob himself, when the test has him)."""
-    return User.objects.filter(groups__name=MANAGER_GROUP).first() or _user("dave-matrix", MANAGER_GROUP)
+    return User.objects.filter(groups__name=MANAGER_GROUP).first() or make_account("dave-matrix", MANAGER_GROUP)
 
 
 def _digest_url_objects(alice) -> dict[str, object]:

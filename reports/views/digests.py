@@ -19,7 +19,7 @@ from reports.models import DigestSubscription
 from reports.views.helpers import reader_filters
 
 FORM_TEMPLATE = "reports/digest_form.html"
-DIGEST_CREATED = "You will get this digest {schedule}; the first one lists what changes from now on."
+DIGEST_CREATED = "Digest created: {schedule}, when something changed. The first one lists what changes from now on."
 DIGEST_SAVED = "Digest saved: {schedule}."
 DIGEST_DELETED = "Digest deleted: no more mail from it."
 
@@ -58,7 +58,7 @@ def digest_create(request: HtmxHttpRequest) -> HttpResponse:
     form = _form(request, initial=initial)
     if request.method == "POST" and form.is_valid():
         subscription = digests.digest_create(user=request.user, data=form.digest_data())
-        messages.success(request, DIGEST_CREATED.format(schedule=digests.describe_schedule(subscription).lower()))
+        messages.success(request, DIGEST_CREATED.format(schedule=digests.describe_schedule(subscription)))
         return redirect("digest-list")
     return render(request, FORM_TEMPLATE, {"form": form})
 

@@ -77,7 +77,8 @@ def test_a_manager_drills_from_the_overview_into_a_session_and_downloads_its_lat
     with page.expect_download() as download_info:
         learners.get_by_role("link", name="CSV").click()
     download = download_info.value
-    assert download.suggested_filename.endswith(".csv") and "-learners-" in download.suggested_filename
+    # Named after where its numbers come from: as of the last sync, which run.
+    assert re.search(r"-learners_as-of-\d{4}-\d\d-\d\dT\d{4}Z_sync-\d+\.csv$", download.suggested_filename)
     content = Path(download.path()).read_bytes()
     assert content.startswith(b"\xef\xbb\xbf")
     rows = list(csv.DictReader(io.StringIO(content.decode("utf-8-sig"), newline="")))

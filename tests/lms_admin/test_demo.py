@@ -6,6 +6,7 @@ from django.core.management import call_command
 
 from integrations.models import Connection
 from lms_admin.roles import can_view_reports, is_admin
+from reports.scopes import reader_scope
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -17,6 +18,7 @@ def test_the_demo_prepares_users_and_sandbox_connections(capsys, settings):
     admin, manager = User.objects.get(username="admin"), User.objects.get(username="manager")
     assert admin.check_password(passwords["admin"]) and is_admin(admin)
     assert manager.check_password(passwords["manager"]) and can_view_reports(manager) and not is_admin(manager)
+    assert reader_scope(user=manager) is None  # every learner, until an admin narrows it
     assert sorted(Connection.objects.values_list("name", "base_url")) == [
         ("Sandbox 360Learning", "http://127.0.0.1:8123/sandbox/360"),
         ("Sandbox iSpring Learn", "http://127.0.0.1:8123/sandbox/ispring"),

@@ -24,14 +24,17 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 import pytest
+from django.contrib.auth.models import User
 from django.utils import timezone
 
 from integrations.models import Connection, SyncRun, SyncState
+from lms_admin.roles import MANAGER_GROUP
 from reports.models import (
     Course,
     CourseAttempt,
     LmsGroup,
     LmsUser,
+    ManagerScope,
     ModuleResult,
     Path,
     PathSession,
@@ -39,6 +42,8 @@ from reports.models import (
     PathSessionStatusCounts,
     PathSessionUserStat,
 )
+from reports.scopes import manager_scope_update
+from tests.conftest import make_account
 
 SCRIPT = "<script>alert(1)</script>"
 HYPERLINK = '=HYPERLINK("http://evil.example","click")'
@@ -378,4 +383,90 @@ def cache(db) -> Cache:
         mallory,
         courses,
         runs["sessions"],
+    )
+
+
+# Two teams, two managers (the scope and digest tests) ------------------------------------------
+# All of "Teams 360":
+# - Sales, with its subgroup Sales EMEA, and Ingénierie.
+# - Sales learners: Sam Quillon and Sol Varga (Sales), Sasha Okonkwo (Sales EMEA).
+#   Ingénierie learners: Eve Nakamura and Ezra Lindqvist.
+# - "Teams · Spring" has all five; "Sales · Kickoff" has Sam and Sol only.
+# - Everyone has an attempt on "Negotiation"; Eve also on "Kubernetes".
+# - Dave manages Sales (with its subgroups), Erin manages Ingénierie.
+@dataclass
+class Teams:
+    sessions: dict
+    courses: dict
+    groups: dict
+    learners: dict  # name → LmsUser
+    dave: User
+    erin: User
+
+
+SALES = ("Sam Quillon", "Sol Varga", "Sasha Okonkwo")
+ENGINEERING = ("Eve Nakamura", "Ezra Lindqvist")
+
+
+def set_scope(manager: User, *groups: LmsGroup, **values) -> ManagerScope:
+    fields = {
+        "every_learner": False,
+        "include_subgroups": True,
+        "rule_field": "",
+        "rule_custom_field": "",
+        "rule_operator": "equals",
+        "rule_value": "",
+        "rule_value_is_manager_mail": False,
+        "match": "any",
+        **values,
+    }
+    return manager_scope_update(manager=manager, values=fields, groups=list(groups), actor=None)
+
+
+@pytest.fixture
+def teams(db) -> Teams:
+    connection = make_connection("Teams 360")
+    run = make_sync_run(connection, "sessions", source_api="360Learning v2 + v1")
+    make_sync_run(connection, "course-stats", source_api="360Learning v2")
+    sales, engineering = make_group(connection, "Sales"), make_group(connection, "Ingénierie")
+    emea = make_group(connection, "Sales EMEA")
+    LmsGroup.objects.filter(pk=emea.pk).update(parent_remote_id=sales.remote_id)
+    group_of = {"Sam Quillon": sales, "Sol Varga": sales, "Sasha Okonkwo": emea, "Eve Nakamura": engineering}
+    group_of["Ezra Lindqvist"] = engineering
+    learners = {}
+    for name, group in group_of.items():
+        first, last = name.split()
+        learners[name] = make_user(connection, first, last, group=group, mail=f"{first.lower()}@teams.example")
+    path = make_path(connection, "Teams path")
+    spring = make_session(
+        connection, path, "Teams · Spring", starts_in=-timedelta(days=5), lasts=timedelta(days=30), run=run
+    )
+    kickoff = make_session(
+        connection, path, "Sales · Kickoff", starts_in=-timedelta(days=2), lasts=timedelta(days=9), run=run
+    )
+    statuses = {"Sam Quillon": "late", "Sol Varga": "successful", "Sasha Okonkwo": "onTime"}
+    statuses |= {"Eve Nakamura": "late", "Ezra Lindqvist": "toRetake"}
+    for name, user in learners.items():
+        make_learner(spring, user, status=statuses[name], custom_fields={"Manager": f"{user.group.name}@teams.example"})
+    for name in ("Sam Quillon", "Sol Varga"):
+        make_learner(kickoff, learners[name], status="notYetStarted")
+    for session in (spring, kickoff):
+        session.enrolled_count = session.user_stats.count()
+        session.save(update_fields=["enrolled_count"])
+        store_lms_counts(session)
+    negotiation, kubernetes = make_course(connection, "Negotiation"), make_course(connection, "Kubernetes")
+    for user in learners.values():
+        make_attempt(user, negotiation, completed_days_ago=2, score=70)
+    make_attempt(learners["Eve Nakamura"], kubernetes, completed_days_ago=None)
+    dave = make_account("dave", MANAGER_GROUP)
+    erin = make_account("erin", MANAGER_GROUP)
+    set_scope(dave, sales)
+    set_scope(erin, engineering)
+    return Teams(
+        sessions={"spring": spring, "kickoff": kickoff},
+        courses={"negotiation": negotiation, "kubernetes": kubernetes},
+        groups={"sales": sales, "emea": emea, "engineering": engineering},
+        learners=learners,
+        dave=dave,
+        erin=erin,
     )

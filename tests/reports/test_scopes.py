@@ -1,13 +1,6 @@
 """Manager scope: the same scope narrows every report page, every count, every export.
 
-Who is in it (the ``teams`` fixture), all of "Teams 360":
-
-- Sales, with its subgroup Sales EMEA, and Ingénierie.
-- Sales learners: Sam Quillon and Sol Varga (Sales), Sasha Okonkwo (Sales EMEA).
-  Ingénierie learners: Eve Nakamura and Ezra Lindqvist.
-- "Teams · Spring" has all five; "Sales · Kickoff" has Sam and Sol only.
-- Everyone has an attempt on "Negotiation"; Eve also on "Kubernetes".
-- Dave manages Sales (with its subgroups), Erin manages Ingénierie; Alice is an admin.
+The actors are the ``teams`` fixture's (tests/reports/conftest.py).
 """
 
 from __future__ import annotations
@@ -15,10 +8,7 @@ from __future__ import annotations
 import csv
 import io
 import zipfile
-from dataclasses import dataclass
-from datetime import timedelta
 
-import pytest
 from django.contrib.auth.models import User
 from django.test import Client
 from django.urls import URLPattern, get_resolver
@@ -27,100 +17,11 @@ from openpyxl import load_workbook
 
 from integrations.models import AuditEntry
 from lms_admin.roles import ACCESS_REPORTS, MANAGER_GROUP
-from reports.models import LmsGroup, ManagerScope
-from reports.scopes import NO_SCOPE, NOT_APPLICABLE_ISPRING, WHOLE_SESSION_HIDDEN, manager_scope_update
-from tests.conftest import _user
+from reports.models import ManagerScope
+from reports.scopes import NO_SCOPE, NOT_APPLICABLE_ISPRING, WHOLE_SESSION_HIDDEN
+from tests.conftest import make_account
 from tests.lms_admin.test_access_matrix import _access, _walk
-from tests.reports.conftest import (
-    make_attempt,
-    make_connection,
-    make_course,
-    make_group,
-    make_learner,
-    make_path,
-    make_session,
-    make_sync_run,
-    make_user,
-    store_lms_counts,
-)
-
-
-@dataclass
-class Teams:
-    sessions: dict
-    courses: dict
-    groups: dict
-    learners: dict  # name → LmsUser
-    dave: User
-    erin: User
-
-
-SALES = ("Sam Quillon", "Sol Varga", "Sasha Okonkwo")
-ENGINEERING = ("Eve Nakamura", "Ezra Lindqvist")
-
-
-def _scope(manager: User, *groups: LmsGroup, **values) -> ManagerScope:
-    fields = {
-        "every_learner": False,
-        "include_subgroups": True,
-        "rule_field": "",
-        "rule_custom_field": "",
-        "rule_operator": "equals",
-        "rule_value": "",
-        "rule_value_is_manager_mail": False,
-        "match": "any",
-        **values,
-    }
-    return manager_scope_update(manager=manager, values=fields, groups=list(groups), actor=None)
-
-
-@pytest.fixture
-def teams(db) -> Teams:
-    connection = make_connection("Teams 360")
-    run = make_sync_run(connection, "sessions", source_api="360Learning v2 + v1")
-    make_sync_run(connection, "course-stats", source_api="360Learning v2")
-    sales, engineering = make_group(connection, "Sales"), make_group(connection, "Ingénierie")
-    emea = make_group(connection, "Sales EMEA")
-    LmsGroup.objects.filter(pk=emea.pk).update(parent_remote_id=sales.remote_id)
-    group_of = {"Sam Quillon": sales, "Sol Varga": sales, "Sasha Okonkwo": emea, "Eve Nakamura": engineering}
-    group_of["Ezra Lindqvist"] = engineering
-    learners = {}
-    for name, group in group_of.items():
-        first, last = name.split()
-        learners[name] = make_user(connection, first, last, group=group, mail=f"{first.lower()}@teams.example")
-    path = make_path(connection, "Teams path")
-    spring = make_session(
-        connection, path, "Teams · Spring", starts_in=-timedelta(days=5), lasts=timedelta(days=30), run=run
-    )
-    kickoff = make_session(
-        connection, path, "Sales · Kickoff", starts_in=-timedelta(days=2), lasts=timedelta(days=9), run=run
-    )
-    statuses = {"Sam Quillon": "late", "Sol Varga": "successful", "Sasha Okonkwo": "onTime"}
-    statuses |= {"Eve Nakamura": "late", "Ezra Lindqvist": "toRetake"}
-    for name, user in learners.items():
-        make_learner(spring, user, status=statuses[name], custom_fields={"Manager": f"{user.group.name}@teams.example"})
-    for name in ("Sam Quillon", "Sol Varga"):
-        make_learner(kickoff, learners[name], status="notYetStarted")
-    for session in (spring, kickoff):
-        session.enrolled_count = session.user_stats.count()
-        session.save(update_fields=["enrolled_count"])
-        store_lms_counts(session)
-    negotiation, kubernetes = make_course(connection, "Negotiation"), make_course(connection, "Kubernetes")
-    for user in learners.values():
-        make_attempt(user, negotiation, completed_days_ago=2, score=70)
-    make_attempt(learners["Eve Nakamura"], kubernetes, completed_days_ago=None)
-    dave = _user("dave", MANAGER_GROUP)
-    erin = _user("erin", MANAGER_GROUP)
-    _scope(dave, sales)
-    _scope(erin, engineering)
-    return Teams(
-        sessions={"spring": spring, "kickoff": kickoff},
-        courses={"negotiation": negotiation, "kubernetes": kubernetes},
-        groups={"sales": sales, "emea": emea, "engineering": engineering},
-        learners=learners,
-        dave=dave,
-        erin=erin,
-    )
+from tests.reports.conftest import ENGINEERING, SALES, Teams, set_scope
 
 
 def _client(user: User) -> Client:
@@ -235,7 +136,7 @@ def test_subgroups_are_in_scope_unless_switched_off(teams):
     dave = _client(teams.dave)
     assert "Okonkwo" in dave.get(f"/reports/path-sessions/{spring}/").content.decode()
 
-    _scope(teams.dave, teams.groups["sales"], include_subgroups=False)
+    set_scope(teams.dave, teams.groups["sales"], include_subgroups=False)
     html = dave.get(f"/reports/path-sessions/{spring}/").content.decode()
     assert "Okonkwo" not in html and "Quillon" in html
 
@@ -243,7 +144,7 @@ def test_subgroups_are_in_scope_unless_switched_off(teams):
 def test_a_rule_can_compare_a_custom_field_with_the_managers_own_mail(teams):
     teams.erin.email = "Ingénierie@teams.example"
     teams.erin.save()
-    _scope(teams.erin, rule_field="custom", rule_custom_field="Manager", rule_value_is_manager_mail=True)
+    set_scope(teams.erin, rule_field="custom", rule_custom_field="Manager", rule_value_is_manager_mail=True)
     rows = _csv_rows(_client(teams.erin), f"/reports/path-sessions/{teams.sessions['spring'].pk}/learners.csv")
     assert sorted(f"{r['first_name']} {r['last_name']}" for r in rows) == sorted(ENGINEERING)
 
@@ -251,7 +152,7 @@ def test_a_rule_can_compare_a_custom_field_with_the_managers_own_mail(teams):
 def test_a_rule_on_the_mail_and_groups_keep_learners_in_either_or_in_both(teams):
     spring = teams.sessions["spring"].pk
     url = f"/reports/path-sessions/{spring}/learners.csv"
-    _scope(
+    set_scope(
         teams.erin,
         teams.groups["engineering"],
         rule_field="mail",
@@ -261,7 +162,7 @@ def test_a_rule_on_the_mail_and_groups_keep_learners_in_either_or_in_both(teams)
     names = sorted(r["first_name"] for r in _csv_rows(_client(teams.erin), url))
     assert names == ["Eve", "Ezra", "Sam"]  # any: Ingénierie, or Sam's mail (case-insensitive)
 
-    _scope(
+    set_scope(
         teams.erin,
         teams.groups["engineering"],
         rule_field="mail",
@@ -275,7 +176,7 @@ def test_a_rule_on_the_mail_and_groups_keep_learners_in_either_or_in_both(teams)
 
 
 def test_a_manager_without_a_scope_sees_no_learner_and_is_told_why(teams):
-    frank = _client(_user("frank", MANAGER_GROUP))
+    frank = _client(make_account("frank", MANAGER_GROUP))
     overview = frank.get("/reports/path-sessions/").content.decode()
     assert escape(NO_SCOPE) in overview and "0 path sessions" in overview
     assert frank.get(f"/reports/path-sessions/{teams.sessions['spring'].pk}/").status_code == 404
@@ -305,9 +206,9 @@ def test_ispring_results_carry_no_learner_fields_so_scoped_managers_see_none(tea
     assert len(_csv_rows(manager_client, "/reports/module-results/rows.csv")) == 8  # Bob: every learner
 
 
-def test_sorting_sessions_by_enrolled_counts_the_learners_in_scope(teams):
+def test_sorting_sessions_by_enrolled_counts_the_learners_inset_scope(teams):
     spring, kickoff = teams.sessions["spring"], teams.sessions["kickoff"]
-    _scope(teams.dave, teams.groups["sales"], include_subgroups=False)  # Spring: Sam, Sol; Kickoff: Sam, Sol
+    set_scope(teams.dave, teams.groups["sales"], include_subgroups=False)  # Spring: Sam, Sol; Kickoff: Sam, Sol
     rows = _csv_rows(_client(teams.dave), "/reports/path-sessions/export.csv?sort=-enrolled")
     assert [(r["path_session"], r["enrolled"]) for r in rows] == [("Sales · Kickoff", "2"), ("Teams · Spring", "2")]
     assert spring.enrolled_count == 5 and kickoff.enrolled_count == 2
@@ -361,7 +262,7 @@ def test_the_scope_page_of_someone_who_is_not_a_manager_is_not_found(teams, admi
     assert admin_client.get(f"/managers/{alice.pk}/scope/").status_code == 404
 
 
-def test_the_workbook_of_a_scoped_export_holds_only_the_scope(teams):
+def test_the_workbook_of_a_scoped_export_holds_only_theset_scope(teams):
     response = _client(teams.erin).get(f"/reports/path-sessions/{teams.sessions['spring'].pk}/learners.xlsx")
     text = _text(response)
     assert "Nakamura" in text and "Lindqvist" in text and "Quillon" not in text

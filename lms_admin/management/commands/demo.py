@@ -80,6 +80,11 @@ class Command(BaseCommand):
             user.save()
             user.groups.set([Group.objects.get_or_create(name=role)[0]])
             passwords[username] = password
+        from reports.models import ManagerScope
+
+        # The demo manager sees every learner; an admin can narrow it on the Managers page.
+        manager = User.objects.get(username="manager")
+        ManagerScope.objects.get_or_create(user=manager, defaults={"every_learner": True})
         return passwords
 
     def _connections(self, port: int) -> None:

@@ -1,16 +1,18 @@
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db.models import Q, QuerySet
 from django.http import QueryDict
 
-from integrations.models import Connection
+from integrations.models import Connection, SyncKind
 from reports import exports, selectors
 from reports.forms import AttemptFilterForm, LearnerFilterForm, ModuleResultFilterForm, PathSessionFilterForm
 from reports.models import Course, LmsGroup, Path as LmsPath, PathSession
+from reports.provenance import Provenance, report_provenance, session_provenance
 
 #: report → {table: what it exports}; the first table is the default.
 TABLES = {
@@ -52,6 +54,12 @@ FLAGS = {
     "user_statuses": "--user-status",
     "completion_statuses": "--completion-status",
 }
+#: report → the sync kind whose last completed run its numbers come from.
+KINDS = {
+    "sessions": SyncKind.SESSIONS,
+    "course-stats": SyncKind.COURSE_STATS,
+    "module-results": SyncKind.MODULE_RESULTS,
+}
 FORMS = {
     "sessions": PathSessionFilterForm,
     "course-stats": AttemptFilterForm,
@@ -76,6 +84,11 @@ class Command(BaseCommand):
         parser.add_argument("--connection", metavar="NAME", help="only this connection")
         parser.add_argument("--search", help="text search, as on the page")
         parser.add_argument("--sort", help="a column key, '-' first for descending (write --sort=-completion)")
+        parser.add_argument(
+            "--provenance",
+            action="store_true",
+            help="write one row above the header: as of when, which sync runs, filters, rows (off: plain CSV)",
+        )
         group = parser.add_argument_group("sessions and path-session filters")
         group.add_argument("--path", metavar="ID_OR_NAME", help="sessions of this path")
         group.add_argument("--phase", choices=list(selectors.SESSION_PHASES), help="sessions: upcoming, ongoing, ended")
@@ -118,13 +131,15 @@ class Command(BaseCommand):
             raise CommandError(f"The folder {output.parent} does not exist.")
         connection = self._connection(options["connection"])
         query = self._query(report, options, connection)
-        table = self._table(report, table_name, query, options, connection)
+        table, provenance = self._table(report, table_name, query, options, connection)
         started = time.monotonic()
-        rows = exports.write_file(table, output)
+        rows = exports.write_file(replace(table, provenance=provenance), output, sidecar=options["provenance"])
         seconds = time.monotonic() - started
         self.stdout.write(
             self.style.SUCCESS(f"Wrote {rows:,} rows to {output} ({exports.file_format(output)}, {seconds:.1f} s).")
         )
+        for source in provenance.sources:
+            self.stdout.write(f"Statistics of {source.describe()}{' (stale)' if source.freshness.stale else ''}.")
 
     # Options to the pages' query strings ------------------------------------------------------
     def _connection(self, name: str | None) -> Connection | None:
@@ -179,21 +194,27 @@ class Command(BaseCommand):
             raise CommandError(f"Invalid filters: {form.errors_text()}")
         return form.filters()
 
-    def _table(self, report: str, table: str, query: QueryDict, options: dict, connection) -> exports.Table:
+    def _table(
+        self, report: str, table: str, query: QueryDict, options: dict, connection
+    ) -> tuple[exports.Table, Provenance]:
         if report == "path-session":
             return self._path_session_table(table, query, options, connection)
         if options["session"]:
             raise CommandError("--session applies to the path-session report only.")
-        filters = self._form_filters(FORMS[report](query))
+        form = FORMS[report](query)
+        filters = self._form_filters(form)
+        provenance = report_provenance(kind=KINDS[report], filters=filters, applied=form.applied())
         if report == "sessions":
-            return exports.sessions_table(filters=filters)
+            return exports.sessions_table(filters=filters), provenance
         if report == "course-stats":
-            return (exports.course_stats_table if table == "courses" else exports.attempts_table)(filters=filters)
-        return (exports.module_results_table if table == "modules" else exports.module_result_rows_table)(
-            filters=filters
-        )
+            builder = exports.course_stats_table if table == "courses" else exports.attempts_table
+        else:
+            builder = exports.module_results_table if table == "modules" else exports.module_result_rows_table
+        return builder(filters=filters), provenance
 
-    def _path_session_table(self, table: str, query: QueryDict, options: dict, connection) -> exports.Table:
+    def _path_session_table(
+        self, table: str, query: QueryDict, options: dict, connection
+    ) -> tuple[exports.Table, Provenance]:
         if not options["session"]:
             raise CommandError("The path-session report needs --session ID (the 360Learning or local session id).")
         base = selectors.ReportFilters(connection=connection)
@@ -207,8 +228,14 @@ class Command(BaseCommand):
             ) from None
         base = selectors.ReportFilters()
         if table == "statuses":
-            return exports.path_session_breakdown_table(session=session, filters=base)
+            return exports.path_session_breakdown_table(session=session, filters=base), session_provenance(
+                session=session, filters=base
+            )
         if table == "trend":
-            return exports.path_session_trend_table(session=session, filters=base)
+            return exports.path_session_trend_table(session=session, filters=base), session_provenance(
+                session=session, filters=base
+            )
         form = LearnerFilterForm(query, groups=selectors.path_session_groups(session=session, filters=base))
-        return exports.path_session_learners_table(session=session, filters=self._form_filters(form))
+        filters = self._form_filters(form)
+        provenance = session_provenance(session=session, filters=filters, applied=form.applied())
+        return exports.path_session_learners_table(session=session, filters=filters), provenance

@@ -1,0 +1,94 @@
+"""Manager scope and freshness in Chromium: an admin sets a manager's scope to one group; the
+manager's overview then shows only that group's learners, says as of when (sync run, source)
+with the stale badge once the data is older than the connection allows, and the manager
+follows a session by e-mail digest. Screenshots: var/screenshots/scope-*.png."""
+
+from __future__ import annotations
+
+import io
+import re
+from datetime import timedelta
+
+import pytest
+from django.core.management import call_command
+from django.utils import timezone
+from playwright.sync_api import expect
+
+from integrations.models import SyncRun
+from lms_admin.roles import MANAGER_GROUP
+from reports.models import DigestSubscription, LmsGroup, PathSession, PathSessionUserStat
+from tests.browser.conftest import log_in
+from tests.conftest import PASSWORD, make_account
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def synced(connection_360):
+    call_command("sync_lms", "all", "--connection", connection_360.name, stdout=io.StringIO())
+    return connection_360
+
+
+def _largest_group() -> LmsGroup:
+    """The group with the most learners in the cached sessions."""
+    counts: dict[str, int] = {}
+    for remote_id in PathSessionUserStat.objects.values_list("group_remote_id", flat=True):
+        counts[remote_id] = counts.get(remote_id, 0) + 1
+    return LmsGroup.objects.get(remote_id=max(counts, key=counts.get))
+
+
+def test_an_admin_scopes_a_manager_who_then_sees_only_that_group_with_its_freshness(page, screenshot, alice, synced):
+    dave = make_account("dave", MANAGER_GROUP)
+    group = _largest_group()
+    in_scope = PathSessionUserStat.objects.filter(group_remote_id=group.remote_id).count()
+    everyone = PathSessionUserStat.objects.count()
+    assert 0 < in_scope < everyone
+
+    # The admin sets the scope.
+    log_in(page, "alice", PASSWORD)
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Managers").click()
+    expect(page.get_by_role("row", name=re.compile("dave"))).to_contain_text("No scope has been set")
+    page.get_by_role("link", name="Edit scope of dave").click()
+    page.get_by_label("Groups", exact=True).select_option(label=f"{group.name} ({synced.name})")
+    screenshot("scope-admin-form")
+    page.get_by_role("button", name="Save the scope").press("Enter")
+    expect(page.get_by_text("The scope of dave is saved")).to_be_visible()
+    expect(page.get_by_role("row", name=re.compile("dave"))).to_contain_text(f"Learners in {group.name}")
+    screenshot("scope-admin-list")
+    page.context.clear_cookies()
+
+    # The sessions' statistics are older than the connection's threshold (24 h): stale.
+    long_ago = timezone.now() - timedelta(hours=30)
+    SyncRun.objects.filter(connection=synced, kind="sessions").update(ended_at=long_ago)
+    PathSession.objects.update(stats_synced_at=long_ago)
+    run = SyncRun.objects.get(connection=synced, kind="sessions")
+
+    log_in(page, "dave", PASSWORD)
+    page.goto("/reports/path-sessions/")
+    freshness = page.locator("#freshness")
+    expect(freshness).to_contain_text(
+        f"statistics as of {long_ago.astimezone(timezone.get_current_timezone()):%Y-%m-%d}"
+    )
+    expect(freshness).to_contain_text(f"sync #{run.pk}, 360Learning v2 + v1")
+    expect(freshness.locator(".badge-stale")).to_have_text("Stale: older than 24 h")
+    expect(page.locator(".scope-note").first).to_contain_text(f"Your scope: Learners in {group.name}")
+    enrolled = sum(
+        int(cell.replace(",", "")) for cell in page.locator("table.sessions tbody td:nth-child(6)").all_inner_texts()
+    )
+    assert enrolled == in_scope
+    screenshot("scope-manager-overview")
+
+    # A session's report and learner table hold only the scope; follow it by e-mail.
+    page.locator("table.sessions tbody th a").first.click()
+    expect(page.locator("#whole-session-hidden")).to_be_visible()
+    groups = set(page.locator("table.learners tbody td:nth-child(3)").all_inner_texts())
+    assert groups == {group.name}
+    screenshot("scope-manager-session")
+    page.get_by_role("link", name="Follow this session by e-mail digest").click()
+    page.get_by_label("Time of day").fill("07:45")
+    page.get_by_label("Time zone").select_option("Europe/Paris")
+    page.get_by_role("button", name="Follow").click()
+    expect(page.get_by_role("status")).to_contain_text("Digest created: Every day at 07:45 (Europe/Paris)")
+    expect(page.get_by_role("cell", name="Every day at 07:45 (Europe/Paris)")).to_be_visible()
+    screenshot("scope-manager-digests")
+    assert DigestSubscription.objects.get(user=dave).sessions.count() == 1
