@@ -53,7 +53,7 @@ from reports.models import (
     PathSessionUserStat,
     PathSessionUserStatStage,
 )
-from reports.scopes import LMS_USER_LEARNER, USER_STAT_LEARNER, Scope, reader_scope
+from reports.scopes import LMS_USER_LEARNER, USER_STAT_LEARNER, Scope, in_scope, reader_scope
 
 logger = logging.getLogger(__name__)
 
@@ -365,9 +365,7 @@ def _session_sections(net: dict, scope: Scope | None) -> list[Section]:
         session = sessions.get(session_id)
         if session is None:
             continue
-        shown = PathSessionUserStat.objects.current().filter(session_id=session_id)
-        if scope is not None:
-            shown = scope.apply(shown, USER_STAT_LEARNER)
+        shown = in_scope(PathSessionUserStat.objects.current().filter(session_id=session_id), scope, USER_STAT_LEARNER)
         labels: dict[str, str] = {}
         for chunk in _chunks(sorted(learners)):
             rows = shown.filter(user_remote_id__in=chunk).values_list(
@@ -395,9 +393,7 @@ def _course_sections(net: dict[int, set[str]], scope: Scope | None) -> list[Sect
         course = courses.get(course_id)
         if course is None:
             continue
-        known = LmsUser.objects.current().filter(connection_id=course.connection_id)
-        if scope is not None:
-            known = scope.apply(known, LMS_USER_LEARNER)
+        known = in_scope(LmsUser.objects.current().filter(connection_id=course.connection_id), scope, LMS_USER_LEARNER)
         labels, found = [], set()
         for chunk in _chunks(sorted(users)):
             for user, first, last, mail in known.filter(remote_id__in=chunk).values_list(

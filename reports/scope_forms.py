@@ -7,7 +7,7 @@ from typing import Any
 from django import forms
 
 from reports.models import LmsGroup, ManagerScope
-from reports.scopes import CUSTOM_FIELD_MISSING, MANAGER_HAS_NO_MAIL, RULE_INCOMPLETE
+from reports.scopes import CUSTOM_FIELD_MISSING, MANAGER_HAS_NO_MAIL, RULE_INCOMPLETE, SCOPE_FIELDS
 
 
 class GroupChoiceField(forms.ModelMultipleChoiceField):
@@ -16,6 +16,7 @@ class GroupChoiceField(forms.ModelMultipleChoiceField):
 
 
 class ManagerScopeForm(forms.ModelForm):
+    field_order = ["every_learner", "groups"]
     groups = GroupChoiceField(
         queryset=LmsGroup.objects.none(),
         required=False,
@@ -25,17 +26,7 @@ class ManagerScopeForm(forms.ModelForm):
 
     class Meta:
         model = ManagerScope
-        fields = [
-            "every_learner",
-            "groups",
-            "include_subgroups",
-            "rule_field",
-            "rule_custom_field",
-            "rule_operator",
-            "rule_value",
-            "rule_value_is_manager_mail",
-            "match",
-        ]
+        fields = ["groups", *SCOPE_FIELDS]
         labels = {
             "every_learner": "Every learner of every connection",
             "include_subgroups": "Include the groups' subgroups",
@@ -79,14 +70,9 @@ class ManagerScopeForm(forms.ModelForm):
 
     def scope_values(self) -> dict[str, Any]:
         """The cleaned values ``manager_scope_update`` takes (groups apart)."""
-        data = self.cleaned_data
-        return {
-            "every_learner": data["every_learner"],
-            "include_subgroups": data["include_subgroups"],
-            "rule_field": data["rule_field"] or "",
-            "rule_custom_field": data["rule_custom_field"].strip() if data["rule_field"] == "custom" else "",
-            "rule_operator": data["rule_operator"],
-            "rule_value": data["rule_value"].strip(),
-            "rule_value_is_manager_mail": data["rule_value_is_manager_mail"],
-            "match": data["match"],
-        }
+        values = {name: self.cleaned_data[name] for name in SCOPE_FIELDS}
+        values["rule_value"] = values["rule_value"].strip()
+        values["rule_custom_field"] = (
+            values["rule_custom_field"].strip() if values["rule_field"] == ManagerScope.RuleField.CUSTOM else ""
+        )
+        return values

@@ -126,6 +126,11 @@ class Scope:
         return queryset.filter(self.q(fields))
 
 
+def in_scope(queryset: QuerySet, scope: Scope | None, fields: LearnerFields | None) -> QuerySet:
+    """``queryset`` narrowed to ``scope``; unchanged for ``None`` (every learner)."""
+    return queryset if scope is None else scope.apply(queryset, fields)
+
+
 def _with_subgroups(groups: list[LmsGroup]) -> set[tuple[int, str]]:
     """The groups and every group below them, from the cached group tree (one query)."""
     keys = {(g.connection_id, g.remote_id) for g in groups}

@@ -52,7 +52,7 @@ from reports.models import (
     PathSessionStatusCounts,
     PathSessionUserStat,
 )
-from reports.scopes import ATTEMPT_LEARNER, USER_STAT_LEARNER, LearnerFields, Scope
+from reports.scopes import ATTEMPT_LEARNER, USER_STAT_LEARNER, LearnerFields, Scope, in_scope
 
 #: A report's data is flagged stale once its last completed sync is older than this, unless its
 #: connection sets its own threshold (``Connection.stale_after_hours``).
@@ -191,9 +191,7 @@ def _in_scope(queryset: QuerySet[M], filters: ReportFilters, *, learner: Learner
 
     Every learner query passes here: this is where a manager's scope applies.
     """
-    if filters.scope is None:
-        return queryset
-    return filters.scope.apply(queryset, learner)
+    return in_scope(queryset, filters.scope, learner)
 
 
 def _sessions(filters: ReportFilters) -> QuerySet[PathSession]:

@@ -266,3 +266,12 @@ def test_the_workbook_of_a_scoped_export_holds_only_theset_scope(teams):
     response = _client(teams.erin).get(f"/reports/path-sessions/{teams.sessions['spring'].pk}/learners.xlsx")
     text = _text(response)
     assert "Nakamura" in text and "Lindqvist" in text and "Quillon" not in text
+
+
+def test_a_scoped_managers_pages_read_a_bounded_number_of_queries(teams, django_assert_max_num_queries):
+    dave = _client(teams.dave)
+    for url in ("/reports/path-sessions/", f"/reports/path-sessions/{teams.sessions['spring'].pk}/"):
+        with django_assert_max_num_queries(15):
+            assert dave.get(url).status_code == 200
+        with django_assert_max_num_queries(15):
+            assert dave.get(url, headers={"HX-Request": "true", "HX-Target": "learner-table"}).status_code == 200
