@@ -41,6 +41,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from bench import common
+
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULTS = {
     "users": 100_000,
@@ -49,6 +51,8 @@ DEFAULTS = {
     "paths": 8,
     "courses": 200,
     "ingest_rows": 50_000,
+    # Fewer on PostgreSQL: its naive baselines take a network round trip and a commit per row.
+    "postgres_ingest_rows": 10_000,
 }
 CONNECTION_360 = "Bench 360"
 CONNECTION_ISPRING = "Bench iSpring"
@@ -161,6 +165,23 @@ def _lms_server(env: dict[str, str]):
             process.wait(timeout=20)
         except subprocess.TimeoutExpired:
             process.kill()
+
+
+def _ingest_on_postgres(postgres_url: str, lms_url: str, *, folder: Path, rows: int) -> dict[str, Any]:
+    """Measurement 1 again, the product's cache on a scratch PostgreSQL database (the LMS stays
+    the same sandbox); ``{"skipped": why}`` when the server cannot be reached."""
+    if common.postgres_version(postgres_url) is None:
+        return {"skipped": f"PostgreSQL unreachable at {postgres_url}"}
+    with common.scratch_postgres(postgres_url, label="ingest") as database_url:
+        env = {**_env(folder / "unused.sqlite3", folder), "DATABASE_URL": database_url}
+        _manage(env, "migrate", "--noinput")
+        _manage(env, "createcachetable")
+        for name in (CONNECTION_360, INGEST_CONNECTION):
+            _manage(
+                env, "add_connection", name, "--provider", "360learning", "--base-url", f"{lms_url}/sandbox/360",
+                "--client-id", "sandbox-client", "--client-secret", "sandbox-secret",
+            )  # fmt: skip
+        return _child(env, "ingest", str(rows), folder=folder)
 
 
 def _child(env: dict[str, str], *args: str, folder: Path) -> dict[str, Any]:
@@ -372,6 +393,8 @@ def run(
     paths: int = DEFAULTS["paths"],
     courses: int = DEFAULTS["courses"],
     ingest_rows: int = DEFAULTS["ingest_rows"],
+    postgres_ingest_rows: int = DEFAULTS["postgres_ingest_rows"],
+    postgres_url: str | None = common.DEFAULT_POSTGRES_URL,
     keep: str | None = None,
 ) -> dict[str, Any]:
     """Seed, serve, sync, measure (see the module docstring); returns every figure."""
@@ -420,8 +443,12 @@ def run(
                 "--base-url", f"{url}/sandbox/360", "--client-id", "sandbox-client", "--client-secret", "sandbox-secret",
             )  # fmt: skip
 
-            # 1. Ingest against naive, same pages.
+            # 1. Ingest against naive, same pages; on SQLite, then on PostgreSQL.
             result["ingest"] = _child(product_env, "ingest", str(min(ingest_rows, attempts)), folder=folder)
+            if postgres_url:
+                result["ingest_postgres"] = _ingest_on_postgres(
+                    postgres_url, url, folder=folder, rows=min(postgres_ingest_rows, attempts)
+                )
 
             # 2. Full sync of everything.
             last_request, _ = _lms_requests(lms_db, 0)
