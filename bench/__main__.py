@@ -284,6 +284,19 @@ def rows_export(r: dict, fetch: dict | None = None) -> list[Row]:
         ),
         None,
     )
+    if prepare.get("seed_seconds") is not None and not prepare.get("reused"):
+        scale, minutes = prepare["scale"], prepare["seed_seconds"] / 60
+        rows.append(
+            Row(
+                f"seed_sandbox: {scale['users']:,} users, {scale['attempts']:,} course attempts, "
+                f"{scale['sessions']} session(s) of {scale['session_size']:,} learners",
+                f"{prepare['seed_seconds']} s, LMS database {prepare.get('lms_db_mb', '?')} MB",
+                "—",
+                "—",
+                "< 5 min",
+                minutes < 5,
+            )
+        )
     if stats and not prepare.get("reused"):
         synced, seconds = int(stats[1].replace(",", "")), float(stats[2])
         fetch_rate = _ratio(fetch.get("rows"), fetch.get("fetch_parse_only_seconds")) if fetch else None

@@ -179,9 +179,12 @@ def _manager_client():
     from django.test import Client
 
     from lms_admin.roles import MANAGER_GROUP
+    from reports.models import ManagerScope
 
     user, _ = User.objects.get_or_create(username=MANAGER)
     user.groups.add(Group.objects.get_or_create(name=MANAGER_GROUP)[0])
+    # A manager who sees every learner: the pages at full size (a scope only narrows them).
+    ManagerScope.objects.get_or_create(user=user, defaults={"every_learner": True})
     client = Client()
     client.force_login(user)
     return client
@@ -375,6 +378,9 @@ def _prepare(folder: Path, scale: dict[str, int]) -> dict[str, Any]:
     ready = {
         "scale": scale,
         "seed_seconds": round(seed_seconds, 1),
+        "lms_db_mb": round(
+            sum(Path(f"{lms_db}{x}").stat().st_size for x in ("", "-wal") if Path(f"{lms_db}{x}").exists()) / 2**20, 1
+        ),
         "sync_seconds": sync["seconds"],
         "sync_ispring_seconds": ispring["seconds"],
         "sync_output": [line for line in sync["stdout"].splitlines() if line and not line.startswith(" ")],

@@ -241,12 +241,14 @@ def _child_prepare() -> dict[str, Any]:
     from django.urls import NoReverseMatch, reverse
 
     from lms_admin.roles import MANAGER_GROUP
-    from reports.models import PathSession, PathSessionUserStat
+    from reports.models import ManagerScope, PathSession, PathSessionUserStat
 
     user, _ = User.objects.get_or_create(username=MANAGER[0], defaults={"email": "manager@bench.example"})
     user.set_password(MANAGER[1])
     user.save()
     user.groups.add(Group.objects.get_or_create(name=MANAGER_GROUP)[0])
+    # A manager who sees every learner: the pages at full size (a scope only narrows them).
+    ManagerScope.objects.get_or_create(user=user, defaults={"every_learner": True})
     session = PathSession.objects.order_by("-enrolled_count", "pk").first()
     if session is None:
         raise SystemExit("the sync cached no path session")
