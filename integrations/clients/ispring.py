@@ -19,7 +19,6 @@ Contracts: ``../shared/openapi/ispring-token-api.postman_collection.json`` (toke
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -33,17 +32,8 @@ from defusedxml.ElementTree import fromstring as xml_fromstring
 from integrations.clients.errors import AuthError, BadResponse
 from integrations.clients.parsing import Fields, parse_datetime
 from integrations.clients.transport import (
-    DEFAULT_RETRY,
-    DEFAULT_TIMEOUT,
-    DEFAULT_USER_AGENT,
-    Clock,
-    InMemoryTokenStore,
-    RetryPolicy,
-    Sleep,
-    TokenManager,
-    TokenStore,
+    CredentialsClient,
     Transport,
-    token_cache_key,
 )
 
 #: CompletionStatus.json
@@ -224,12 +214,16 @@ def _format_date(value: datetime) -> str:
     return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-class ISpringClient:
+class ISpringClient(CredentialsClient):
     """iSpring Learn REST API for one account (one ``client_id``).
 
     Not thread-safe (one ``requests.Session``). Methods raise ``LmsError`` subclasses;
     invalid arguments raise ``ValueError``/``TypeError`` before anything is sent.
     """
+
+    transport_class = ISpringTransport
+    name = "iSpring"
+    provider = "ispring"
 
     def __init__(
         self,
@@ -237,74 +231,29 @@ class ISpringClient:
         client_id: str,
         client_secret: str,
         *,
-        token_store: TokenStore | None = None,
         response_format: ResponseFormat = "json",
-        timeout: tuple[float, float] = DEFAULT_TIMEOUT,
-        user_agent: str = DEFAULT_USER_AGENT,
-        sleep: Sleep = time.sleep,
-        clock: Clock = time.time,
-        retry: RetryPolicy = DEFAULT_RETRY,
-        token_refresh_margin: float = 60.0,
+        **options: Any,
     ) -> None:
-        if not client_id or not client_secret:
-            raise ValueError("client_id and client_secret are required")
         if response_format not in ("json", "xml"):
             raise ValueError("response_format must be 'json' or 'xml'")
-        self.client_id = client_id
-        self.__client_secret = client_secret
+        super().__init__(base_url, client_id, client_secret, **options)
         self.response_format = response_format
-        self._transport = ISpringTransport(
-            base_url,
-            name="iSpring",
-            timeout=timeout,
-            user_agent=user_agent,
-            sleep=sleep,
-            retry=retry,
-            secrets=(client_secret,),
-        )
-        self.base_url = self._transport.base_url
-        self._tokens = TokenManager(
-            store=token_store if token_store is not None else InMemoryTokenStore(),
-            key=token_cache_key("ispring", self.base_url, client_id),
-            fetch=self._fetch_token,
-            clock=clock,
-            refresh_margin=token_refresh_margin,
-        )
 
     def __repr__(self) -> str:
         return f"<ISpringClient {self.base_url} client_id={self.client_id!r} format={self.response_format}>"
 
-    def __enter__(self) -> ISpringClient:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
-
-    def close(self) -> None:
-        self._transport.close()
-
-    def _fetch_token(self) -> tuple[str, float]:
+    def _fetch_token(self, client_secret: str) -> tuple[str, float]:
         # Reference: "Generates a new access token based on client_id and client_secret" (ispring-token-api.postman_collection.json)
         response = self._transport.request(
             "POST",
             self._transport.url("/api/v3/token"),
             idempotent=True,
-            data={
-                "client_id": self.client_id,
-                "client_secret": self.__client_secret,
-                "grant_type": "client_credentials",
-            },
+            data={"client_id": self.client_id, "client_secret": client_secret, "grant_type": "client_credentials"},
             headers={"Accept": "application/json"},
         )
-        f = Fields(self._transport.decode_json(response), "iSpring POST /api/v3/token")
-        token = f.string("access_token")
-        expires_in = f.number("expires_in")
-        token_type = f.opt_string("token_type")
-        if token_type is not None and token_type.lower() != "bearer":
-            raise BadResponse("iSpring POST /api/v3/token: token_type must be bearer")
-        if not token or expires_in <= 0:
-            raise BadResponse("iSpring POST /api/v3/token: empty token or non-positive expires_in")
-        return token, expires_in
+        return self._token_from(
+            self._transport.decode_json(response), "iSpring POST /api/v3/token", token_type_required=False
+        )
 
     def _send(self, url: str, params: list[tuple[str, str]]) -> requests.Response:
         accept = "application/json" if self.response_format == "json" else "application/xml"

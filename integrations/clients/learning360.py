@@ -24,7 +24,6 @@ No Django imports here: the Django layer passes credentials and a token store in
 from __future__ import annotations
 
 import itertools
-import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -43,17 +42,8 @@ from integrations.clients.parsing import (
     json_list,
 )
 from integrations.clients.transport import (
-    DEFAULT_RETRY,
-    DEFAULT_TIMEOUT,
-    DEFAULT_USER_AGENT,
-    Clock,
-    InMemoryTokenStore,
-    RetryPolicy,
-    Sleep,
-    TokenManager,
-    TokenStore,
+    CredentialsClient,
     Transport,
-    token_cache_key,
 )
 
 EU_BASE_URL = "https://app.360learning.com"
@@ -816,7 +806,7 @@ def _check_batch(records: Sequence[object], limit: int, what: str) -> None:
 
 
 # The client ------------------------------------------------------------------------------
-class Learning360Client:
+class Learning360Client(CredentialsClient):
     """360Learning API v2 for one platform (one ``client_id``).
 
     Not thread-safe (one ``requests.Session``): create one client per thread or task.
@@ -825,78 +815,27 @@ class Learning360Client:
     ``ValueError``/``TypeError`` before anything is sent.
     """
 
-    def __init__(
-        self,
-        base_url: str,
-        client_id: str,
-        client_secret: str,
-        *,
-        token_store: TokenStore | None = None,
-        timeout: tuple[float, float] = DEFAULT_TIMEOUT,
-        user_agent: str = DEFAULT_USER_AGENT,
-        sleep: Sleep = time.sleep,
-        clock: Clock = time.time,
-        retry: RetryPolicy = DEFAULT_RETRY,
-        token_refresh_margin: float = 60.0,
-    ) -> None:
-        if not client_id or not client_secret:
-            raise ValueError("client_id and client_secret are required")
-        self.client_id = client_id
-        self.__client_secret = client_secret
-        self._transport = Learning360Transport(
-            base_url,
-            name="360Learning",
-            timeout=timeout,
-            user_agent=user_agent,
-            sleep=sleep,
-            retry=retry,
-            secrets=(client_secret,),
-        )
-        self.base_url = self._transport.base_url
-        self._tokens = TokenManager(
-            store=token_store if token_store is not None else InMemoryTokenStore(),
-            key=token_cache_key("360learning", self.base_url, client_id),
-            fetch=self._fetch_token,
-            clock=clock,
-            refresh_margin=token_refresh_margin,
-        )
+    transport_class = Learning360Transport
+    name = "360Learning"
+    provider = "360learning"
 
     def __repr__(self) -> str:
         return f"<Learning360Client {self.base_url} client_id={self.client_id!r}>"
 
-    def __enter__(self) -> Learning360Client:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
-
-    def close(self) -> None:
-        self._transport.close()
-
     # Plumbing ----------------------------------------------------------------------------
-    def _fetch_token(self) -> tuple[str, float]:
+    def _fetch_token(self, client_secret: str) -> tuple[str, float]:
         # Reference: v2.authentication.GenerateTokenController_generateToken (360learning-core-api.json)
         response = self._transport.request(
             "POST",
             self._transport.url("/api/v2/oauth2/token"),
             # Asking for a token changes nothing remotely: safe to retry.
             idempotent=True,
-            json={
-                "grant_type": "client_credentials",
-                "client_id": self.client_id,
-                "client_secret": self.__client_secret,
-            },
+            json={"grant_type": "client_credentials", "client_id": self.client_id, "client_secret": client_secret},
             headers={"360-api-version": API_VERSION, "Accept": "application/json"},
         )
-        f = Fields(self._transport.decode_json(response), "360Learning POST /api/v2/oauth2/token")
-        token_type = f.string("token_type")
-        if token_type.lower() != "bearer":
-            raise BadResponse("360Learning POST /api/v2/oauth2/token: token_type must be Bearer")
-        token = f.string("access_token")
-        expires_in = f.number("expires_in")
-        if not token or expires_in <= 0:
-            raise BadResponse("360Learning POST /api/v2/oauth2/token: empty token or non-positive expires_in")
-        return token, expires_in
+        return self._token_from(
+            self._transport.decode_json(response), "360Learning POST /api/v2/oauth2/token", token_type_required=True
+        )
 
     def _headers(self, token: str) -> dict[str, str]:
         return {

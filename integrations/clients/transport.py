@@ -48,6 +48,7 @@ from integrations.clients.errors import (
     RateLimited,
     RemoteUnavailable,
 )
+from integrations.clients.parsing import Fields
 
 logger = logging.getLogger("integrations.clients")
 
@@ -588,3 +589,77 @@ class Transport:
         if not link or not link.get("url"):
             return None
         return self.same_origin_url(link["url"], relative_to=response.url)
+
+
+# Clients -----------------------------------------------------------------------------------
+class CredentialsClient:
+    """What every client-credentials client shares: one transport, one token manager, and
+    ``close()`` / ``with``. Subclasses name their ``transport_class``, ``name`` and
+    ``provider`` and implement ``_fetch_token``; the secret lives only in the transport's
+    redactor and in the closure that fetches tokens, never as an attribute."""
+
+    transport_class: ClassVar[type[Transport]]
+    #: The vendor's name in messages and logs.
+    name: ClassVar[str]
+    #: Namespace of the token cache key.
+    provider: ClassVar[str]
+
+    def __init__(
+        self,
+        base_url: str,
+        client_id: str,
+        client_secret: str,
+        *,
+        token_store: TokenStore | None = None,
+        timeout: tuple[float, float] = DEFAULT_TIMEOUT,
+        user_agent: str = DEFAULT_USER_AGENT,
+        sleep: Sleep = time.sleep,
+        clock: Clock = time.time,
+        retry: RetryPolicy = DEFAULT_RETRY,
+        token_refresh_margin: float = 60.0,
+    ) -> None:
+        if not client_id or not client_secret:
+            raise ValueError("client_id and client_secret are required")
+        self.client_id = client_id
+        self._transport = self.transport_class(
+            base_url,
+            name=self.name,
+            timeout=timeout,
+            user_agent=user_agent,
+            sleep=sleep,
+            retry=retry,
+            secrets=(client_secret,),
+        )
+        self.base_url = self._transport.base_url
+        self._tokens = TokenManager(
+            store=token_store if token_store is not None else InMemoryTokenStore(),
+            key=token_cache_key(self.provider, self.base_url, client_id),
+            fetch=lambda: self._fetch_token(client_secret),
+            clock=clock,
+            refresh_margin=token_refresh_margin,
+        )
+
+    def __enter__(self):  # noqa: ANN204 - returns the subclass
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._transport.close()
+
+    def _fetch_token(self, client_secret: str) -> tuple[str, float]:
+        """``(access_token, expires_in)`` from the vendor's token endpoint."""
+        raise NotImplementedError
+
+    @staticmethod
+    def _token_from(body: Any, what: str, *, token_type_required: bool) -> tuple[str, float]:
+        """Check a token answer: a non-empty bearer token with a positive lifetime."""
+        f = Fields(body, what)
+        token, expires_in = f.string("access_token"), f.number("expires_in")
+        token_type = f.string("token_type") if token_type_required else f.opt_string("token_type")
+        if token_type is not None and token_type.lower() != "bearer":
+            raise BadResponse(f"{what}: token_type must be Bearer")
+        if not token or expires_in <= 0:
+            raise BadResponse(f"{what}: empty token or non-positive expires_in")
+        return token, expires_in

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from typing import TypeVar
 
 from django.conf import settings
 from django.core.cache import cache
@@ -10,10 +11,11 @@ from django.core.cache import cache
 from integrations.clients.ispring import ISpringClient
 from integrations.clients.learning360 import Learning360Client
 from integrations.clients.learning360_v1 import Learning360V1Client
-from integrations.clients.transport import user_agent
+from integrations.clients.transport import CredentialsClient, user_agent
 from integrations.models import Connection, Provider
 
 USER_AGENT = user_agent(settings.LMS_ADMIN_VERSION)
+C = TypeVar("C", bound=CredentialsClient)
 
 
 class CacheTokenStore:
@@ -37,11 +39,11 @@ class CacheTokenStore:
         cache.set(self.prefix + key, (token, expires_at), timeout=max(1, int(expires_at - time.time())))
 
 
-def learning360_client(connection: Connection, *, client_secret: str | None = None) -> Learning360Client:
-    if connection.provider != Provider.LEARNING360:
-        raise ValueError(f"{connection.name} is not a 360Learning connection")
+def _credentials_client(cls: type[C], connection: Connection, provider: str, client_secret: str | None) -> C:
+    if connection.provider != provider:
+        raise ValueError(f"{connection.name} is not a connection to {Provider(provider).label}")
     secret = client_secret if client_secret is not None else connection.client_secret
-    return Learning360Client(
+    return cls(
         connection.base_url,
         connection.client_id,
         secret,
@@ -49,6 +51,16 @@ def learning360_client(connection: Connection, *, client_secret: str | None = No
         user_agent=USER_AGENT,
         timeout=settings.LMS_HTTP_TIMEOUT,
     )
+
+
+def learning360_client(connection: Connection, *, client_secret: str | None = None) -> Learning360Client:
+    """``client_secret`` overrides the stored one (to check a secret before it is saved)."""
+    return _credentials_client(Learning360Client, connection, Provider.LEARNING360, client_secret)
+
+
+def ispring_client(connection: Connection, *, client_secret: str | None = None) -> ISpringClient:
+    """``client_secret`` overrides the stored one (to check a secret before it is saved)."""
+    return _credentials_client(ISpringClient, connection, Provider.ISPRING, client_secret)
 
 
 def learning360_v1_client(connection: Connection) -> Learning360V1Client | None:
@@ -57,18 +69,4 @@ def learning360_v1_client(connection: Connection) -> Learning360V1Client | None:
         return None
     return Learning360V1Client(
         connection.base_url, connection.v1_company_id, connection.v1_api_key, user_agent=USER_AGENT
-    )
-
-
-def ispring_client(connection: Connection, *, client_secret: str | None = None) -> ISpringClient:
-    if connection.provider != Provider.ISPRING:
-        raise ValueError(f"{connection.name} is not an iSpring Learn connection")
-    secret = client_secret if client_secret is not None else connection.client_secret
-    return ISpringClient(
-        connection.base_url,
-        connection.client_id,
-        secret,
-        token_store=CacheTokenStore(secret),
-        user_agent=USER_AGENT,
-        timeout=settings.LMS_HTTP_TIMEOUT,
     )

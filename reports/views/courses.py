@@ -13,12 +13,10 @@ from lms_admin.http import HtmxHttpRequest
 from lms_admin.roles import reports_required
 from reports import exports, selectors
 from reports.forms import AttemptFilterForm
-from reports.provenance import report_provenance
 from reports.views.helpers import (
     PAGE_SIZE,
-    export_response,
+    filtered_export,
     fragment,
-    invalid_export,
     query_without_page,
     reader_filters,
     render_report,
@@ -77,9 +75,4 @@ def attempt_export(request: HtmxHttpRequest, file_format: str) -> HttpResponse:
 
 
 def _export(request: HtmxHttpRequest, table, file_format: str) -> HttpResponse:
-    form = AttemptFilterForm(request.GET)
-    if not form.is_valid():
-        return invalid_export(form)
-    filters = form.filters(reader_filters(request))
-    provenance = report_provenance(kind=SyncKind.COURSE_STATS, filters=filters, applied=form.applied())
-    return export_response(request, table(filters=filters), file_format, provenance=provenance)
+    return filtered_export(request, AttemptFilterForm(request.GET), table, file_format, kind=SyncKind.COURSE_STATS)

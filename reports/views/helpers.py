@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
@@ -14,7 +15,7 @@ from django.utils.http import content_disposition_header
 from lms_admin.http import HtmxHttpRequest
 from reports import exports
 from reports.forms import ReportForm
-from reports.provenance import PROVENANCE_PARAM, Provenance
+from reports.provenance import PROVENANCE_PARAM, Provenance, report_provenance
 from reports.scopes import reader_scope
 from reports.selectors import ReportFilters
 
@@ -73,6 +74,23 @@ def export_response(
     )
     response["Content-Disposition"] = content_disposition_header(True, filename)
     return response
+
+
+def filtered_export(
+    request: HtmxHttpRequest,
+    form: ReportForm,
+    table: Callable[..., exports.Table],
+    file_format: str,
+    *,
+    kind: str,
+) -> HttpResponse:
+    """A report's export under the reader's filters: 400 with the form's errors, or the
+    ``table`` built from them, named after the provenance of the ``kind`` of sync it reads."""
+    if not form.is_valid():
+        return invalid_export(form)
+    filters = form.filters(reader_filters(request))
+    provenance = report_provenance(kind=kind, filters=filters, applied=form.applied())
+    return export_response(request, table(filters=filters), file_format, provenance=provenance)
 
 
 def invalid_export(form: ReportForm) -> HttpResponse:

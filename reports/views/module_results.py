@@ -13,13 +13,11 @@ from lms_admin.http import HtmxHttpRequest
 from lms_admin.roles import reports_required
 from reports import exports, selectors
 from reports.forms import ModuleResultFilterForm
-from reports.provenance import report_provenance
 from reports.scopes import NOT_APPLICABLE_ISPRING
 from reports.views.helpers import (
     PAGE_SIZE,
-    export_response,
+    filtered_export,
     fragment,
-    invalid_export,
     query_without_page,
     reader_filters,
     render_report,
@@ -68,9 +66,6 @@ def module_result_rows_export(request: HtmxHttpRequest, file_format: str) -> Htt
 
 
 def _export(request: HtmxHttpRequest, table, file_format: str) -> HttpResponse:
-    form = ModuleResultFilterForm(request.GET)
-    if not form.is_valid():
-        return invalid_export(form)
-    filters = form.filters(reader_filters(request))
-    provenance = report_provenance(kind=SyncKind.MODULE_RESULTS, filters=filters, applied=form.applied())
-    return export_response(request, table(filters=filters), file_format, provenance=provenance)
+    return filtered_export(
+        request, ModuleResultFilterForm(request.GET), table, file_format, kind=SyncKind.MODULE_RESULTS
+    )

@@ -19,11 +19,12 @@ from lms_admin.roles import reports_required
 from reports import exports, selectors
 from reports.forms import LearnerFilterForm, PathSessionFilterForm
 from reports.models import PathSession
-from reports.provenance import report_provenance, session_provenance
+from reports.provenance import session_provenance
 from reports.scopes import WHOLE_SESSION_HIDDEN
 from reports.views.helpers import (
     PAGE_SIZE,
     export_response,
+    filtered_export,
     fragment,
     invalid_export,
     query_without_page,
@@ -71,12 +72,9 @@ def pathsession_list(request: HtmxHttpRequest) -> HttpResponse:
 @reports_required
 @require_GET
 def pathsession_export(request: HtmxHttpRequest, file_format: str) -> HttpResponse:
-    form = PathSessionFilterForm(request.GET)
-    if not form.is_valid():
-        return invalid_export(form)
-    filters = form.filters(reader_filters(request))
-    provenance = report_provenance(kind=SyncKind.SESSIONS, filters=filters, applied=form.applied())
-    return export_response(request, exports.sessions_table(filters=filters), file_format, provenance=provenance)
+    return filtered_export(
+        request, PathSessionFilterForm(request.GET), exports.sessions_table, file_format, kind=SyncKind.SESSIONS
+    )
 
 
 def _session(request: HtmxHttpRequest, pk: int) -> PathSession:
