@@ -8,6 +8,7 @@ every server listens on 127.0.0.1 only.
 
 from __future__ import annotations
 
+import json
 import os
 import platform
 import re
@@ -248,7 +249,43 @@ def measured(argv: Sequence[str], env: dict[str, str], *, folder: Path, timeout:
     seconds = time.monotonic() - began
     if process.returncode:
         raise RuntimeError(f"{' '.join(argv[:4])} failed ({process.returncode}):\n{_tail(err_path)}")
-    return {"seconds": seconds, "peak_rss_mb": usage.ru_maxrss / 1024, "stdout": out_path.read_text()}
+    return {
+        "seconds": round(seconds, 2),
+        "peak_rss_mb": round(usage.ru_maxrss / 1024, 1),
+        "stdout": out_path.read_text(),
+    }
+
+
+def manage_measured(env: dict[str, str], *args: str, folder: Path) -> dict[str, Any]:
+    """``manage.py ARGS`` to its end, measured as ``measured`` does."""
+    return measured([sys.executable, "manage.py", *args], env, folder=folder)
+
+
+def child(module: str, env: dict[str, str], *args: str, folder: Path) -> dict[str, Any]:
+    """Run ``python -m MODULE --child ARGS`` (a measurement in its own process); its JSON answer
+    (the last line it prints) with its ``process_seconds`` and ``peak_rss_mb``."""
+    result = measured([sys.executable, "-m", module, "--child", *args], env, folder=folder)
+    answer = json.loads(result["stdout"].strip().splitlines()[-1])
+    answer["process_seconds"] = round(result["seconds"], 2)
+    answer["peak_rss_mb"] = round(result["peak_rss_mb"], 1)
+    return answer
+
+
+@contextmanager
+def lms_server(env: dict[str, str], *, workers: int = 2, timeout: float = 60) -> Iterator[str]:
+    """The sandbox LMS (``env``'s database) served by gunicorn on a free loopback port; yields
+    its base URL once it answers."""
+    port = free_port()
+    argv = [sys.executable, "-m", "gunicorn", "lms_admin.wsgi:application", "--bind", f"127.0.0.1:{port}"]
+    argv += ["--workers", str(workers), "--timeout", "600", "--log-level", "warning"]
+    process = subprocess.Popen(
+        argv, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+    )
+    try:
+        wait_for_port(port, process=process, timeout=timeout, log=Path(os.devnull))
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        stop(process)
 
 
 def _tail(path: Path, chars: int = 3000) -> str:

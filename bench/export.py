@@ -34,15 +34,14 @@ import argparse
 import json
 import os
 import shutil
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+
+from bench import common
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULTS = {
@@ -76,94 +75,14 @@ PROPOSED_INDEXES = {
 
 # Processes ------------------------------------------------------------------------------------
 def _env(database: Path, folder: Path) -> dict[str, str]:
-    from cryptography.fernet import Fernet
-
-    key_file = folder / "fernet.key"
-    if not key_file.exists():
-        key_file.write_text(Fernet.generate_key().decode())
-    env = dict(os.environ)
-    env.update(
-        DATABASE_URL=f"sqlite:///{database}",
-        LMS_VAR_DIR=str(folder),
-        SECRET_KEY="bench-only-secret-key-0123456789-0123456789-0123456789",
-        FIELD_ENCRYPTION_KEY=key_file.read_text().strip(),
-        DEBUG="0",
-        ALLOWED_HOSTS="127.0.0.1,localhost,testserver",
-        SANDBOX_ENABLED="1",
-        LMS_ALLOW_LOOPBACK="1",
-        LMS_INSECURE_HTTP="1",
-        LMS_PLAIN_STATIC="1",
-        LOG_LEVEL="WARNING",
-        PYTHONPATH=str(ROOT),
+    return common.product_env(
+        folder, common.sqlite_url(database), LMS_PLAIN_STATIC="1", ALLOWED_HOSTS="127.0.0.1,localhost,testserver"
     )
-    env.pop("REDIS_URL", None)
-    return env
-
-
-def _manage(env: dict[str, str], *args: str) -> str:
-    done = subprocess.run(
-        [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, check=False
-    )
-    if done.returncode:
-        raise RuntimeError(f"manage.py {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}")
-    return done.stdout
-
-
-def _measured(env: dict[str, str], argv: list[str], *, folder: Path) -> dict[str, Any]:
-    """Run a process to its end: wall time, its own peak RSS (``wait4``), its output (via files,
-    so a chatty process never blocks on a full pipe)."""
-    out_path, err_path = folder / "out.txt", folder / "err.txt"
-    started = time.monotonic()
-    with out_path.open("w") as out, err_path.open("w") as err:
-        process = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=out, stderr=err)
-        _, status, usage = os.wait4(process.pid, 0)
-    seconds = time.monotonic() - started
-    output = out_path.read_text()
-    if os.waitstatus_to_exitcode(status):
-        raise RuntimeError(f"{' '.join(argv)} failed:\n{output}\n{err_path.read_text()}")
-    return {"seconds": round(seconds, 2), "peak_rss_mb": round(usage.ru_maxrss / 1024, 1), "stdout": output}
 
 
 def _child(env: dict[str, str], *args: str, folder: Path) -> dict[str, Any]:
-    result = _measured(env, [sys.executable, "-m", "bench.export", "--child", *args], folder=folder)
-    answer = json.loads(result["stdout"].strip().splitlines()[-1])
-    answer["process_seconds"] = result["seconds"]
-    answer["peak_rss_mb"] = result["peak_rss_mb"]
-    return answer
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@contextmanager
-def _lms_server(env: dict[str, str]):
-    """The sandbox LMS served by gunicorn on a free loopback port; yields its base URL."""
-    port = _free_port()
-    argv = [sys.executable, "-m", "gunicorn", "lms_admin.wsgi:application", "--bind", f"127.0.0.1:{port}"]
-    argv += ["--workers", "2", "--timeout", "600", "--log-level", "warning"]
-    process = subprocess.Popen(
-        argv, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
-    )
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                if time.monotonic() > deadline or process.poll() is not None:
-                    raise RuntimeError("the LMS server did not start") from None
-                time.sleep(0.2)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
+    """Run a measurement of this module in its own process; returns its JSON answer."""
+    return common.child("bench.export", env, *args, folder=folder)
 
 
 # Child measurements (``--child``; Django set up on the product database) ----------------------
@@ -342,10 +261,10 @@ def _prepare(folder: Path, scale: dict[str, int]) -> dict[str, Any]:
             Path(f"{db}{suffix}").unlink(missing_ok=True)
     lms_env, product_env = _env(lms_db, folder), _env(product_db, folder)
     for env in (lms_env, product_env):
-        _manage(env, "migrate", "--noinput")
-        _manage(env, "createcachetable")
+        common.manage(env, "migrate", "--noinput")
+        common.manage(env, "createcachetable")
     began = time.monotonic()
-    _manage(
+    common.manage(
         lms_env,
         "seed_sandbox",
         f"--users={scale['users']}",
@@ -356,24 +275,20 @@ def _prepare(folder: Path, scale: dict[str, int]) -> dict[str, Any]:
         f"--session-size={scale['session_size']}",
     )
     seed_seconds = time.monotonic() - began
-    with _lms_server(lms_env) as url:
-        _manage(
+    with common.lms_server(lms_env) as url:
+        common.manage(
             product_env, "add_connection", CONNECTION_360, "--provider", "360learning",
             "--base-url", f"{url}/sandbox/360", "--client-id", "sandbox-client", "--client-secret", "sandbox-secret",
             "--company-id", "sandbox-company", "--api-key", "sandbox-api-key",
         )  # fmt: skip
-        _manage(
+        common.manage(
             product_env, "add_connection", CONNECTION_ISPRING, "--provider", "ispring",
             "--base-url", f"{url}/sandbox/ispring", "--client-id", "sandbox-ispring-client",
             "--client-secret", "sandbox-ispring-secret",
         )  # fmt: skip
-        sync = _measured(
-            product_env, [sys.executable, "manage.py", "sync_lms", "all", "--connection", CONNECTION_360], folder=folder
-        )
-        ispring = _measured(
-            product_env,
-            [sys.executable, "manage.py", "sync_lms", "all", "--connection", CONNECTION_ISPRING],
-            folder=folder,
+        sync = common.manage_measured(product_env, "sync_lms", "all", "--connection", CONNECTION_360, folder=folder)
+        ispring = common.manage_measured(
+            product_env, "sync_lms", "all", "--connection", CONNECTION_ISPRING, folder=folder
         )
     ready = {
         "scale": scale,
@@ -391,18 +306,14 @@ def _prepare(folder: Path, scale: dict[str, int]) -> dict[str, Any]:
 
 def _exports(env: dict[str, str], folder: Path) -> dict[str, Any]:
     http = _child(env, "http-export", str(folder / "attempts-http.csv"), folder=folder)
-    command = _measured(
+    command = common.manage_measured(
         env,
-        [
-            sys.executable,
-            "manage.py",
-            "export_report",
-            "course-stats",
-            "--table",
-            "attempts",
-            "--output",
-            str(folder / "attempts-command.csv"),
-        ],
+        "export_report",
+        "course-stats",
+        "--table",
+        "attempts",
+        "--output",
+        str(folder / "attempts-command.csv"),
         folder=folder,
     )
     plain = _child(env, "plain-select", str(folder / "attempts-plain.csv"), folder=folder)
@@ -432,18 +343,14 @@ def _session_exports(env: dict[str, str], folder: Path) -> dict[str, Any]:
     figures = {}
     for suffix in ("csv", "xlsx"):
         output = folder / f"learners.{suffix}"
-        done = _measured(
+        done = common.manage_measured(
             env,
-            [
-                sys.executable,
-                "manage.py",
-                "export_report",
-                "path-session",
-                "--session",
-                session,
-                "--output",
-                str(output),
-            ],
+            "export_report",
+            "path-session",
+            "--session",
+            session,
+            "--output",
+            str(output),
             folder=folder,
         )
         figures[suffix] = {

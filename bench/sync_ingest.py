@@ -32,12 +32,9 @@ import argparse
 import json
 import os
 import shutil
-import socket
-import subprocess
 import sys
 import tempfile
 import time
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -62,109 +59,12 @@ PAGE = 500  # course stats per page (360learning-core-api.json)
 
 # Processes ------------------------------------------------------------------------------------
 def _env(database: Path, folder: Path) -> dict[str, str]:
-    from cryptography.fernet import Fernet
-
-    key_file = folder / "fernet.key"
-    if not key_file.exists():
-        key_file.write_text(Fernet.generate_key().decode())
-    env = dict(os.environ)
-    env.update(
-        DATABASE_URL=f"sqlite:///{database}",
-        LMS_VAR_DIR=str(folder),
-        SECRET_KEY="bench-only-secret-key-0123456789-0123456789-0123456789",
-        FIELD_ENCRYPTION_KEY=key_file.read_text().strip(),
-        DEBUG="0",
-        ALLOWED_HOSTS="127.0.0.1,localhost",
-        SANDBOX_ENABLED="1",
-        LMS_ALLOW_LOOPBACK="1",
-        LMS_INSECURE_HTTP="1",
-        LMS_PLAIN_STATIC="1",
-        LOG_LEVEL="WARNING",
-        PYTHONPATH=str(ROOT),
-    )
-    env.pop("REDIS_URL", None)
-    return env
+    return common.product_env(folder, common.sqlite_url(database), LMS_PLAIN_STATIC="1")
 
 
-def _manage(env: dict[str, str], *args: str) -> str:
-    done = subprocess.run(
-        [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, check=False
-    )
-    if done.returncode:
-        raise RuntimeError(f"manage.py {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}")
-    return done.stdout
-
-
-def _measured(env: dict[str, str], argv: list[str], *, folder: Path) -> dict[str, Any]:
-    """Run a process to its end: its wall time, its own peak RSS (``wait4``) and its output.
-
-    Output goes to files, not pipes, so a chatty process never blocks on a full pipe.
-    """
-    out_path, err_path = folder / "out.txt", folder / "err.txt"
-    started = time.monotonic()
-    with out_path.open("w") as out, err_path.open("w") as err:
-        process = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=out, stderr=err)
-        _, status, usage = os.wait4(process.pid, 0)
-    process.returncode = os.waitstatus_to_exitcode(status)
-    seconds = time.monotonic() - started
-    output = out_path.read_text()
-    if process.returncode:
-        raise RuntimeError(f"{' '.join(argv)} failed ({process.returncode}):\n{output}\n{err_path.read_text()}")
-    return {"seconds": round(seconds, 1), "peak_rss_mb": round(usage.ru_maxrss / 1024, 1), "stdout": output}
-
-
-def _manage_measured(env: dict[str, str], *args: str, folder: Path) -> dict[str, Any]:
-    return _measured(env, [sys.executable, "manage.py", *args], folder=folder)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@contextmanager
-def _lms_server(env: dict[str, str]):
-    """The sandbox LMS served by gunicorn on a free loopback port; yields its base URL."""
-    port = _free_port()
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "lms_admin.wsgi:application",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            "2",
-            "--timeout",
-            "600",
-            "--log-level",
-            "warning",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                if time.monotonic() > deadline or process.poll() is not None:
-                    raise RuntimeError("the LMS server did not start") from None
-                time.sleep(0.2)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
+def _child(env: dict[str, str], *args: str, folder: Path) -> dict[str, Any]:
+    """Run a measurement of this module in its own process; returns its JSON answer."""
+    return common.child("bench.sync_ingest", env, *args, folder=folder)
 
 
 def _ingest_on_postgres(postgres_url: str, lms_url: str, *, folder: Path, rows: int) -> dict[str, Any]:
@@ -174,23 +74,14 @@ def _ingest_on_postgres(postgres_url: str, lms_url: str, *, folder: Path, rows: 
         return {"skipped": f"PostgreSQL unreachable at {postgres_url}"}
     with common.scratch_postgres(postgres_url, label="ingest") as database_url:
         env = {**_env(folder / "unused.sqlite3", folder), "DATABASE_URL": database_url}
-        _manage(env, "migrate", "--noinput")
-        _manage(env, "createcachetable")
+        common.manage(env, "migrate", "--noinput")
+        common.manage(env, "createcachetable")
         for name in (CONNECTION_360, INGEST_CONNECTION):
-            _manage(
+            common.manage(
                 env, "add_connection", name, "--provider", "360learning", "--base-url", f"{lms_url}/sandbox/360",
                 "--client-id", "sandbox-client", "--client-secret", "sandbox-secret",
             )  # fmt: skip
         return _child(env, "ingest", str(rows), folder=folder)
-
-
-def _child(env: dict[str, str], *args: str, folder: Path) -> dict[str, Any]:
-    """Run a measurement of this module in its own process; returns its JSON answer."""
-    result = _measured(env, [sys.executable, "-m", "bench.sync_ingest", "--child", *args], folder=folder)
-    answer = json.loads(result["stdout"].strip().splitlines()[-1])
-    answer["process_seconds"] = result["seconds"]
-    answer["peak_rss_mb"] = result["peak_rss_mb"]
-    return answer
 
 
 def _lms_requests(lms_db: Path, since_id: int) -> tuple[int, dict[str, int]]:
@@ -410,11 +301,11 @@ def run(
     }
     try:
         for env in (lms_env, product_env):
-            _manage(env, "migrate", "--noinput")
-            _manage(env, "createcachetable")
+            common.manage(env, "migrate", "--noinput")
+            common.manage(env, "createcachetable")
         began = time.monotonic()
         result["seed_output"] = (
-            _manage(
+            common.manage(
                 lms_env,
                 "seed_sandbox",
                 f"--users={users}",
@@ -427,18 +318,18 @@ def run(
             .splitlines()[-1]
         )
         result["seed_seconds"] = round(time.monotonic() - began, 1)
-        with _lms_server(lms_env) as url:
-            _manage(
+        with common.lms_server(lms_env) as url:
+            common.manage(
                 product_env, "add_connection", CONNECTION_360, "--provider", "360learning",
                 "--base-url", f"{url}/sandbox/360", "--client-id", "sandbox-client", "--client-secret", "sandbox-secret",
                 "--company-id", "sandbox-company", "--api-key", "sandbox-api-key",
             )  # fmt: skip
-            _manage(
+            common.manage(
                 product_env, "add_connection", CONNECTION_ISPRING, "--provider", "ispring",
                 "--base-url", f"{url}/sandbox/ispring", "--client-id", "sandbox-ispring-client",
                 "--client-secret", "sandbox-ispring-secret",
             )  # fmt: skip
-            _manage(
+            common.manage(
                 product_env, "add_connection", INGEST_CONNECTION, "--provider", "360learning",
                 "--base-url", f"{url}/sandbox/360", "--client-id", "sandbox-client", "--client-secret", "sandbox-secret",
             )  # fmt: skip
@@ -452,9 +343,9 @@ def run(
 
             # 2. Full sync of everything.
             last_request, _ = _lms_requests(lms_db, 0)
-            full = _manage_measured(product_env, "sync_lms", "all", "--connection", CONNECTION_360, folder=folder)
+            full = common.manage_measured(product_env, "sync_lms", "all", "--connection", CONNECTION_360, folder=folder)
             last_request, requests = _lms_requests(lms_db, last_request)
-            full_ispring = _manage_measured(
+            full_ispring = common.manage_measured(
                 product_env, "sync_lms", "all", "--connection", CONNECTION_ISPRING, folder=folder
             )
             last_request, _ = _lms_requests(lms_db, last_request)
@@ -481,8 +372,10 @@ def run(
             }
 
             # 3. A small remote change, then an incremental re-sync.
-            _manage(lms_env, "shell", "-c", REMOTE_CHANGE)
-            again = _manage_measured(product_env, "sync_lms", "all", "--connection", CONNECTION_360, folder=folder)
+            common.manage(lms_env, "shell", "-c", REMOTE_CHANGE)
+            again = common.manage_measured(
+                product_env, "sync_lms", "all", "--connection", CONNECTION_360, folder=folder
+            )
             last_request, requests = _lms_requests(lms_db, last_request)
             result["incremental_resync"] = {
                 "seconds": again["seconds"],
