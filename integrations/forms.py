@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 
@@ -205,9 +206,10 @@ class ImportUploadForm(forms.Form):
         help_text="API v2 requires a time spent of at least 1 ms; v1 did not.",
     )
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, oversized: set[str] = frozenset(), **kwargs: Any) -> None:
         from integrations.models import ImportKind, Integration
 
+        self.oversized = oversized
         super().__init__(*args, **kwargs)
         self.fields["integration"].queryset = Integration.objects.filter(
             removed_remotely_at__isnull=True, connection__provider=Provider.LEARNING360
@@ -220,11 +222,24 @@ class ImportUploadForm(forms.Form):
         d = self.cleaned_data
         return V1Defaults(progress=d.get("v1_progress"), time_spent_ms=d.get("v1_time_spent_ms"))
 
+    def clean(self):
+        if "file" in self.oversized:
+            # The upload handler dropped the file while it arrived: say why, not "required".
+            self.errors.pop("file", None)
+            self.add_error("file", file_too_large_message())
+        return super().clean()
+
     def clean_file(self):
         uploaded = self.cleaned_data["file"]
         if uploaded.size == 0:
             raise ValidationError("The file is empty.")
         return uploaded
+
+
+def file_too_large_message() -> str:
+    """For a file the upload handler dropped (bigger ones than this are not read at all)."""
+    limit = settings.IMPORT_MAX_UPLOAD_BYTES / 1_000_000
+    return f"The file is larger than {limit:,.0f} MB, the largest accepted: split it into several files."
 
 
 class MappingForm(forms.Form):

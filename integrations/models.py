@@ -115,6 +115,15 @@ class ImportState(models.TextChoices):
     CANCELLED = "cancelled", "Cancelled"
 
 
+class Preparation(models.TextChoices):
+    """Where a draft's file is between the upload and the preview (the worker reads it)."""
+
+    READING = "reading", "Reading and checking the file"
+    NEEDS_MAPPING = "needs-mapping", "Waiting for the column mapping"
+    READY = "ready", "Ready to preview"
+    REFUSED = "refused", "File refused"
+
+
 ACTIVE_IMPORT_STATES = (ImportState.DRAFT, ImportState.QUEUED, ImportState.RUNNING, ImportState.PAUSED)
 FINISHED_IMPORT_STATES = (ImportState.COMPLETED, ImportState.FAILED, ImportState.CANCELLED)
 
@@ -139,6 +148,10 @@ class ImportRun(models.Model):
     options = models.JSONField(default=dict, blank=True)
     retry_of = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="retries")
     state = models.CharField(max_length=20, choices=ImportState.choices, default=ImportState.DRAFT)
+    preparation = models.CharField(max_length=20, choices=Preparation.choices, default=Preparation.READY)
+    source_size = models.PositiveBigIntegerField(default=0, help_text="Bytes of the uploaded file.")
+    bytes_read = models.PositiveBigIntegerField(default=0, help_text="How far the worker has read the file.")
+    rows_read = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
     launched_at = models.DateTimeField(null=True, blank=True)
     started_at = models.DateTimeField(null=True, blank=True)
@@ -174,6 +187,20 @@ class ImportRun(models.Model):
     @property
     def valid_records(self) -> int:
         return self.total_records - self.invalid_records
+
+    @property
+    def percent_read(self) -> int:
+        """How far the worker has read the file (99 at most until it is ready)."""
+        if self.preparation == Preparation.READY:
+            return 100
+        return min(99, int(100 * self.bytes_read / self.source_size)) if self.source_size else 0
+
+    @property
+    def status_label(self) -> str:
+        """The state a person reads in lists: a draft says where its file is."""
+        if self.state == ImportState.DRAFT and self.preparation != Preparation.READY:
+            return self.get_preparation_display()
+        return self.get_state_display()
 
     @property
     def records_to_send(self) -> int:

@@ -10,7 +10,7 @@ from django.conf import settings
 from django.db import transaction
 from django_q.tasks import async_task
 
-from integrations.services import import_execution
+from integrations.services import import_execution, import_preparation
 
 
 def import_run_execute(run_id: int) -> bool:
@@ -29,8 +29,33 @@ def import_run_enqueue(run_id: int) -> None:
     )
 
 
+def import_run_read(run_id: int) -> bool:
+    return import_preparation.import_run_read(run_id=run_id)
+
+
+def import_run_read_enqueue(run_id: int) -> None:
+    """Read a draft's file in the worker once the upload's transaction has committed."""
+    transaction.on_commit(
+        lambda: async_task(
+            "integrations.tasks.import_run_read",
+            run_id,
+            task_name=f"import-read-{run_id}",
+            timeout=settings.Q_CLUSTER["timeout"],
+        )
+    )
+
+
 def resume_import_runs() -> int:
-    """Scheduled every minute: restart runs whose worker is gone."""
+    """Scheduled every minute: restart runs (and drafts being read) whose worker is gone,
+    and forget refused drafts whose reason has been shown long enough."""
+    for run_id in import_preparation.import_drafts_due():
+        async_task(
+            "integrations.tasks.import_run_read",
+            run_id,
+            task_name=f"import-read-{run_id}-resume",
+            timeout=settings.Q_CLUSTER["timeout"],
+        )
+    import_preparation.import_drafts_purge()
     due = import_execution.import_runs_due()
     for run_id in due:
         async_task(

@@ -182,6 +182,13 @@ WHITENOISE_USE_FINDERS = DEBUG or envbool("LMS_PLAIN_STATIC", False)
 # Uploads: import files may be large; Django streams bigger ones to a temp file.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+# The largest import file accepted; a bigger upload is refused while it arrives (never stored).
+IMPORT_MAX_UPLOAD_BYTES = envint("IMPORT_MAX_UPLOAD_MB", 100, minimum=1) * 1_000_000
+FILE_UPLOAD_HANDLERS = [
+    "lms_admin.uploads.SizeLimitedUploadHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
 
 # Security: strict by default, relaxed only by DEBUG or an explicit LMS_INSECURE_HTTP for a
 # loopback demo behind no TLS.

@@ -98,6 +98,7 @@ def url_objects(db, alice) -> dict[str, object]:
         integration=integration,
         kind="stats",
         source_name="odd-columns.csv",
+        preparation="needs-mapping",
         options={"needs_mapping": True, "headers": ["Learner", "Course"], "suggested": {}, "missing": ["progress"]},
     )
     imports = {

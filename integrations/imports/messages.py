@@ -83,3 +83,7 @@ FILE_WRONG_KIND = "this file is a v1 {payload} payload; it cannot be imported as
 MAPPING_INCOMPLETE = "map a column to {missing} before validating"
 MAPPING_UNKNOWN_FIELD = "{field!r} is not a field of the {kind} import"
 MAPPING_FIELD_TWICE = "{field!r} is mapped from both {first!r} and {second!r}"
+FILE_TOO_LARGE = (
+    "the file is {size}; files up to {limit} are accepted: split it into several files, or ask your administrator "
+    "to raise IMPORT_MAX_UPLOAD_MB"
+)

@@ -14,12 +14,13 @@ same instant are the same values.
 from __future__ import annotations
 
 import gc
+import hashlib
 import json
 import threading
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import IO, Any
 
 from integrations.imports import messages as m
 from integrations.imports.builders import CELL_BUILDERS, JSON_BUILDERS, KEYS, Built
@@ -72,11 +73,13 @@ class RowError:
 
 @dataclass(frozen=True, slots=True)
 class ValidRecord:
-    """A row ready to send: ``payload`` is one item of the request's ``input`` array, exactly."""
+    """A row ready to send: ``payload`` is one item of the request's ``input`` array, exactly;
+    ``sha256`` is ``payload_sha256(payload)``, the import ledger's key."""
 
     line: int
     payload: dict[str, Any]
     notes: tuple[str, ...] = ()
+    sha256: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,9 +92,63 @@ class InvalidRow:
     notes: tuple[str, ...] = ()
 
 
+def payload_sha256(payload: dict[str, Any]) -> str:
+    """The import ledger's key: the exact payload, independent of key order."""
+    return hashlib.sha256(json.dumps(payload, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+
+
+def _key_digest(key: tuple[str, ...]) -> bytes:
+    # 16 bytes per row seen instead of the key's strings: a 200,000-row file keeps no copy of
+    # every key, and a collision (2**-128) cannot pass for a duplicate.
+    return hashlib.blake2b("\x1f".join(key).encode(), digest_size=16).digest()
+
+
+@dataclass(slots=True)
+class FileSummary:
+    """What is known of the whole file: the header facts at once, the counts and ``notes``
+    once the rows are exhausted."""
+
+    kind: Kind
+    source_format: SourceFormat
+    columns: tuple[str, ...]
+    mapping: ColumnMapping | None = None
+    notes: list[str] = field(default_factory=list)
+    valid_count: int = 0
+    invalid_count: int = 0
+
+    @property
+    def unit(self) -> str:
+        """What ``line`` counts: ``line`` (CSV), ``row`` (XLSX) or ``record`` (JSON)."""
+        return UNITS[self.source_format]
+
+    @property
+    def total(self) -> int:
+        return self.valid_count + self.invalid_count
+
+
+@dataclass(slots=True)
+class ValidationStream:
+    """A file being validated one row at a time.
+
+    Iterate ``rows`` for ``ValidRecord`` and ``InvalidRow`` items in file order (holding one
+    row at a time); ``summary`` is complete once ``rows`` is exhausted. ``close()`` stops
+    reading early and releases the file's reader.
+    """
+
+    summary: FileSummary
+    rows: Generator[ValidRecord | InvalidRow, None, None]
+
+    def __iter__(self) -> Iterator[ValidRecord | InvalidRow]:
+        return self.rows
+
+    def close(self) -> None:
+        self.rows.close()
+
+
 @dataclass(frozen=True)
 class ValidationReport:
-    """Everything the preview shows and the launch needs.
+    """Everything the preview shows and the launch needs, held in memory (for commands,
+    tests and benchmarks; the web flow stores a ``ValidationStream`` batch by batch).
 
     ``valid`` and ``invalid`` are in file order; ``columns`` are the file's headers (tabular)
     or ``("record",)`` (JSON); ``notes`` are about the whole file; ``mapping`` is the column
@@ -105,6 +162,16 @@ class ValidationReport:
     invalid: tuple[InvalidRow, ...]
     notes: tuple[str, ...] = ()
     mapping: ColumnMapping | None = None
+
+    @classmethod
+    def collect(cls, stream: ValidationStream) -> ValidationReport:
+        valid: list[ValidRecord] = []
+        invalid: list[InvalidRow] = []
+        with closing(stream):
+            for item in stream:
+                (valid if type(item) is ValidRecord else invalid).append(item)
+        s = stream.summary
+        return cls(s.kind, s.source_format, s.columns, tuple(valid), tuple(invalid), tuple(s.notes), s.mapping)
 
     @property
     def unit(self) -> str:
@@ -135,15 +202,16 @@ class ValidationReport:
 
 @dataclass(slots=True)
 class _Collector:
+    """Turns built rows into ``ValidRecord``/``InvalidRow`` items, finding duplicates.
+
+    Only a digest of each valid row's key is kept, with its line and payload hash (enough to
+    say "duplicate of line N, same values or not"), so memory does not hold the payloads.
+    """
+
     kind: Kind
     unit: str
-    valid: list[ValidRecord] = field(default_factory=list)
-    invalid: list[InvalidRow] = field(default_factory=list)
-    # Duplicate index: hash(key) -> index in ``valid``. Hashes rather than key tuples keep it
-    # small (a 200,000-row file holds no copy of every key); a hit is confirmed against the
-    # stored payload's key, and the rare different key with an equal hash goes to ``overflow``.
-    seen: dict[int, int] = field(default_factory=dict)
-    overflow: dict[tuple[str, ...], int] = field(default_factory=dict)
+    summary: FileSummary
+    seen: dict[bytes, tuple[int, str]] = field(default_factory=dict)
     v1: bool = False  # JSON only: the records were in the v1 shape
 
     def add(
@@ -154,36 +222,25 @@ class _Collector:
         *,
         columns: dict[str, str] | None = None,
         notes: tuple[str, ...] = (),
-    ) -> None:
+    ) -> ValidRecord | InvalidRow:
         payload, errors, built_notes = built
         all_notes = notes + tuple(built_notes) if built_notes else notes
         if payload is not None:
-            key = KEYS[self.kind](payload)
-            index = self._find(key)
-            if index is None:
-                self._remember(key, len(self.valid))
-                self.valid.append(ValidRecord(line, payload, all_notes))
-                return
-            first = self.valid[index]
-            template = m.DUPLICATE_SAME_VALUES if first.payload == payload else m.DUPLICATE_SAME_KEY
-            reason = template.format(unit=self.unit, line=first.line, key=m.DUPLICATE_KEYS[self.kind.value])
+            digest = _key_digest(KEYS[self.kind](payload))
+            sha = payload_sha256(payload)
+            first = self.seen.get(digest)
+            if first is None:
+                self.seen[digest] = (line, sha)
+                self.summary.valid_count += 1
+                return ValidRecord(line, payload, all_notes, sha)
+            first_line, first_sha = first
+            template = m.DUPLICATE_SAME_VALUES if first_sha == sha else m.DUPLICATE_SAME_KEY
+            reason = template.format(unit=self.unit, line=first_line, key=m.DUPLICATE_KEYS[self.kind.value])
             errors = [(m.ROW_FIELD, reason)]
         columns = columns or {}
         row_errors = tuple(RowError(line, f, reason, columns.get(f)) for f, reason in errors)
-        self.invalid.append(InvalidRow(line, cells(), row_errors, all_notes))
-
-    def _find(self, key: tuple[str, ...]) -> int | None:
-        index = self.seen.get(hash(key))
-        if index is None or KEYS[self.kind](self.valid[index].payload) == key:
-            return index
-        return self.overflow.get(key)
-
-    def _remember(self, key: tuple[str, ...], index: int) -> None:
-        digest = hash(key)
-        if digest in self.seen:
-            self.overflow[key] = index
-        else:
-            self.seen[digest] = index
+        self.summary.invalid_count += 1
+        return InvalidRow(line, cells(), row_errors, all_notes)
 
 
 # --- the cyclic garbage collector -------------------------------------------------------------
@@ -218,24 +275,29 @@ def _cyclic_gc_paused() -> Iterator[None]:
 
 
 # --- tabular ----------------------------------------------------------------------------------
-def _validate_tabular(source: TabularSource, kind: Kind, mapping: ColumnMapping | None) -> ValidationReport:
+def _stream_tabular(source: TabularSource, kind: Kind, mapping: ColumnMapping | None) -> ValidationStream:
     headers = source.headers
     mapping = mapping.restricted_to(headers) if mapping is not None else suggest_mapping(headers, kind)
     missing = missing_required(mapping, kind)
     if missing:
         source.close()
         raise MappingIncomplete(headers=headers, suggested=mapping, missing=missing)
+    summary = FileSummary(kind, source.format, headers, mapping)
+    return ValidationStream(summary, _tabular_rows(source, summary))
+
+
+def _tabular_rows(source: TabularSource, summary: FileSummary) -> Generator[ValidRecord | InvalidRow, None, None]:
+    kind, headers, mapping = summary.kind, summary.columns, summary.mapping
     index_of = {}
     for index, header in enumerate(headers):
         index_of.setdefault(header, index)  # a repeated header: the first column is read
     plan = tuple((index_of[column], field_name) for column, field_name in mapping.pairs)
     columns = {field_name: column for column, field_name in mapping.pairs}
     build = CELL_BUILDERS[kind]
-    key_of = KEYS[kind]
-    collector = _Collector(kind, UNITS[source.format])
-    seen, valid = collector.seen, collector.valid
+    collector = _Collector(kind, UNITS[source.format], summary)
+    add = collector.add
     width = len(headers)
-    with _cyclic_gc_paused(), closing(source):
+    with closing(source):
         for line, row in source.rows:
             size = len(row)
             values: dict[str, Any] = {}
@@ -248,28 +310,10 @@ def _validate_tabular(source: TabularSource, kind: Kind, mapping: ColumnMapping 
                             values[field_name] = cell
                     elif cell is not None:
                         values[field_name] = cell
-            built = build(values)
-            payload = built[0]
-            if payload is not None:
-                # Hot path inlined: a new valid row costs one key, one lookup, one append.
-                digest = hash(key_of(payload))
-                if digest not in seen:
-                    seen[digest] = len(valid)
-                    valid.append(ValidRecord(line, payload))
-                    continue
-            collector.add(line, built, lambda row=row: _pad(row, width), columns=columns)
-    notes = [m.FILE_NOTE_DUPLICATE_HEADER.format(column=c) for c in source.duplicate_headers]
+            yield add(line, build(values), lambda row=row: _pad(row, width), columns=columns)
+    summary.notes.extend(m.FILE_NOTE_DUPLICATE_HEADER.format(column=c) for c in source.duplicate_headers)
     if source.empty_rows:
-        notes.append(m.FILE_NOTE_EMPTY_ROWS.format(count=source.empty_rows, unit=UNITS[source.format]))
-    return ValidationReport(
-        kind=kind,
-        source_format=source.format,
-        columns=headers,
-        valid=tuple(collector.valid),
-        invalid=tuple(collector.invalid),
-        notes=tuple(notes),
-        mapping=mapping,
-    )
+        summary.notes.append(m.FILE_NOTE_EMPTY_ROWS.format(count=source.empty_rows, unit=UNITS[source.format]))
 
 
 def _pad(row: Sequence[Any], width: int) -> tuple[Any, ...]:
@@ -285,50 +329,35 @@ def _record_cell(record: Any) -> tuple[str]:
     return (json.dumps(record, ensure_ascii=False, separators=(",", ":"), default=str),)
 
 
-def _validate_json_records(
-    records: Iterable[tuple[int, Any]],
-    kind: Kind,
-    *,
-    v1: bool | None,
-    defaults: V1Defaults,
-) -> tuple[_Collector, bool]:
-    """Validate ``(number, record)`` pairs; ``v1=None`` decides from the first record."""
-    build = JSON_BUILDERS[kind]
-    convert = _V1_CONVERTERS[kind]
-    collector = _Collector(kind, "record")
-    with _cyclic_gc_paused():
-        _json_loop(records, collector, build, convert, v1=v1, defaults=defaults, stats=kind is Kind.STATS)
-    return collector, bool(collector.v1)
-
-
-def _json_loop(
+def _json_rows(
     records: Iterable[tuple[int, Any]],
     collector: _Collector,
-    build: Callable[..., Built],
-    convert: Callable[[dict[str, Any], V1Defaults], Any],
     *,
     v1: bool | None,
     defaults: V1Defaults,
-    stats: bool,
-) -> None:
+) -> Iterator[ValidRecord | InvalidRow]:
+    """Validate ``(number, record)`` pairs; ``v1=None`` decides from the first record."""
+    kind = collector.kind
+    build = JSON_BUILDERS[kind]
+    convert = _V1_CONVERTERS[kind]
+    stats = kind is Kind.STATS
     for number, record in records:
         if v1 is None:
             v1 = looks_like_v1(record, stats=stats)
+            collector.v1 = v1
         if not isinstance(record, dict):
             built: Built = (None, [(m.ROW_FIELD, m.NOT_A_RECORD.format(type=type_name(record)))], [])
-            collector.add(number, built, lambda r=record: _record_cell(r))
+            yield collector.add(number, built, lambda r=record: _record_cell(r))
             continue
         if v1:
             converted = convert(record, defaults)
             built = build(converted.record, preset=list(converted.errors))
-            collector.add(number, built, lambda r=record: _record_cell(r), notes=converted.notes)
+            yield collector.add(number, built, lambda r=record: _record_cell(r), notes=converted.notes)
         else:
-            collector.add(number, build(record), lambda r=record: _record_cell(r))
-    if v1 is not None:
-        collector.v1 = v1
+            yield collector.add(number, build(record), lambda r=record: _record_cell(r))
 
 
-def _validate_json(source: JsonSource, kind: Kind, defaults: V1Defaults) -> ValidationReport:
+def _stream_json(source: JsonSource, kind: Kind, defaults: V1Defaults) -> ValidationStream:
     container = source.container
     if container == V1_STATS_KEY and kind is not Kind.STATS:
         source.close()
@@ -337,27 +366,28 @@ def _validate_json(source: JsonSource, kind: Kind, defaults: V1Defaults) -> Vali
         source.close()
         raise ImportFileError(m.FILE_WRONG_KIND.format(payload="courses", kind=kind.value))
     v1 = True if container in (V1_STATS_KEY, V1_COURSES_KEY) else None
+    summary = FileSummary(kind, SourceFormat.JSON_V1 if v1 else SourceFormat.JSON, (JSON_RECORD_COLUMN,))
+    return ValidationStream(summary, _json_file_rows(source, summary, v1=v1, defaults=defaults))
+
+
+def _json_file_rows(
+    source: JsonSource, summary: FileSummary, *, v1: bool | None, defaults: V1Defaults
+) -> Generator[ValidRecord | InvalidRow, None, None]:
+    collector = _Collector(summary.kind, "record", summary, v1=bool(v1))
     try:
-        collector, v1 = _validate_json_records(source.records, kind, v1=v1, defaults=defaults)
+        yield from _json_rows(source.records, collector, v1=v1, defaults=defaults)
     finally:
         source.close()
-    notes: list[str] = []
+    if collector.v1:
+        summary.source_format = SourceFormat.JSON_V1
     extras = dict(source.extras)
-    if v1:
-        notes.append(m.FILE_NOTE_V1.format(payload="stats" if kind is Kind.STATS else "courses"))
-        notes.extend(
+    if collector.v1:
+        summary.notes.append(m.FILE_NOTE_V1.format(payload="stats" if summary.kind is Kind.STATS else "courses"))
+        summary.notes.extend(
             m.FILE_NOTE_V1_TOP_LEVEL.format(field=k) for k in V1_COURSES_TOP_LEVEL if extras.pop(k, None) is not None
         )
     if extras:
-        notes.append(m.FILE_NOTE_EXTRA_KEYS.format(keys=", ".join(sorted(extras))))
-    return ValidationReport(
-        kind=kind,
-        source_format=SourceFormat.JSON_V1 if v1 else SourceFormat.JSON,
-        columns=(JSON_RECORD_COLUMN,),
-        valid=tuple(collector.valid),
-        invalid=tuple(collector.invalid),
-        notes=tuple(notes),
-    )
+        summary.notes.append(m.FILE_NOTE_EXTRA_KEYS.format(keys=", ".join(sorted(extras))))
 
 
 # --- entry points -----------------------------------------------------------------------------
@@ -381,6 +411,34 @@ def read_header(source: Source, *, filename: str | None = None) -> tuple[str, ..
             fh.seek(0)
 
 
+def open_validation(
+    fh: IO[bytes],
+    *,
+    kind: Kind | str,
+    filename: str | None = None,
+    mapping: ColumnMapping | None = None,
+    v1_defaults: V1Defaults | None = None,
+) -> ValidationStream:
+    """Start validating an import file, one row at a time (see ``ValidationStream``).
+
+    ``fh`` is a seekable binary file, left open for the caller to close once the stream is
+    done. ``filename`` helps format detection when ``fh`` has no name. Tabular files use
+    ``mapping`` as given (only the columns the file has) or, when None, ``suggest_mapping`` of
+    their headers. ``v1_defaults`` fills what v1 payloads lack (see ``v1``).
+
+    Raises ``MappingIncomplete`` when required fields have no column (show the mapping step),
+    ``ImportFileError`` when the file cannot be read as an import (also while iterating),
+    ``ValueError`` for an unknown ``kind``. Row problems never raise: they are the items.
+    """
+    kind = as_kind(kind)
+    fmt = detect_format(filename or _name_of(fh), peek(fh))
+    if fmt is SourceFormat.CSV:
+        return _stream_tabular(read_csv(fh), kind, mapping)
+    if fmt is SourceFormat.XLSX:
+        return _stream_tabular(read_xlsx(fh), kind, mapping)
+    return _stream_json(read_json(fh), kind, v1_defaults or V1Defaults())
+
+
 def validate_file(
     source: Source,
     *,
@@ -389,30 +447,18 @@ def validate_file(
     mapping: ColumnMapping | None = None,
     v1_defaults: V1Defaults | None = None,
 ) -> ValidationReport:
-    """Read and validate a whole import file.
+    """Read and validate a whole import file into memory (``open_validation``'s rules).
 
-    ``source`` is a path or a seekable binary file (an upload; left open). ``filename`` helps
-    format detection when ``source`` has no name. Tabular files use ``mapping`` as given (only
-    the columns the file has) or, when None, ``suggest_mapping`` of their headers.
-    ``v1_defaults`` fills what v1 payloads lack (see ``v1``).
-
-    Raises ``MappingIncomplete`` when required fields have no column (show the mapping step),
-    ``ImportFileError`` when the file cannot be read as an import, ``ValueError`` for an unknown
-    ``kind``. Row problems never raise: they are in the report.
-
+    ``source`` is a path or a seekable binary file (an upload; left open).
     The report holds every valid payload (about 1 KB per stats row). Python's cyclic garbage
     collector is paused while rows are read (process-wide, restored afterwards; see
     ``_cyclic_gc_paused``).
     """
-    kind = as_kind(kind)
     fh, owned = open_source(source)
     try:
-        fmt = detect_format(filename or _name_of(fh), peek(fh))
-        if fmt is SourceFormat.CSV:
-            return _validate_tabular(read_csv(fh), kind, mapping)
-        if fmt is SourceFormat.XLSX:
-            return _validate_tabular(read_xlsx(fh), kind, mapping)
-        return _validate_json(read_json(fh), kind, v1_defaults or V1Defaults())
+        stream = open_validation(fh, kind=kind, filename=filename, mapping=mapping, v1_defaults=v1_defaults)
+        with _cyclic_gc_paused():
+            return ValidationReport.collect(stream)
     finally:
         if owned:
             fh.close()
@@ -429,7 +475,8 @@ def validate_rows(
     line 1 and each row one line. Raises ``MappingIncomplete`` like ``validate_file``."""
     headers = tuple(h.strip() for h in headers)
     source = TabularSource(SourceFormat.CSV, headers, ((n, list(r)) for n, r in enumerate(rows, start=2)))
-    return _validate_tabular(source, as_kind(kind), mapping)
+    with _cyclic_gc_paused():
+        return ValidationReport.collect(_stream_tabular(source, as_kind(kind), mapping))
 
 
 def validate_records(
@@ -442,16 +489,11 @@ def validate_records(
     """Validate decoded JSON records (v2 request shape, or v1 when ``v1``), numbered from 1 —
     e.g. stored payloads of failed records before a re-run."""
     kind = as_kind(kind)
-    collector, _ = _validate_json_records(
-        enumerate(records, start=1), kind, v1=v1, defaults=v1_defaults or V1Defaults()
-    )
-    return ValidationReport(
-        kind=kind,
-        source_format=SourceFormat.JSON_V1 if v1 else SourceFormat.JSON,
-        columns=(JSON_RECORD_COLUMN,),
-        valid=tuple(collector.valid),
-        invalid=tuple(collector.invalid),
-    )
+    summary = FileSummary(kind, SourceFormat.JSON_V1 if v1 else SourceFormat.JSON, (JSON_RECORD_COLUMN,))
+    collector = _Collector(kind, "record", summary, v1=v1)
+    rows = _json_rows(enumerate(records, start=1), collector, v1=v1, defaults=v1_defaults or V1Defaults())
+    with _cyclic_gc_paused():
+        return ValidationReport.collect(ValidationStream(summary, (item for item in rows)))
 
 
 def _name_of(fh: Any) -> str | None:

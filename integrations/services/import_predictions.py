@@ -95,39 +95,93 @@ def _external_courses(run: ImportRun) -> dict[str, str]:
     return known
 
 
-def _knowledge(run: ImportRun, payloads: list[dict]) -> _Knowledge:
-    from reports.models import Course, CourseAttempt, LmsUser
+class Predictor:
+    """Predicts a draft's records in file order, a batch at a time.
 
-    connection_id = run.integration.connection_id
-    k = _Knowledge(courses_by_external=_external_courses(run))
-    if run.kind != ImportKind.STATS:
-        return k
-    mails = {p["userIdentifier"]["value"].lower() for p in payloads if p["userIdentifier"]["type"] == "mail"}
-    user_ids = {p["userIdentifier"]["value"] for p in payloads if p["userIdentifier"]["type"] == "internalId"}
-    # Mails match without regard to case, as 360Learning matches them.
-    users = LmsUser.objects.current().filter(connection_id=connection_id).annotate(mail_lower=Lower("mail"))
-    for remote_id, mail, status in users.filter(Q(remote_id__in=user_ids) | Q(mail_lower__in=mails)).values_list(
-        "remote_id", "mail_lower", "status"
-    ):
-        k.users_by_id[remote_id] = status
-        if mail:
-            k.users_by_mail[mail] = (remote_id, status)
-    internal = {p["courseIdentifier"]["value"] for p in payloads if p["courseIdentifier"]["type"] == "internalId"}
-    k.course_ids = set(
-        Course.objects.current()
-        .filter(connection_id=connection_id, remote_id__in=internal)
-        .values_list("remote_id", flat=True)
-    )
-    learners = {remote_id for remote_id, _ in k.users_by_mail.values()} | set(k.users_by_id)
-    courses = k.course_ids | set(k.courses_by_external.values())
-    attempts = CourseAttempt.objects.current().filter(
-        connection_id=connection_id, user_remote_id__in=learners, course_remote_id__in=courses
-    )
-    for a in attempts.order_by("remote_id").values_list(
-        "remote_id", "user_remote_id", "course_remote_id", "first_activity_at", "last_activity_at", "completed_at"
-    ):
-        k.attempts[(a[1], a[2])].append(_Attempt(a[0], a[3], a[4], a[5]))
-    return k
+    What the cache knows is loaded for each batch's learners, courses and attempts not seen in
+    an earlier batch, so a 200,000-row file needs a few queries per batch and holds no more than
+    the rows' own learners and attempts.
+    """
+
+    def __init__(self, run: ImportRun) -> None:
+        self.kind = run.kind
+        self.connection_id = run.integration.connection_id
+        self.k = _Knowledge(courses_by_external=_external_courses(run))
+        self._users_looked_up: set[tuple[str, str]] = set()  # (identifier type, value)
+        self._courses_looked_up: set[str] = set()
+        self._pairs_loaded: set[tuple[str, str]] = set()
+        self.counts: Counter = Counter()
+
+    def predict(self, payloads: list[dict]) -> list[dict]:
+        """The predictions of the next records, in order (``{"effect": …, "known": […]}``)."""
+        if self.kind == ImportKind.STATS:
+            self._learn_stats(payloads)
+            predictions = [_predict_stat(p, self.k) for p in payloads]
+        else:
+            predictions = [_predict_course(p, self.k, self.kind) for p in payloads]
+        self.counts.update(p["effect"] for p in predictions)
+        return predictions
+
+    def _learn_stats(self, payloads: list[dict]) -> None:
+        from reports.models import Course, CourseAttempt, LmsUser
+
+        k = self.k
+        wanted = {
+            (ref["type"], ref["value"].lower() if ref["type"] == "mail" else ref["value"])
+            for ref in (p["userIdentifier"] for p in payloads)
+        } - self._users_looked_up
+        self._users_looked_up |= wanted
+        mails = {value for kind, value in wanted if kind == "mail"}
+        user_ids = {value for kind, value in wanted if kind == "internalId"}
+        if wanted:
+            # Mails match without regard to case, as 360Learning matches them.
+            users = (
+                LmsUser.objects.current().filter(connection_id=self.connection_id).annotate(mail_lower=Lower("mail"))
+            )
+            for remote_id, mail, status in users.filter(
+                Q(remote_id__in=user_ids) | Q(mail_lower__in=mails)
+            ).values_list("remote_id", "mail_lower", "status"):
+                k.users_by_id[remote_id] = status
+                if mail:
+                    k.users_by_mail[mail] = (remote_id, status)
+        internal = {
+            p["courseIdentifier"]["value"] for p in payloads if p["courseIdentifier"]["type"] == "internalId"
+        } - self._courses_looked_up
+        if internal:
+            self._courses_looked_up |= internal
+            k.course_ids |= set(
+                Course.objects.current()
+                .filter(connection_id=self.connection_id, remote_id__in=internal)
+                .values_list("remote_id", flat=True)
+            )
+        # The attempts of each (learner, course) pair of this batch not loaded before: an earlier
+        # batch's simulated changes to a pair are kept, never overwritten by the cache.
+        pairs = {pair for pair in map(self._pair, payloads) if pair is not None} - self._pairs_loaded
+        if not pairs:
+            return
+        self._pairs_loaded |= pairs
+        attempts = CourseAttempt.objects.current().filter(
+            connection_id=self.connection_id,
+            user_remote_id__in={user for user, _ in pairs},
+            course_remote_id__in={course for _, course in pairs},
+        )
+        for a in attempts.order_by("remote_id").values_list(
+            "remote_id", "user_remote_id", "course_remote_id", "first_activity_at", "last_activity_at", "completed_at"
+        ):
+            if (a[1], a[2]) in pairs:
+                k.attempts[(a[1], a[2])].append(_Attempt(a[0], a[3], a[4], a[5]))
+
+    def _pair(self, payload: dict) -> tuple[str, str] | None:
+        user_ref, course_ref = payload["userIdentifier"], payload["courseIdentifier"]
+        if user_ref["type"] == "mail":
+            user_id = self.k.users_by_mail.get(user_ref["value"].lower(), (None, None))[0]
+        else:
+            user_id = user_ref["value"] if user_ref["value"] in self.k.users_by_id else None
+        if course_ref["type"] == "externalId":
+            course_id = self.k.courses_by_external.get(course_ref["value"])
+        else:
+            course_id = course_ref["value"] if course_ref["value"] in self.k.course_ids else None
+        return (user_id, course_id) if user_id and course_id else None
 
 
 def _predict_course(payload: dict, k: _Knowledge, kind: str) -> dict:
@@ -180,19 +234,24 @@ def _predict_stat(payload: dict, k: _Knowledge) -> dict:
     return {"effect": effect + (COMPLETES if completes else ""), "known": known, "completes": completes}
 
 
-def import_run_predict(*, run: ImportRun) -> Counter:
+def import_run_predict(*, run: ImportRun, batch_size: int = 2000) -> Counter:
     """Predict and store the effect of every valid record of a draft; returns counts per effect."""
-    records = list(run.records.filter(status=RecordStatus.PENDING).order_by("position"))
-    k = _knowledge(run, [r.payload for r in records])
-    for record in records:
-        if run.kind == ImportKind.STATS:
-            record.prediction = _predict_stat(record.payload, k)
-        else:
-            record.prediction = _predict_course(record.payload, k, run.kind)
-    ImportRecord.objects.bulk_create(
-        records, update_conflicts=True, unique_fields=["id"], update_fields=["prediction"], batch_size=2000
-    )
-    return Counter(r.prediction["effect"] for r in records)
+    predictor = Predictor(run)
+    records = run.records.filter(status=RecordStatus.PENDING).order_by("position").only("pk", "payload")
+    batch: list[ImportRecord] = []
+    for record in records.iterator(chunk_size=batch_size):
+        batch.append(record)
+        if len(batch) == batch_size:
+            _store_predictions(batch, predictor)
+            batch = []
+    _store_predictions(batch, predictor)
+    return predictor.counts
+
+
+def _store_predictions(records: list[ImportRecord], predictor: Predictor) -> None:
+    for record, prediction in zip(records, predictor.predict([r.payload for r in records]), strict=True):
+        record.prediction = prediction
+    ImportRecord.objects.bulk_update(records, ["prediction"], batch_size=500)
 
 
 def actual_effect(record: ImportRecord, kind: str, *, earlier: set[str] = frozenset()) -> str | None:

@@ -12,19 +12,20 @@ import hashlib
 import io
 import json
 from collections.abc import Iterator
+from contextlib import closing
 from dataclasses import asdict, dataclass
 from datetime import timedelta
+from types import SimpleNamespace
 
 from django.conf import settings
 from django.core.files import File
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Min
+from django.db.models import Count, F, Min
 from django.utils import timezone
 
 from integrations import imports
-from integrations.imports import ColumnMapping, ImportFileError, MappingIncomplete, V1Defaults
+from integrations.imports import ColumnMapping, ImportFileError, InvalidRow, V1Defaults
 from integrations.models import (
-    ACTIVE_IMPORT_STATES,
     ChunkState,
     ImportChunk,
     ImportLedgerEntry,
@@ -33,18 +34,21 @@ from integrations.models import (
     ImportRun,
     ImportState,
     Integration,
+    Preparation,
     RecordStatus,
 )
-from integrations.services.import_predictions import import_run_predict
+from integrations.services.import_preparation import import_run_read, v1_defaults_of
 
 BATCH = 2000
 NOTHING_TO_SEND = "No valid record to send: fix the file and upload it again."
-ALREADY_LAUNCHED = "This import was already launched."
+NOT_READY = "This file is still being read (or needs its column mapping): wait for the preview."
+DRAFT_GONE = "This draft was discarded: upload the file again."
 CANCELLED_NONE_SENT = "Import cancelled before any chunk was sent: nothing reached 360Learning."
 CANCELLED_SOME_SENT = (
     "Import cancelled. {sent} chunk(s) were already sent and cannot be recalled (their results are still "
     "collected); {stopped} chunk(s) will not be sent."
 )
+DRAFT_DISCARDED = "Draft discarded; nothing was sent."
 NOT_CANCELLABLE = "This import has already finished; there is nothing to cancel."
 ALREADY_IMPORTED_SKIPPED = "Skipped: 360Learning already accepted this exact record for this integration."
 
@@ -61,50 +65,76 @@ def _idempotency_key(integration: Integration, kind: str, content_sha: str) -> s
     return hashlib.sha256(f"{integration.pk}:{kind}:{content_sha}".encode()).hexdigest()
 
 
-def _v1_defaults(run: ImportRun) -> V1Defaults:
-    return V1Defaults(**run.options.get("v1_defaults", {}))
+def import_run_create(
+    *,
+    actor,
+    integration: Integration,
+    kind: str,
+    uploaded,
+    v1_defaults: V1Defaults | None = None,
+    enqueue: bool = True,
+) -> ImportRun:
+    """Store an uploaded file as a draft whose rows the worker reads next (bounded work: the
+    web request only copies the file). ``enqueue=False`` leaves the reading to the caller
+    (``import_preparation.import_run_read``), as the command line does.
 
-
-def _remembered_mapping(integration: Integration, kind: str) -> ColumnMapping | None:
-    saved = ImportMapping.objects.filter(integration=integration, kind=kind).values_list("mapping", flat=True).first()
+    Raises ``ImportFileError`` for a file over ``IMPORT_MAX_UPLOAD_BYTES``; nothing is kept then.
+    """
+    limit = settings.IMPORT_MAX_UPLOAD_BYTES
+    if uploaded.size > limit:
+        raise ImportFileError(
+            imports.messages.FILE_TOO_LARGE.format(size=_megabytes(uploaded.size), limit=_megabytes(limit))
+        )
+    content_sha = _sha256_of(uploaded)
+    name = uploaded.name.rsplit("/", 1)[-1]
+    run = ImportRun(
+        integration=integration,
+        kind=kind,
+        launched_by=actor,
+        source_name=name[:255],
+        source_sha256=content_sha,
+        source_size=uploaded.size,
+        idempotency_key=_idempotency_key(integration, kind, content_sha),
+        options={"v1_defaults": _defaults_json(v1_defaults)} if v1_defaults else {},
+        preparation=Preparation.READING,
+    )
+    run.source_file.save(name, File(uploaded, name=name), save=False)
     try:
-        return ColumnMapping.from_json(saved, kind=kind) if saved else None
-    except ValueError:
-        return None  # made for fields this version no longer has: suggest afresh
+        with transaction.atomic():
+            run.save()
+            if enqueue:
+                from integrations.tasks import import_run_read_enqueue
+
+                import_run_read_enqueue(run.pk)
+    except BaseException:
+        run.source_file.delete(save=False)  # no file without its draft
+        raise
+    return run
 
 
 def import_run_prepare(
     *, actor, integration: Integration, kind: str, uploaded, v1_defaults: V1Defaults | None = None
 ) -> ImportRun:
-    """Store the file and validate it into a draft run (nothing is sent).
+    """Store the file and read it into a draft run in this process (nothing is sent): the
+    command line's path, where no web timeout applies.
 
-    The draft needs a mapping step when ``run.options["needs_mapping"]`` is set.
+    The draft needs a mapping step when ``run.preparation`` is ``needs-mapping``.
     Raises ``ImportFileError`` when the file cannot be read as an import; no run is kept then.
     """
-    content_sha = _sha256_of(uploaded)
-    run = ImportRun.objects.create(
-        integration=integration,
-        kind=kind,
-        launched_by=actor,
-        source_name=uploaded.name.rsplit("/", 1)[-1][:255],
-        source_file=File(uploaded, name=uploaded.name.rsplit("/", 1)[-1]),
-        source_sha256=content_sha,
-        idempotency_key=_idempotency_key(integration, kind, content_sha),
-        options={"v1_defaults": _defaults_json(v1_defaults)} if v1_defaults else {},
+    run = import_run_create(
+        actor=actor, integration=integration, kind=kind, uploaded=uploaded, v1_defaults=v1_defaults, enqueue=False
     )
-    try:
-        remembered = _remembered_mapping(integration, kind)
-        if remembered is not None:
-            with run.source_file.open("rb") as fh:
-                headers = imports.read_header(fh, filename=run.source_name)
-            remembered = remembered.restricted_to(headers) if headers else None
-        _validate_into(run, mapping=remembered)
-    except ImportFileError:
-        # The file cannot be read as an import (a missing mapping is not an error: the
-        # draft waits for the mapping step): keep nothing.
+    import_run_read(run_id=run.pk)
+    run.refresh_from_db()
+    if run.preparation == Preparation.REFUSED:
+        message = run.last_error
         import_run_discard(run=run)
-        raise
+        raise ImportFileError(message)
     return run
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / 1_000_000:,.1f} MB"
 
 
 def _defaults_json(defaults: V1Defaults) -> dict:
@@ -113,68 +143,8 @@ def _defaults_json(defaults: V1Defaults) -> dict:
     return {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in data.items() if v not in (None, (), [])}
 
 
-def _validate_into(run: ImportRun, *, mapping: ColumnMapping | None) -> None:
-    """Validate the stored file and replace the run's records with the outcome."""
-    try:
-        with run.source_file.open("rb") as fh:
-            report = imports.validate_file(
-                fh, kind=run.kind, filename=run.source_name, mapping=mapping, v1_defaults=_v1_defaults(run)
-            )
-    except MappingIncomplete as needed:
-        run.options = {
-            **run.options,
-            "needs_mapping": True,
-            "headers": list(needed.headers),
-            "suggested": needed.suggested.to_json(),
-            "missing": [r.label for r in needed.missing],
-        }
-        run.save(update_fields=["options"])
-        return
-    with transaction.atomic():
-        run.records.all().delete()
-        ImportRecord.objects.bulk_create(_records(run, report), batch_size=BATCH)
-        run.options = {k: v for k, v in run.options.items() if k not in ("needs_mapping", "missing")}
-        run.options["unit"] = report.unit
-        run.options["file_notes"] = list(report.notes)
-        run.source_format = report.source_format.value
-        run.mapping = report.mapping.to_json() if report.mapping else {}
-        run.total_records = report.total
-        run.invalid_records = report.invalid_count
-        run.options["predicted"] = dict(import_run_predict(run=run).most_common())
-        run.save(update_fields=["options", "source_format", "mapping", "total_records", "invalid_records"])
-
-
-def payload_sha256(payload: dict) -> str:
-    """The ledger's key: the exact payload, independent of key order."""
-    return hashlib.sha256(json.dumps(payload, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
-
-
-def _records(run: ImportRun, report) -> Iterator[ImportRecord]:
-    for position, record in enumerate(report.valid):
-        yield ImportRecord(
-            run=run,
-            position=position,
-            source_line=record.line,
-            status=RecordStatus.PENDING,
-            payload=record.payload,
-            payload_sha256=payload_sha256(record.payload),
-            note="; ".join(record.notes),
-        )
-    for row in report.invalid:
-        yield ImportRecord(
-            run=run,
-            position=0,
-            source_line=row.line,
-            status=RecordStatus.INVALID,
-            source=dict(zip(report.columns, (_cell(c) for c in row.cells), strict=False)),
-            field=", ".join(dict.fromkeys(e.field for e in row.errors))[:100],
-            message="; ".join(e.reason for e in row.errors),
-            note="; ".join(row.notes),
-        )
-
-
-def _cell(value) -> object:
-    return value.isoformat() if hasattr(value, "isoformat") else value
+#: The ledger's key (kept here for the callers that know it by this module).
+payload_sha256 = imports.payload_sha256
 
 
 def import_run_headers(*, run: ImportRun) -> tuple[list[str], dict[str, str]]:
@@ -182,12 +152,28 @@ def import_run_headers(*, run: ImportRun) -> tuple[list[str], dict[str, str]]:
     return run.options.get("headers", []), run.options.get("suggested", {})
 
 
-def import_run_apply_mapping(*, run: ImportRun, mapping: ColumnMapping) -> ImportRun:
-    """Validate the draft again with the admin's mapping, and remember it for the integration."""
+def import_run_apply_mapping(*, run: ImportRun, mapping: ColumnMapping, enqueue: bool = True) -> ImportRun:
+    """Read the draft again with the admin's mapping (in the worker unless ``enqueue=False``),
+    and remember the mapping for the integration."""
     ImportMapping.objects.update_or_create(
         integration=run.integration, kind=run.kind, defaults={"mapping": mapping.to_json()}
     )
-    _validate_into(run, mapping=mapping)
+    with transaction.atomic():
+        ImportRun.objects.filter(pk=run.pk, state=ImportState.DRAFT).exclude(preparation=Preparation.REFUSED).update(
+            preparation=Preparation.READING,
+            mapping=mapping.to_json(),
+            rows_read=0,
+            bytes_read=0,
+            lease_owner="",
+            lease_expires_at=None,
+        )
+        if enqueue:
+            from integrations.tasks import import_run_read_enqueue
+
+            import_run_read_enqueue(run.pk)
+    if not enqueue:
+        import_run_read(run_id=run.pk)
+    run.refresh_from_db()
     return run
 
 
@@ -245,51 +231,80 @@ def _skip_already_imported(run: ImportRun) -> int:
 
 
 def import_run_launch(*, actor, run: ImportRun, enqueue: bool = True, skip_already_imported: bool = False) -> ImportRun:
-    """Split the valid records into chunks and queue the run.
+    """Split the valid records into chunks and queue the run. Safe to call twice at once.
 
-    The same content launched again within IMPORT_DUPLICATE_WINDOW_SECONDS returns the run
-    already launched (the draft is discarded) instead of sending it twice.
-    Raises ValueError when there is nothing to send or the run is not a draft.
+    The draft is claimed by a conditional UPDATE (``state='draft'``) inside the transaction
+    that makes its chunks: of two launches of one draft (a double click), one claims it and
+    the other returns the launched run. The same content launched again within
+    IMPORT_DUPLICATE_WINDOW_SECONDS, or while an earlier run of it is still active, returns
+    that run (this draft is discarded, if nobody launched it meanwhile).
+    Raises ValueError when there is nothing to send, the draft is not ready, or it is gone.
     """
     if run.state != ImportState.DRAFT:
-        raise ValueError(ALREADY_LAUNCHED)
+        return run
+    if run.preparation != Preparation.READY:
+        raise ValueError(NOT_READY)
     if run.valid_records == 0:
         raise ValueError(NOTHING_TO_SEND)
     twin = _active_twin(run)
     if twin is not None:
-        import_run_discard(run=run)
+        _discard_draft(run)
         return twin
     try:
         with transaction.atomic():
+            now = timezone.now()
+            claimed = ImportRun.objects.filter(
+                pk=run.pk, state=ImportState.DRAFT, preparation=Preparation.READY
+            ).update(state=ImportState.QUEUED, launched_at=now, launched_by=actor or F("launched_by"))
+            if not claimed:
+                return _launched_instead(run)
+            run.refresh_from_db()
             if skip_already_imported:
                 _skip_already_imported(run)
             _make_chunks(run)
-            run.launched_at = timezone.now()
-            if run.records_to_send:
-                run.state = ImportState.QUEUED
-            else:
+            if not run.records_to_send:
                 # Everything was imported before: nothing to send, nothing to wait for.
-                run.state, run.started_at, run.ended_at = ImportState.COMPLETED, run.launched_at, run.launched_at
-                run.save(update_fields=["started_at", "ended_at"])
-                enqueue = False
-            if actor is not None:
-                run.launched_by = actor
-            run.save(update_fields=["state", "launched_at", "launched_by"])
-            if enqueue:
+                run.state, run.started_at, run.ended_at = ImportState.COMPLETED, now, now
+                run.save(update_fields=["state", "started_at", "ended_at"])
+            elif enqueue:
                 from integrations.tasks import import_run_enqueue
 
                 import_run_enqueue(run.pk)
     except IntegrityError:
-        # Another process launched the same content a moment ago: join it.
-        twin = ImportRun.objects.filter(idempotency_key=run.idempotency_key, state__in=ACTIVE_IMPORT_STATES).exclude(
-            pk=run.pk
+        # Another run of the same content became active since the twin check (the partial
+        # unique index said so): join it; this draft stays a draft unless discarded below.
+        twin = (
+            ImportRun.objects.filter(
+                idempotency_key=run.idempotency_key,
+                state__in=[ImportState.QUEUED, ImportState.RUNNING, ImportState.PAUSED],
+            )
+            .exclude(pk=run.pk)
+            .first()
         )
-        twin = twin.first()
         if twin is None:
             raise
-        import_run_discard(run=run)
+        _discard_draft(run)
         return twin
     return run
+
+
+def _launched_instead(run: ImportRun) -> ImportRun:
+    """The run a lost claim should show: this one, launched by the other click."""
+    current = ImportRun.objects.filter(pk=run.pk).first()
+    if current is None:
+        raise ValueError(DRAFT_GONE)
+    if current.state == ImportState.DRAFT:
+        raise ValueError(NOT_READY)
+    return current
+
+
+def _discard_draft(run: ImportRun) -> None:
+    """Discard ``run`` only while it is still a draft: never a run another request launched."""
+    if ImportRun.objects.filter(pk=run.pk, state=ImportState.DRAFT).exists():
+        with transaction.atomic():
+            deleted, _ = ImportRun.objects.filter(pk=run.pk, state=ImportState.DRAFT).delete()
+        if deleted and run.source_file:
+            run.source_file.delete(save=False)
 
 
 def import_run_discard(*, run: ImportRun) -> None:
@@ -316,8 +331,8 @@ def _make_chunks(run: ImportRun) -> None:
 def import_run_cancel(*, run: ImportRun) -> str:
     """Stop every chunk not yet sent; say which were already sent (they cannot be recalled)."""
     if run.state == ImportState.DRAFT:
-        import_run_discard(run=run)
-        return "Draft discarded; nothing was sent."
+        _discard_draft(run)
+        return DRAFT_DISCARDED
     cancelled = ImportRun.objects.filter(
         pk=run.pk, state__in=[ImportState.QUEUED, ImportState.RUNNING, ImportState.PAUSED]
     ).update(state=ImportState.CANCELLED)
@@ -373,17 +388,23 @@ def import_run_retry_failed(*, actor, run: ImportRun, enqueue: bool = True) -> I
 def import_run_invalid_csv(*, run: ImportRun) -> Iterator[bytes]:
     """The invalid rows with their original cells, line, field and reason (UTF-8 with BOM).
 
-    Read again from the stored file, so the CSV has every original column as uploaded.
+    Read again from the stored file, a row at a time, so the CSV has every original column as
+    uploaded and memory does not grow with the file.
     """
-    if not run.source_file:
+    if not run.source_file or run.preparation != Preparation.READY:
         yield codecs.BOM_UTF8
         return
     mapping = ColumnMapping.from_json(run.mapping, kind=run.kind) if run.mapping else None
     with run.source_file.open("rb") as fh:
-        report = imports.validate_file(
-            fh, kind=run.kind, filename=run.source_name, mapping=mapping, v1_defaults=_v1_defaults(run)
+        stream = imports.open_validation(
+            fh, kind=run.kind, filename=run.source_name, mapping=mapping, v1_defaults=v1_defaults_of(run)
         )
-    yield from imports.error_csv_chunks(report)
+        with closing(stream):
+            # error_csv_chunks reads ``columns`` and ``invalid`` of a report: here, streamed.
+            invalid = SimpleNamespace(
+                columns=stream.summary.columns, invalid=(item for item in stream if type(item) is InvalidRow)
+            )
+            yield from imports.error_csv_chunks(invalid)
 
 
 ERRORS_CSV_COLUMNS = ["line", "status", "remote_message", "resource_id", "record"]

@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.http import FileResponse, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.cache import patch_cache_control
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
-from django_htmx.http import HTMX_STOP_POLLING
+from django_htmx.http import HTMX_STOP_POLLING, HttpResponseClientRedirect
 
 from integrations import selectors
 from integrations.forms import ImportFilterForm, ImportUploadForm, MappingForm
 from integrations.imports import ImportFileError
-from integrations.models import ImportRun, ImportState
+from integrations.models import ImportRun, ImportState, Preparation
 from integrations.services import import_runs
 from integrations.services.import_predictions import import_run_prediction_report
 from lms_admin.http import HtmxHttpRequest
 from lms_admin.roles import admin_required
+from lms_admin.uploads import oversized_fields
 
 PREVIEW_ROWS = 20
 INVALID_ROWS_SHOWN = 500
@@ -24,11 +28,13 @@ INVALID_ROWS_SHOWN = 500
 @admin_required
 @require_http_methods(["GET", "POST"])
 def import_create(request: HtmxHttpRequest) -> HttpResponse:
-    form = ImportUploadForm(request.POST or None, request.FILES or None, initial=request.GET.dict())
+    form = ImportUploadForm(
+        request.POST or None, request.FILES or None, initial=request.GET.dict(), oversized=oversized_fields(request)
+    )
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
         try:
-            run = import_runs.import_run_prepare(
+            run = import_runs.import_run_create(
                 actor=request.user,
                 integration=d["integration"],
                 kind=d["kind"],
@@ -36,18 +42,22 @@ def import_create(request: HtmxHttpRequest) -> HttpResponse:
                 v1_defaults=form.v1_defaults(),
             )
         except ImportFileError as exc:
-            form.add_error("file", str(exc))
+            form.add_error("file", f"{str(exc)[:1].upper()}{str(exc)[1:]}.")
         else:
-            if run.options.get("needs_mapping"):
-                return redirect("importrun-mapping", pk=run.pk)
             return redirect("importrun-detail", pk=run.pk)
-    return render(request, "integrations/importrun_form.html", {"form": form})
+    max_upload_mb = settings.IMPORT_MAX_UPLOAD_BYTES // 1_000_000
+    return render(request, "integrations/importrun_form.html", {"form": form, "max_upload_mb": max_upload_mb})
 
 
 @admin_required
 @require_http_methods(["GET", "POST"])
 def import_mapping(request: HtmxHttpRequest, pk: int) -> HttpResponse:
-    run = get_object_or_404(ImportRun.objects.select_related("integration"), pk=pk, state=ImportState.DRAFT)
+    run = get_object_or_404(
+        ImportRun.objects.select_related("integration"),
+        pk=pk,
+        state=ImportState.DRAFT,
+        preparation__in=[Preparation.NEEDS_MAPPING, Preparation.READY],
+    )
     headers, suggestion = import_runs.import_run_headers(run=run)
     form = MappingForm(request.POST or None, kind=run.kind, headers=headers, initial=suggestion)
     if request.method == "POST" and form.is_valid():
@@ -63,17 +73,10 @@ def import_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         ImportRun.objects.select_related("integration__connection", "launched_by", "retry_of"), pk=pk
     )
     if run.state == ImportState.DRAFT:
-        if run.options.get("needs_mapping"):
-            return redirect("importrun-mapping", pk=run.pk)
-        context = {
-            "run": run,
-            "preview": selectors.import_run_preview(run=run, limit=PREVIEW_ROWS),
-            "invalid": selectors.import_run_invalid_records(run=run)[:INVALID_ROWS_SHOWN],
-            "notes": selectors.import_run_notes(run=run),
-            "duplicate_of": import_runs.import_run_recent_duplicate(run=run),
-            "already_imported": import_runs.import_run_already_imported(run=run),
-        }
-        return render(request, "integrations/importrun_preview.html", context)
+        response = _draft(request, run)
+        # Never from the browser's cache: Back after Send must show the run, not a stale Send button.
+        patch_cache_control(response, no_store=True)
+        return response
     context = {"run": run, **selectors.import_run_progress(run=run)}
     if run.is_finished:
         context["prediction"] = import_run_prediction_report(run=run)
@@ -83,6 +86,31 @@ def import_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
             response.status_code = HTMX_STOP_POLLING
         return response
     return render(request, "integrations/importrun_detail.html", context)
+
+
+def _draft(request: HtmxHttpRequest, run: ImportRun) -> HttpResponse:
+    """A draft's page is where its file is: being read (progress), waiting for a mapping,
+    refused (why), or ready (the preview)."""
+    if run.preparation == Preparation.READING:
+        if request.htmx and request.htmx.target == "read-progress":
+            return render(request, "integrations/importrun_reading.html#progress", {"run": run})
+        return render(request, "integrations/importrun_reading.html", {"run": run})
+    if request.htmx and request.htmx.target == "read-progress":
+        # The poll of a page whose file has just been read: open what comes next.
+        return HttpResponseClientRedirect(request.path)
+    if run.preparation == Preparation.NEEDS_MAPPING:
+        return redirect("importrun-mapping", pk=run.pk)
+    if run.preparation == Preparation.REFUSED:
+        return render(request, "integrations/importrun_refused.html", {"run": run})
+    context = {
+        "run": run,
+        "preview": selectors.import_run_preview(run=run, limit=PREVIEW_ROWS),
+        "invalid": selectors.import_run_invalid_records(run=run)[:INVALID_ROWS_SHOWN],
+        "notes": selectors.import_run_notes(run=run),
+        "duplicate_of": import_runs.import_run_recent_duplicate(run=run),
+        "already_imported": import_runs.import_run_already_imported(run=run),
+    }
+    return render(request, "integrations/importrun_preview.html", context)
 
 
 @admin_required
@@ -95,6 +123,8 @@ def import_launch(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         )
     except ValueError as exc:
         messages.error(request, str(exc))
+        if str(exc) == import_runs.DRAFT_GONE:
+            return redirect("importrun-list")
         return redirect("importrun-detail", pk=run.pk)
     if launched.pk != run.pk:
         messages.warning(request, f"The same file is already being imported as run #{launched.pk}; showing that run.")
@@ -107,6 +137,8 @@ def import_cancel(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     run = get_object_or_404(ImportRun, pk=pk)
     summary = import_runs.import_run_cancel(run=run)
     messages.info(request, summary)
+    if summary == import_runs.DRAFT_DISCARDED:
+        return redirect(f"{reverse('importrun-create')}?integration={run.integration_id}&kind={run.kind}")
     return redirect("importrun-detail", pk=run.pk)
 
 

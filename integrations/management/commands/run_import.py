@@ -8,7 +8,7 @@ from django.core.files import File
 from django.core.management.base import BaseCommand, CommandError
 
 from integrations.imports import ColumnMapping, ImportFileError, V1Defaults
-from integrations.models import ImportRun, Integration, RecordStatus
+from integrations.models import ImportRun, Integration, Preparation, RecordStatus
 from integrations.services import import_runs
 from integrations.services.import_execution import import_run_execute
 
@@ -57,7 +57,11 @@ class Command(BaseCommand):
                 raise CommandError(f"{path.name}: {exc}") from exc
         if options["mapping"]:
             run = self._apply_mapping(run, options["mapping"])
-        if run.options.get("needs_mapping"):
+        if run.preparation == Preparation.REFUSED:
+            message = run.last_error
+            import_runs.import_run_discard(run=run)
+            raise CommandError(f"{path.name}: {message}")
+        if run.preparation == Preparation.NEEDS_MAPPING:
             missing = ", ".join(run.options.get("missing", []))
             import_runs.import_run_discard(run=run)
             raise CommandError(
@@ -98,7 +102,7 @@ class Command(BaseCommand):
         except (ValueError, AttributeError) as exc:
             import_runs.import_run_discard(run=run)
             raise CommandError(f"--mapping: {exc}") from exc
-        return import_runs.import_run_apply_mapping(run=run, mapping=mapping)
+        return import_runs.import_run_apply_mapping(run=run, mapping=mapping, enqueue=False)
 
     def _report(self, run: ImportRun) -> None:
         unit = run.options.get("unit", "line")

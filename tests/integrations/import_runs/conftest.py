@@ -78,3 +78,23 @@ def csv_upload(rows, *, header=STATS_HEADER, name="stats.csv") -> SimpleUploaded
     writer.writerow(header)
     writer.writerows(rows)
     return SimpleUploadedFile(name, buffer.getvalue().encode("utf-8-sig"), content_type="text/csv")
+
+
+def worker_reads_uploaded_files() -> list[int]:
+    """What the django-q2 worker does after an upload: read each draft waiting for it."""
+    from integrations.models import ImportRun, ImportState, Preparation
+    from integrations.services.import_preparation import import_run_read
+
+    waiting = list(
+        ImportRun.objects.filter(state=ImportState.DRAFT, preparation=Preparation.READING).values_list("pk", flat=True)
+    )
+    for run_id in waiting:
+        import_run_read(run_id=run_id)
+    return waiting
+
+
+def upload_and_read(client, integration, upload, *, kind: str = "stats", **fields):
+    """Post the upload form, then let the worker read the file; returns the upload's response."""
+    response = client.post("/imports/new/", {"integration": integration.pk, "kind": kind, "file": upload, **fields})
+    worker_reads_uploaded_files()
+    return response

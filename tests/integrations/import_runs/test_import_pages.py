@@ -4,16 +4,22 @@ from __future__ import annotations
 
 import codecs
 import csv
+import html
 import io
 import json
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from integrations.models import ImportMapping, ImportRun, ImportState
+from integrations.models import ImportMapping, ImportRun, ImportState, Preparation
 from integrations.services import import_runs
 from integrations.services.import_execution import import_run_execute
-from tests.integrations.import_runs.conftest import csv_upload, stats_rows
+from tests.integrations.import_runs.conftest import (
+    csv_upload,
+    stats_rows,
+    upload_and_read,
+    worker_reads_uploaded_files,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -27,7 +33,7 @@ BAD_VALUES = [  # (column index, bad value, field named in the error)
 
 
 def _upload(client, integration, upload, kind="stats"):
-    return client.post("/imports/new/", {"integration": integration.pk, "kind": kind, "file": upload})
+    return upload_and_read(client, integration, upload, kind=kind)
 
 
 def test_a_file_with_50_bad_rows_shows_exactly_those_rows_with_line_field_and_reason(
@@ -64,7 +70,7 @@ def test_headers_that_do_not_match_ask_for_a_mapping_which_is_remembered(admin_c
     header = ["Course", "Learner e-mail", "Completion %", "Minutes (ms)", "Started", "Last seen", "Grade", "New"]
     response = _upload(admin_client, integration, csv_upload(stats_rows(learners, 5), header=header))
     run = ImportRun.objects.get()
-    assert response["Location"] == f"/imports/{run.pk}/mapping/"
+    assert admin_client.get(response["Location"])["Location"] == f"/imports/{run.pk}/mapping/"
     page = admin_client.get(f"/imports/{run.pk}/mapping/")
     assert page.status_code == 200 and "Learner e-mail" in page.content.decode()
 
@@ -80,13 +86,16 @@ def test_headers_that_do_not_match_ask_for_a_mapping_which_is_remembered(admin_c
     }
     response = admin_client.post(f"/imports/{run.pk}/mapping/", mapping)
     assert response["Location"] == f"/imports/{run.pk}/"
+    assert worker_reads_uploaded_files() == [run.pk]
     run.refresh_from_db()
     assert (run.valid_records, run.invalid_records) == (5, 0)
     assert ImportMapping.objects.get(integration=integration, kind="stats").mapping["Learner e-mail"] == "userMail"
 
     # The next file with the same headers goes straight to the preview.
     response = _upload(admin_client, integration, csv_upload(stats_rows(learners, 3), header=header, name="again.csv"))
-    assert response["Location"].endswith(f"/imports/{ImportRun.objects.latest('pk').pk}/")
+    again = ImportRun.objects.latest("pk")
+    assert response["Location"] == f"/imports/{again.pk}/"
+    assert (again.preparation, again.valid_records) == (Preparation.READY, 3)
 
 
 def test_a_mapping_that_leaves_a_required_field_unmapped_is_refused(admin_client, integration, learners):
@@ -100,11 +109,50 @@ def test_a_mapping_that_leaves_a_required_field_unmapped_is_refused(admin_client
     assert "The column “Course” is chosen for both courseId and userMail." in form.non_field_errors()
 
 
-def test_an_unreadable_file_is_refused_on_the_upload_form(admin_client, integration):
+def test_an_unreadable_file_is_refused_with_its_reason_and_nothing_is_kept(admin_client, integration):
     upload = SimpleUploadedFile("stats.json", b'{"not": "an import"', content_type="application/json")
     response = _upload(admin_client, integration, upload)
+    run = ImportRun.objects.get()
+    assert response["Location"] == f"/imports/{run.pk}/"
+    assert run.preparation == Preparation.REFUSED and not run.source_file and not run.records.exists()
+
+    page = admin_client.get(f"/imports/{run.pk}/")
+    assert "cannot be imported" in page.content.decode()
+    assert html.escape(run.last_error[1:]) in page.content.decode()
+    assert page.headers["Cache-Control"] == "no-store"
+
+    dismissed = admin_client.post(f"/imports/{run.pk}/cancel/")
+    assert dismissed["Location"] == f"/imports/new/?integration={integration.pk}&kind=stats"
+    assert not ImportRun.objects.exists()
+
+
+def test_the_upload_returns_at_once_and_the_page_shows_the_reading_progress(admin_client, integration, learners):
+    upload = csv_upload(stats_rows(learners, 40))
+    response = admin_client.post("/imports/new/", {"integration": integration.pk, "kind": "stats", "file": upload})
+    run = ImportRun.objects.get()
+    assert response["Location"] == f"/imports/{run.pk}/"
+    assert (run.preparation, run.total_records, run.records.count()) == (Preparation.READING, 0, 0)
+
+    page = admin_client.get(f"/imports/{run.pk}/")
+    assert 'id="read-progress"' in page.content.decode() and "Send the" not in page.content.decode()
+    fragment = admin_client.get(f"/imports/{run.pk}/", headers={"HX-Request": "true", "HX-Target": "read-progress"})
+    assert fragment.content.decode().lstrip().startswith('<section id="read-progress"')
+
+    assert worker_reads_uploaded_files() == [run.pk]
+    done = admin_client.get(f"/imports/{run.pk}/", headers={"HX-Request": "true", "HX-Target": "read-progress"})
+    assert done["HX-Redirect"] == f"/imports/{run.pk}/"
+    run.refresh_from_db()
+    assert (run.preparation, run.total_records, run.rows_read, run.percent_read) == (Preparation.READY, 40, 40, 100)
+    assert "Send the 40 valid records" in admin_client.get(f"/imports/{run.pk}/").content.decode()
+
+
+def test_a_file_over_the_upload_limit_is_refused_while_it_arrives(admin_client, integration, learners, settings):
+    settings.IMPORT_MAX_UPLOAD_BYTES = 2_000
+    response = _upload(admin_client, integration, csv_upload(stats_rows(learners, 100)))
     assert response.status_code == 200
-    assert response.context["form"].errors["file"]
+    assert response.context["form"].errors["file"] == [
+        "The file is larger than 0 MB, the largest accepted: split it into several files."
+    ]
     assert not ImportRun.objects.exists()
 
 
@@ -203,9 +251,7 @@ def test_a_v1_stats_payload_converts_and_imports(admin_client, alice, integratio
         record["mail"] = mail
         record["externalId"] = external_id
     upload = SimpleUploadedFile("v1-stats.json", json.dumps(payload).encode(), content_type="application/json")
-    response = admin_client.post(
-        "/imports/new/", {"integration": integration.pk, "kind": "stats", "file": upload, "v1_time_spent_ms": 60000}
-    )
+    response = upload_and_read(admin_client, integration, upload, v1_time_spent_ms=60000)
     run = ImportRun.objects.get()
     assert response["Location"] == f"/imports/{run.pk}/"
     assert run.source_format == "json-v1" and (run.valid_records, run.invalid_records) == (2, 0)

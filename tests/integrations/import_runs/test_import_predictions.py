@@ -21,6 +21,7 @@ from integrations.services.import_predictions import (
     REFUSED_UNKNOWN_USER,
     import_run_prediction_report,
 )
+from tests.integrations.import_runs.conftest import upload_and_read
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -151,7 +152,7 @@ def test_the_preview_counts_predicted_effects_and_the_run_page_compares(
 ):
     call_command("sync_lms", "users", "--connection", connection_360.name)
     upload = _csv(COURSE_HEADER, [_course("Q-1"), _course("Q-2")], "q.csv")
-    admin_client.post("/imports/new/", {"integration": integration.pk, "kind": "courses", "file": upload})
+    upload_and_read(admin_client, integration, upload, kind="courses")
     from integrations.models import ImportRun
 
     run = ImportRun.objects.get()
