@@ -10,6 +10,7 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from lms_admin.roles import ACCESS_ADMIN, ACCESS_AUTHENTICATED, ACCESS_PUBLIC, ACCESS_REPORTS
+from tests.support.csp import assert_strict_policy, is_html
 from tests.support.urls import sample_kwargs
 
 # Prefixes owned by someone else's access rules: Django's admin (staff login) and static files.
@@ -72,6 +73,46 @@ def test_role_matrix(route, pattern, client, alice, bob, carol, url_objects):
             assert response.status_code in (200, 302, 405), (actor, url, response.status_code)
             if response.status_code == 302:
                 assert not response["Location"].startswith("/accounts/login/"), (actor, url)
+
+
+def test_every_page_sends_a_strict_content_security_policy(client, alice, url_objects, django_user_model):
+    """Every URL pattern, as Alice (public ones as a visitor), and Django admin's pages: each
+    HTML answer carries the policy that runs only our own scripts and styles, nothing inline."""
+    checked, missing = [], []
+    objects = {**url_objects, **url_objects["as:alice"]}
+    for route, pattern in all_patterns():
+        client.logout()
+        if _access(pattern) != ACCESS_PUBLIC:
+            client.force_login(alice)
+        try:
+            url = "/" + sample_kwargs.fill(route, objects, url_name=pattern.name)
+        except KeyError:
+            # The sandbox LMS's API ids: any value reaches the view (and answers JSON anyway).
+            url = "/" + sample_kwargs.converter.sub("x", route)
+        response = client.get(url)
+        if "Content-Security-Policy" not in response:
+            missing.append(url)
+        elif is_html(response):
+            assert_strict_policy(response)
+            checked.append(url)
+    # Django admin, for a superuser and for a visitor at its login page.
+    root = django_user_model.objects.create_superuser("root", "root@example.org", "not-used-here")
+    for url, user in [
+        ("/admin/login/", None),
+        ("/admin/", root),
+        ("/admin/auth/user/", root),
+        (f"/admin/auth/user/{alice.pk}/change/", root),
+    ]:
+        client.logout()
+        if user:
+            client.force_login(user)
+        response = client.get(url)
+        assert response.status_code == 200, url
+        assert_strict_policy(response)
+        checked.append(url)
+    assert missing == []
+    # The walk reached the pages, not only login redirects.
+    assert len(checked) > 40, checked
 
 
 def test_manager_never_sees_admin_links(manager_client):
