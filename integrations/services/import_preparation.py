@@ -88,7 +88,7 @@ def import_run_read(*, run_id: int, owner: str | None = None) -> bool:
         }
         _finish(run, owner, preparation=Preparation.NEEDS_MAPPING, options=options)
     except ImportFileError as error:
-        _refuse(run, owner, str(error))
+        _refuse(run, owner, f"{str(error)[:1].upper()}{str(error)[1:]}.")
     except Exception:
         # Whatever else broke (a bug, the disk, the database), the admin gets a plain answer and
         # the draft keeps nothing half-read; the traceback goes to the log.
@@ -248,7 +248,10 @@ def import_drafts_due() -> list[int]:
 
 def import_drafts_purge() -> int:
     """Forget refused drafts once their reason has been shown long enough."""
-    deleted, _ = ImportRun.objects.filter(
+    refused = ImportRun.objects.filter(
         state=ImportState.DRAFT, preparation=Preparation.REFUSED, created_at__lt=timezone.now() - REFUSED_KEPT
-    ).delete()
+    )
+    for run in refused.exclude(source_file=""):
+        run.source_file.delete(save=False)  # refusing deletes it; this is for one that crashed in between
+    deleted, _ = refused.delete()
     return deleted

@@ -20,6 +20,7 @@ from integrations.imports import Kind, kinds, messages
 from integrations.models import ImportRun, ImportState
 from integrations.services import import_runs
 from integrations.services.import_execution import import_run_execute
+from integrations.services.import_preparation import import_run_read
 from integrations.services.integrations import integration_pull
 from sandbox import constants as c
 from tests.browser.conftest import log_in
@@ -123,6 +124,25 @@ def _execute_in_background(run_id: int) -> threading.Thread:
     return thread
 
 
+def _read_in_background(page) -> threading.Thread:
+    """What the django-q2 worker does after an upload: read the draft the page is waiting on."""
+    page.wait_for_url(re.compile(r"/imports/\d+/$"))
+    expect(page.locator("#read-progress h2")).to_have_text("Reading and checking the file")
+    run_id = int(re.search(r"/imports/(\d+)/$", page.url).group(1))
+
+    def work() -> None:
+        from django.db import connection
+
+        try:
+            import_run_read(run_id=run_id)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=work, name=f"import-read-{run_id}", daemon=True)
+    thread.start()
+    return thread
+
+
 def _watch(page, screenshot, *, total: int, timeout: float = 45.0) -> list[tuple[str, int]]:
     """(state, records done) each time the polled panel changes, until it says Completed."""
     bar = page.locator("#records-progress")
@@ -157,6 +177,10 @@ def test_an_admin_maps_previews_launches_and_watches_a_stats_import(
     screenshot("imports-01-upload")
     page.get_by_role("button", name="Upload and preview").click()
 
+    # The upload returns at once; the page shows the worker reading the file, then moves on.
+    expect(page.locator("#read-progress-bar")).to_be_visible()
+    _read_in_background(page).join(timeout=30)
+
     # Map the columns the product could not guess; fix the one it guessed wrong.
     page.wait_for_url(re.compile(r"/imports/\d+/mapping/$"))
     expect(page.get_by_role("heading", level=1)).to_have_text("Map the columns of hr-export.csv")
@@ -169,6 +193,7 @@ def test_an_admin_maps_previews_launches_and_watches_a_stats_import(
     field(page, "Last activity (completion date at 100%) (lastActivityAt)").select_option("Finished")
     screenshot("imports-02-mapping")
     page.get_by_role("button", name="Apply and preview").click()
+    _read_in_background(page).join(timeout=30)
 
     # The preview: counts, and every invalid row with its line, field and reason.
     page.wait_for_url(re.compile(r"/imports/\d+/$"))
@@ -267,3 +292,66 @@ def test_a_control_in_the_progress_panel_keeps_the_keyboard_focus_across_polls(
     page.wait_for_timeout(100)  # let htmx settle the swap
     # A keyboard user about to press it must not be thrown back to the top of the page.
     expect(cancel).to_be_focused()
+
+
+DEEP_JSON = b"[" * 10_000 + b"]" * 10_000
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "reason"),
+    [
+        ("deep.json", DEEP_JSON, "nested"),
+        ("broken.json", b'{"input": [{"courseId": ', "not valid JSON"),
+        ("empty-lines.csv", b"\n\n\n", "The file is empty."),
+    ],
+    ids=["10000-levels-deep-json", "truncated-json", "blank-csv"],
+)
+def test_a_bad_file_uploads_at_once_then_says_why_it_cannot_be_imported(
+    page, screenshot, alice, integration, name, content, reason
+):
+    log_in(page, "alice", PASSWORD)
+    page.goto(f"/imports/new/?integration={integration.pk}&kind=stats")
+    field(page, "File").set_input_files({"name": name, "mimeType": "application/octet-stream", "buffer": content})
+    page.get_by_role("button", name="Upload and preview").click()
+    expect(page.locator("#read-progress-bar")).to_be_visible()
+    _read_in_background(page).join(timeout=30)
+
+    expect(page.get_by_role("heading", level=1)).to_have_text(f"{name} cannot be imported")
+    expect(page.locator("#file-refused")).to_contain_text(reason)
+    screenshot(f"imports-refused-{name.replace('.', '-')}")
+    run = ImportRun.objects.get()
+    assert not run.source_file and not run.records.exists()
+    page.get_by_role("button", name="Dismiss").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("New import")
+    assert not ImportRun.objects.exists()
+
+
+def test_a_file_over_the_upload_limit_is_refused_on_the_form_at_once(page, settings, alice, integration, learners):
+    settings.IMPORT_MAX_UPLOAD_BYTES = 1_000_000
+    big = csv_upload(stats_rows(learners, 12_000)).read()
+    assert len(big) > settings.IMPORT_MAX_UPLOAD_BYTES
+    log_in(page, "alice", PASSWORD)
+    page.goto(f"/imports/new/?integration={integration.pk}&kind=stats")
+    field(page, "File").set_input_files({"name": "big.csv", "mimeType": "text/csv", "buffer": big})
+    page.get_by_role("button", name="Upload and preview").click()
+    expect(page.get_by_text("The file is larger than 1 MB, the largest accepted")).to_be_visible()
+    assert not ImportRun.objects.exists()
+
+
+def test_send_pressed_twice_launches_one_run(page, alice, integration, learners):
+    draft = import_runs.import_run_prepare(
+        actor=alice, integration=integration, kind="stats", uploaded=csv_upload(stats_rows(learners, 6))
+    )
+    log_in(page, "alice", PASSWORD)
+    page.goto(f"/imports/{draft.pk}/")
+    send = page.get_by_role("button", name="Send the 6 valid records")
+    send.dblclick()
+    page.wait_for_url(f"**/imports/{draft.pk}/")
+    expect(page.locator("#run-progress h2 .state")).to_have_text("Queued")
+    assert ImportRun.objects.get().state == ImportState.QUEUED
+
+    # Back shows the run as it is now, never the stale preview's Send button.
+    page.go_back()
+    expect(page.locator("#run-progress")).to_be_visible()
+    expect(page.get_by_role("button", name="Send the 6 valid records")).to_have_count(0)
