@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -71,6 +72,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "template_partials",
     "django_q",
+    "axes",
     "csp",
     "lms_admin.apps.LmsAdminConfig",
     "integrations",
@@ -91,6 +93,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    # Last, as django-axes asks: it turns a lockout noticed during the view into its page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "lms_admin.urls"
@@ -159,6 +163,11 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# django-axes' backend first: it refuses a locked-out username + address before any password check.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
@@ -196,7 +205,8 @@ FILE_UPLOAD_HANDLERS = [
 # Security: strict by default, relaxed only by DEBUG or an explicit LMS_INSECURE_HTTP for a
 # loopback demo behind no TLS.
 _https = not DEBUG and not envbool("LMS_INSECURE_HTTP", False)
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if envbool("BEHIND_TLS_PROXY", False) else None
+BEHIND_TLS_PROXY = envbool("BEHIND_TLS_PROXY", False)
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if BEHIND_TLS_PROXY else None
 SECURE_SSL_REDIRECT = _https
 SESSION_COOKIE_SECURE = _https
 CSRF_COOKIE_SECURE = _https
@@ -231,13 +241,43 @@ CONTENT_SECURITY_POLICY = {
     },
 }
 
+# Login throttling (django-axes), on every form that authenticates: /accounts/login/ and
+# /admin/login/ alike, since both go through the authentication backends above.
+# - Locked by the username + client address *pair*: one attacker guessing at one account is
+#   stopped, but cannot lock that person out from their own network, nor lock everyone out of
+#   one address (a shared office NAT) by trying many usernames.
+# - After LOGIN_FAILURE_LIMIT failures, each within LOGIN_COOLOFF_MINUTES of the one before,
+#   even the right password is refused for LOGIN_COOLOFF_MINUTES. Each refused try during the
+#   cool-off starts it again, so a script that keeps hammering stays locked out, and the page's
+#   "try again in N minutes" is true whenever it is shown.
+# - A successful login clears that pair's failures (and only that pair's), so a typo or two
+#   before logging in never add up over days.
+# - Attempts are counted in the database (axes' tables; SQLite and PostgreSQL alike) so every
+#   web process on every machine shares the count.
+AXES_FAILURE_LIMIT = envint("LOGIN_FAILURE_LIMIT", 5, minimum=1)
+AXES_COOLOFF_TIME = timedelta(minutes=envint("LOGIN_COOLOFF_MINUTES", 15, minimum=1))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = True
+AXES_LOCKOUT_CALLABLE = "lms_admin.login_throttle.locked_out"
+# The client address: REMOTE_ADDR, or the proxy's X-Forwarded-For entry when BEHIND_TLS_PROXY.
+AXES_CLIENT_IP_CALLABLE = "lms_admin.login_throttle.client_ip"
+# Failures are logged (logger "axes", WARNING) with the address, user agent and path; the
+# username is masked there, as a password typed into the username box must not reach a log.
+# Django admin → Axes lists the attempts with their usernames.
+AXES_SENSITIVE_PARAMETERS = ["username"]
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": envstr("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # Login failures and lockouts are warnings; axes' every-login chatter is left out.
+        "axes": {"level": "WARNING"},
+    },
 }
 
 # E-mail: SMTP when EMAIL_HOST is set, otherwise printed to the console (the demo).

@@ -6,7 +6,7 @@ console error); the ``violations`` fixture collects both on every page, and a co
 proves it would see one.
 
 The actors: Alice (L&D admin) walks the admin and report pages against synced sandbox data;
-Root (a superuser) opens Django's admin.
+Root (a superuser) opens Django's admin; a visitor mistypes a password until locked out.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from django.core.management import call_command
 from django.urls import reverse
 from playwright.sync_api import expect
 
+from lms_admin.login_throttle import LOCKED_OUT_MESSAGE
 from tests.browser.conftest import log_in
 from tests.browser.helpers import field
 from tests.conftest import PASSWORD
@@ -161,8 +162,26 @@ def test_django_admin_runs_with_no_violation(page, violations, django_user_model
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Log in").click()
     expect(page.get_by_role("heading", name="Site administration")).to_be_visible()
-    for path in ("/admin/", "/admin/auth/user/", f"/admin/auth/user/{alice.pk}/change/"):
+    for path in ("/admin/", "/admin/auth/user/", f"/admin/auth/user/{alice.pk}/change/", "/admin/axes/accessattempt/"):
         _visit(page, path)
+
+    _settle(page)
+    assert violations == []
+
+
+def test_the_lockout_page_is_styled_and_runs_with_no_violation(page, screenshot, violations, settings):
+    _visit(page, "/accounts/login/")
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        page.get_by_label("Username").fill("alice")
+        page.get_by_label("Password").fill("not-her-password")
+        page.get_by_role("button", name="Log in").click()
+        page.wait_for_load_state()
+
+    expect(page.get_by_role("heading", level=1, name="Log-in paused")).to_be_visible()
+    expect(page.get_by_role("alert")).to_have_text(LOCKED_OUT_MESSAGE.format(minutes=15))
+    # The site's stylesheet applied: the alert is drawn as an error message.
+    assert page.get_by_role("alert").evaluate("e => getComputedStyle(e).backgroundColor") == "rgb(253, 232, 230)"
+    screenshot("login-locked-out")
 
     _settle(page)
     assert violations == []

@@ -51,3 +51,16 @@ def test_sandbox_urls_are_absent_when_the_sandbox_is_off():
     code = "from django.urls import resolve, Resolver404\ntry:\n    resolve('/sandbox/360/api/v2/users')\n    print('mounted')\nexcept Resolver404:\n    print('absent')"
     result = _manage("shell", "--no-imports", "-c", code, env=PRODUCTION_ENV)
     assert result.stdout.strip() == "absent", result.stderr
+
+
+def test_login_throttling_is_set_from_the_environment():
+    code = "from django.conf import settings\nprint(settings.AXES_FAILURE_LIMIT, settings.AXES_COOLOFF_TIME.total_seconds())"
+    env = {**PRODUCTION_ENV, "LOGIN_FAILURE_LIMIT": "8", "LOGIN_COOLOFF_MINUTES": "30"}
+    result = _manage("shell", "--no-imports", "-c", code, env=env)
+    assert result.stdout.strip() == "8 1800.0", result.stderr
+
+
+def test_it_rejects_a_login_failure_limit_of_zero():
+    result = _manage("check", env={**PRODUCTION_ENV, "LOGIN_FAILURE_LIMIT": "0"})
+    assert result.returncode != 0
+    assert "LOGIN_FAILURE_LIMIT must be at least 1" in result.stderr
