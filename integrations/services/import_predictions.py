@@ -234,26 +234,6 @@ def _predict_stat(payload: dict, k: _Knowledge) -> dict:
     return {"effect": effect + (COMPLETES if completes else ""), "known": known, "completes": completes}
 
 
-def import_run_predict(*, run: ImportRun, batch_size: int = 2000) -> Counter:
-    """Predict and store the effect of every valid record of a draft; returns counts per effect."""
-    predictor = Predictor(run)
-    records = run.records.filter(status=RecordStatus.PENDING).order_by("position").only("pk", "payload")
-    batch: list[ImportRecord] = []
-    for record in records.iterator(chunk_size=batch_size):
-        batch.append(record)
-        if len(batch) == batch_size:
-            _store_predictions(batch, predictor)
-            batch = []
-    _store_predictions(batch, predictor)
-    return predictor.counts
-
-
-def _store_predictions(records: list[ImportRecord], predictor: Predictor) -> None:
-    for record, prediction in zip(records, predictor.predict([r.payload for r in records]), strict=True):
-        record.prediction = prediction
-    ImportRecord.objects.bulk_update(records, ["prediction"], batch_size=500)
-
-
 def actual_effect(record: ImportRecord, kind: str, *, earlier: set[str] = frozenset()) -> str | None:
     """What 360Learning did, in the prediction's words; None while the record is not done.
 
