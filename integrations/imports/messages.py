@@ -80,6 +80,11 @@ FILE_JSON_SHAPE = (
 )
 FILE_JSON_RECORD_TOO_LARGE = "record {record} is larger than {limit} characters"
 FILE_WRONG_KIND = "this file is a v1 {payload} payload; it cannot be imported as {kind}"
+FILE_JSON_TOO_DEEP = (
+    "the JSON file nests arrays or objects too deeply at line {line}, column {column}; an import record is an "
+    "object only a few levels deep"
+)
+FILE_OUT_OF_MEMORY = "reading the file needs more memory than the server has; split it into smaller files"
 MAPPING_INCOMPLETE = "map a column to {missing} before validating"
 MAPPING_UNKNOWN_FIELD = "{field!r} is not a field of the {kind} import"
 MAPPING_FIELD_TWICE = "{field!r} is mapped from both {first!r} and {second!r}"

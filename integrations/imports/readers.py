@@ -13,7 +13,8 @@ not grow with the file; nothing is kept twice.
   percentages (50).
 - **JSON**: an array of records, ``{"input": [...]}`` (the request body), ``{"statistics":
   [...]}`` (v1 stats) or ``{"externalCourses": [...]}`` (v1 courses); records are decoded one at
-  a time by an incremental parser. Positions are 1-based record indexes ("record N").
+  a time by an incremental parser. Positions are 1-based record indexes ("record N"). Nesting
+  deeper than the interpreter's recursion limit (about 1,000 levels) is refused.
 
 Fully empty rows of tabular files are skipped (and counted). Format detection: a ZIP signature
 is XLSX, a ``.csv``/``.tsv``/``.txt`` name is CSV, a ``.json`` name is JSON; otherwise a first
@@ -316,10 +317,14 @@ class _JsonStream:
         self._pos = 0
         return True
 
-    def _fail(self, detail: str, pos: int | None = None) -> ImportFileError:
-        pos = self._pos if pos is None else pos
+    def _where(self, pos: int) -> tuple[int, int]:
+        """``(line, column)`` of buffer position ``pos``, both from 1."""
         line = self._line_base + self._buffer.count("\n", 0, pos)
         column = pos - (self._buffer.rfind("\n", 0, pos) + 1) + 1
+        return line, column
+
+    def _fail(self, detail: str, pos: int | None = None) -> ImportFileError:
+        line, column = self._where(self._pos if pos is None else pos)
         return ImportFileError(messages.FILE_BAD_JSON.format(line=line, column=column, detail=detail))
 
     def peek(self) -> str:
@@ -344,6 +349,13 @@ class _JsonStream:
         while True:
             try:
                 value, end = self._decoder.raw_decode(self._buffer, self._pos)
+            except RecursionError:
+                # The decoder recurses once per nesting level: "[[[[..." 10,000 deep exhausts
+                # the stack long before any size bound. Valid JSON, but no import record.
+                line, column = self._where(self._pos)
+                raise ImportFileError(messages.FILE_JSON_TOO_DEEP.format(line=line, column=column)) from None
+            except MemoryError:
+                raise ImportFileError(messages.FILE_OUT_OF_MEMORY) from None
             except json.JSONDecodeError as error:
                 # Cut by the buffer's end (an open string, or a failure in the last few
                 # characters: "tru", "\\u12"): read more. Anywhere else it is a real error.
