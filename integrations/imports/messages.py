@@ -80,6 +80,26 @@ FILE_JSON_SHAPE = (
 )
 FILE_JSON_RECORD_TOO_LARGE = "record {record} is larger than {limit} characters"
 FILE_WRONG_KIND = "this file is a v1 {payload} payload; it cannot be imported as {kind}"
+FILE_BAD_ENCODING = (
+    "the file is not valid {encoding} text (first undecodable character near line {line}); save it as CSV UTF-8"
+)
+FILE_NO_BOM = (
+    "the file looks like {encoding} text without a byte order mark, which cannot be read reliably; in Excel, use "
+    'File > Save As and choose "CSV UTF-8 (Comma delimited) (*.csv)"'
+)
+FILE_OTHER_FORMAT = "the file is {what}, not a CSV, XLSX or JSON file"
+#: ``{what}`` of ``FILE_OTHER_FORMAT``, by the format the file's first bytes show.
+OTHER_FORMATS = {
+    "png": "a PNG image",
+    "jpeg": "a JPEG image",
+    "gif": "a GIF image",
+    "webp": "a WebP image",
+    "pdf": "a PDF document",
+    "rtf": "an RTF document",
+    "gzip": "a gzip archive",
+    "7z": "a 7-Zip archive",
+    "rar": "a RAR archive",
+}
 FILE_JSON_TOO_DEEP = (
     "the JSON file nests arrays or objects too deeply at line {line}, column {column}; an import record is an "
     "object only a few levels deep"

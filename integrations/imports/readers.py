@@ -3,7 +3,10 @@
 Each reader holds one row or record at a time (plus the parser's own buffer), so memory does
 not grow with the file; nothing is kept twice.
 
-- **CSV**: UTF-8 with or without BOM; delimiter sniffed from the header line (``,``, ``;`` or
+- **Text** (CSV and JSON): UTF-8 with or without BOM, or UTF-16/UTF-32 with a BOM (Excel's
+  "Unicode text"), decoded on the fly. UTF-16/32 without a BOM is refused with a hint to save
+  as CSV UTF-8: its byte order would be a guess.
+- **CSV**: delimiter sniffed from the header line (``,``, ``;`` or
   tab, outside quotes; comma on a tie); quoted fields may hold delimiters and newlines. Lines
   end with LF or CRLF (classic-Mac CR-only files are refused by the csv module's error).
   Positions are physical line numbers as an editor shows them: 1 is the header, and a record
@@ -17,8 +20,9 @@ not grow with the file; nothing is kept twice.
   deeper than the interpreter's recursion limit (about 1,000 levels) is refused.
 
 Fully empty rows of tabular files are skipped (and counted). Format detection: a ZIP signature
-is XLSX, a ``.csv``/``.tsv``/``.txt`` name is CSV, a ``.json`` name is JSON; otherwise a first
-non-blank byte ``[`` or ``{`` is JSON and anything else CSV.
+is XLSX; the signature of an image, a PDF or another archive is refused by name ("the file is a
+PNG image"); then a ``.csv``/``.tsv``/``.txt`` name is CSV, a ``.json`` name is JSON; otherwise a
+first non-blank character ``[`` or ``{`` is JSON and anything else CSV.
 """
 
 from __future__ import annotations
@@ -66,6 +70,7 @@ RECORDS_KEYS = (V2_RECORDS_KEY, V1_STATS_KEY, V1_COURSES_KEY)
 #: Largest single JSON record, in characters (bounds the parser's buffer).
 MAX_JSON_RECORD_CHARS = 4 * 1024 * 1024
 _JSON_CHUNK = 64 * 1024
+_TEXT_CHUNK = 64 * 1024
 # Bigger than the csv module's default (131,072) so a long description fits; still bounded.
 CSV_FIELD_SIZE_LIMIT = 1024 * 1024
 MAX_CSV_LINE_BYTES = 16 * 1024 * 1024
@@ -80,10 +85,34 @@ def open_source(source: Source) -> tuple[IO[bytes], bool]:
     return source, False
 
 
+#: First bytes of formats people upload by mistake, keyed as ``messages.OTHER_FORMATS``.
+_SIGNATURES = (
+    (b"\x89PNG\r\n\x1a\n", "png"),
+    (b"\xff\xd8\xff", "jpeg"),
+    (b"GIF87a", "gif"),
+    (b"GIF89a", "gif"),
+    (b"%PDF-", "pdf"),
+    (b"{\\rtf", "rtf"),
+    (b"\x1f\x8b", "gzip"),
+    (b"7z\xbc\xaf\x27\x1c", "7z"),
+    (b"Rar!\x1a\x07", "rar"),
+)
+
+#: Byte order marks of the UTF-16/32 texts read, UTF-32 first (its LE mark starts like UTF-16's),
+#: with the codec for what follows the mark and the encoding's name for messages.
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32-le", "UTF-32"),
+    (codecs.BOM_UTF32_BE, "utf-32-be", "UTF-32"),
+    (codecs.BOM_UTF16_LE, "utf-16-le", "UTF-16"),
+    (codecs.BOM_UTF16_BE, "utf-16-be", "UTF-16"),
+)
+
+
 def detect_format(filename: str | None, head: bytes) -> SourceFormat:
     """The format of a file from its name and first bytes (see the module docstring).
 
-    Raises ``ImportFileError`` for legacy .xls, binary content and empty files.
+    Raises ``ImportFileError`` for legacy .xls, images and other known formats, UTF-16/32
+    without a byte order mark, binary content and empty files.
     """
     suffix = Path(filename).suffix.lower() if filename else ""
     if head.startswith(b"PK\x03\x04"):
@@ -92,16 +121,118 @@ def detect_format(filename: str | None, head: bytes) -> SourceFormat:
         raise ImportFileError(messages.FILE_LEGACY_XLS)
     if suffix == ".xlsx":
         raise ImportFileError(messages.FILE_BAD_XLSX.format(detail="not a ZIP archive"))
-    text = head.removeprefix(codecs.BOM_UTF8).lstrip()
-    if not text:
+    other = _other_format(head)
+    if other:
+        raise ImportFileError(messages.FILE_OTHER_FORMAT.format(what=messages.OTHER_FORMATS[other]))
+    bom = next((b for b in _BOMS if head.startswith(b[0])), None)
+    if bom:
+        mark, codec, _ = bom
+        text = head[len(mark) :].decode(codec, errors="ignore").lstrip()  # the head may cut a character
+        first = text[:1]
+        if "\x00" in text:
+            raise ImportFileError(messages.FILE_BINARY)
+    else:
+        stripped = head.removeprefix(codecs.BOM_UTF8).lstrip()
+        first = stripped[:1].decode("latin-1")
+        if stripped and b"\x00" in head:
+            encoding = _bomless_unicode(head)
+            raise ImportFileError(messages.FILE_NO_BOM.format(encoding=encoding) if encoding else messages.FILE_BINARY)
+    if not first:
         raise ImportFileError(messages.FILE_EMPTY)
-    if b"\x00" in head:
-        raise ImportFileError(messages.FILE_BINARY)
     if suffix in (".csv", ".tsv", ".txt"):
         return SourceFormat.CSV
-    if suffix == ".json" or text[:1] in (b"[", b"{"):
+    if suffix == ".json" or first in ("[", "{"):
         return SourceFormat.JSON
     return SourceFormat.CSV
+
+
+def _other_format(head: bytes) -> str | None:
+    """The ``messages.OTHER_FORMATS`` key of a known non-import format, from its signature."""
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "webp"
+    return next((name for signature, name in _SIGNATURES if head.startswith(signature)), None)
+
+
+def _bomless_unicode(head: bytes) -> str | None:
+    """ "UTF-16" or "UTF-32" when ``head`` looks like such text without a byte order mark.
+
+    A header row is mostly ASCII, so UTF-16 has a NUL in every other byte and UTF-32 in three
+    bytes of four (which ones depends on the byte order); other binary files have NULs here and
+    there.
+    """
+    sample = head[:1024]
+    sample = sample[: len(sample) // 4 * 4]
+    if len(sample) < 8:
+        return None
+    quarter = len(sample) // 4
+    nul = [sample[i::4].count(0) / quarter for i in range(4)]
+
+    def mostly(*positions: int) -> bool:
+        return all(nul[i] >= 0.7 for i in positions)
+
+    def rarely(*positions: int) -> bool:
+        return all(nul[i] <= 0.1 for i in positions)
+
+    if (mostly(1, 2, 3) and rarely(0)) or (mostly(0, 1, 2) and rarely(3)):
+        return "UTF-32"
+    if (mostly(1, 3) and rarely(0, 2)) or (mostly(0, 2) and rarely(1, 3)):
+        return "UTF-16"
+    return None
+
+
+def _text_encoding(fh: IO[bytes]) -> tuple[str, str | None]:
+    """``(codec, name)`` for the text in ``fh``: past a UTF-16/32 byte order mark (``fh`` is left
+    after it) that codec and "UTF-16"/"UTF-32"; else ``("utf-8", None)`` and ``fh`` unmoved (a
+    UTF-8 BOM is the readers' to strip)."""
+    start = fh.tell()
+    head = fh.read(4)
+    for mark, codec, name in _BOMS:
+        if head.startswith(mark):
+            fh.seek(start + len(mark))
+            return codec, name
+    fh.seek(start)
+    return "utf-8", None
+
+
+class _Utf8Recoder(io.RawIOBase):
+    """UTF-16/32 text from a binary file, as UTF-8 bytes, decoded in chunks as it is read.
+
+    The CSV reader then has one path for every encoding (lines split on LF only, bounded line
+    length, line numbers as an editor shows them). A decoding error is raised only once the
+    text before it has been read, so it is reported at its own line.
+    """
+
+    def __init__(self, fh: IO[bytes], codec: str) -> None:
+        super().__init__()
+        self._fh = fh
+        self._codec = codec
+        self._decoder = codecs.getincrementaldecoder(codec)()
+        self._pending = memoryview(b"")
+        self._error: UnicodeDecodeError | None = None
+        self._eof = False
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        while not self._pending:
+            if self._error is not None:
+                raise self._error
+            if self._eof:
+                return 0
+            chunk = self._fh.read(_TEXT_CHUNK)
+            self._eof = not chunk
+            try:
+                text = self._decoder.decode(chunk, final=self._eof)
+            except UnicodeDecodeError as error:
+                # ``error.object`` is what the decoder was given (its carry-over included).
+                text = error.object[: error.start].decode(self._codec)
+                self._error = error
+            self._pending = memoryview(text.encode("utf-8"))
+        size = min(len(buffer), len(self._pending))
+        buffer[:size] = self._pending[:size]
+        self._pending = self._pending[size:]
+        return size
 
 
 def peek(fh: IO[bytes], size: int = 4096) -> bytes:
@@ -159,11 +290,23 @@ def _duplicates(headers: tuple[str, ...]) -> tuple[str, ...]:
 def read_csv(fh: IO[bytes]) -> TabularSource:
     """Open a CSV file for reading (see the module docstring). Raises ``ImportFileError``."""
     # Lines are split and decoded here rather than by a TextIOWrapper: a decoding error then
-    # names its line, and no line longer than MAX_CSV_LINE_BYTES is ever held.
-    raw_lines = iter(lambda: fh.readline(MAX_CSV_LINE_BYTES + 1), b"")
+    # names its line, and no line longer than MAX_CSV_LINE_BYTES is ever held. UTF-16/32 is
+    # recoded to UTF-8 first, as it is read.
+    codec, encoding = _text_encoding(fh)
+    binary = fh if encoding is None else io.BufferedReader(_Utf8Recoder(fh, codec), _TEXT_CHUNK)
+
+    def raw_lines() -> Iterator[bytes]:
+        for number in itertools.count(1):
+            try:
+                raw = binary.readline(MAX_CSV_LINE_BYTES + 1)
+            except UnicodeDecodeError:
+                raise ImportFileError(messages.FILE_BAD_ENCODING.format(encoding=encoding, line=number)) from None
+            if not raw:
+                return
+            yield raw
 
     def lines() -> Iterator[str]:
-        for number, raw in enumerate(raw_lines, start=1):
+        for number, raw in enumerate(raw_lines(), start=1):
             if len(raw) > MAX_CSV_LINE_BYTES:
                 raise ImportFileError(messages.FILE_CSV_ERROR.format(line=number, detail="line too long"))
             if number == 1:
@@ -292,8 +435,9 @@ class _JsonStream:
     """An incremental JSON reader over text: values are decoded one at a time with
     ``json.JSONDecoder.raw_decode`` from a buffer refilled in 64 KiB chunks."""
 
-    def __init__(self, text: IO[str]) -> None:
+    def __init__(self, text: IO[str], encoding: str | None = None) -> None:
         self._text = text
+        self._encoding = encoding  # "UTF-16"/"UTF-32" for messages; None for UTF-8
         self._buffer = ""
         self._pos = 0
         self._eof = False
@@ -307,7 +451,11 @@ class _JsonStream:
         try:
             chunk = self._text.read(_JSON_CHUNK)
         except UnicodeDecodeError:
-            raise ImportFileError(messages.FILE_NOT_UTF8.format(line=self._line_base)) from None
+            if self._encoding:
+                message = messages.FILE_BAD_ENCODING.format(encoding=self._encoding, line=self._line_base)
+            else:
+                message = messages.FILE_NOT_UTF8.format(line=self._line_base)
+            raise ImportFileError(message) from None
         if not chunk:
             self._eof = True
             return False
@@ -398,8 +546,9 @@ class _JsonStream:
 def read_json(fh: IO[bytes]) -> JsonSource:
     """Open a JSON import (see the module docstring). Raises ``ImportFileError`` for invalid
     JSON or an unexpected shape (possibly while iterating ``records``)."""
-    text = io.TextIOWrapper(fh, encoding="utf-8-sig")
-    stream = _JsonStream(text)
+    codec, encoding = _text_encoding(fh)
+    text = io.TextIOWrapper(fh, encoding="utf-8-sig" if encoding is None else codec)
+    stream = _JsonStream(text, encoding)
     extras: dict[str, Any] = {}
     try:
         first = stream.peek()
