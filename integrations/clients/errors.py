@@ -111,3 +111,16 @@ class BadResponse(LmsError):
     status or redirect)."""
 
     default_permanent = True
+
+
+class AddressRefused(LmsError, ValueError):
+    """The base URL is malformed, or where it leads is not allowed: a private, reserved or
+    loopback address (loopback only when the caller allows it), an IPv6 form wrapping an
+    IPv4 address, plain http or a port other than 443 to anything but an allowed loopback
+    sandbox. Raised before a byte is sent. ``message`` is written for the admin who typed
+    the URL; ``code`` names the rule (``port``, ``private``, ``loopback``...).
+
+    Also a ``ValueError``: it is the connection's configuration that is wrong, not a remote answer.
+    """
+
+    default_permanent = True

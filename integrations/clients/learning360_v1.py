@@ -6,7 +6,8 @@ OpenAPI document in ``../shared/openapi/``; the seed page is the reference.
 
 The API key travels in the query string, so it would end up in any URL we log or put in
 an error: the transport masks ``apiKey`` in logged URLs, error messages carry only the
-path, and the key is redacted from any remote text we quote.
+path, and the key is redacted from any remote text we quote. The functions holding it are
+``hide_locals``, so Django's error pages show none of their (or their callees') variables.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from integrations.clients.transport import (
     RetryPolicy,
     Sleep,
     Transport,
+    hide_locals,
 )
 
 #: Remote codes documented for this endpoint.
@@ -139,6 +141,7 @@ class Learning360V1Client:
     ``RemoteUnavailable``, ``BadResponse``.
     """
 
+    @hide_locals
     def __init__(
         self,
         base_url: str,
@@ -149,7 +152,9 @@ class Learning360V1Client:
         user_agent: str = DEFAULT_USER_AGENT,
         sleep: Sleep = time.sleep,
         retry: RetryPolicy = DEFAULT_RETRY,
+        allow_loopback: bool = False,
     ) -> None:
+        """``allow_loopback``: see ``Transport``. Raises ``AddressRefused`` for a malformed base URL."""
         if not company_id or not api_key:
             raise ValueError("company_id and api_key are required")
         self.company_id = company_id
@@ -162,6 +167,7 @@ class Learning360V1Client:
             sleep=sleep,
             retry=retry,
             secrets=(api_key,),
+            allow_loopback=allow_loopback,
         )
         self.base_url = self._transport.base_url
 
@@ -177,6 +183,7 @@ class Learning360V1Client:
     def close(self) -> None:
         self._transport.close()
 
+    @hide_locals  # the query (apiKey) is in the variables of every frame below
     def path_session_stats(self, session_id: str) -> PathSessionStatsV1:
         """Statistics of one path session: counts per status and one row per learner."""
         check_object_id(session_id, "session_id")

@@ -17,11 +17,16 @@ Retry rules, in one place (``Transport.request``):
   ``may_have_been_applied=False``, still not retried here (the caller decides when).
 
 No secrets in logs or messages: URLs are logged with sensitive query parameters masked,
-bodies are never logged, and every message passes through ``Redactor``.
+bodies are never logged, and every message passes through ``Redactor``. Functions that hold
+a secret in a local variable are marked ``hide_locals`` for Django's error pages.
+
+Where requests may go is ``addresses.py``'s policy, applied at every connection
+(``CheckedAdapter``): public https on port 443, loopback only when the caller allows it.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import random
@@ -31,13 +36,13 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
-from typing import Any, ClassVar, Protocol, Self
+from typing import Any, ClassVar, Protocol, Self, TypeVar
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 import requests
-from requests.adapters import HTTPAdapter
 from urllib3.exceptions import ConnectTimeoutError, MaxRetryError, NewConnectionError
 
+from integrations.clients.addresses import CheckedAdapter, parse_base_url
 from integrations.clients.errors import (
     AuthError,
     BadRequest,
@@ -126,6 +131,28 @@ for _name in ("urllib3.connectionpool",):
     _logger = logging.getLogger(_name)
     if _MASKING_FILTER not in _logger.filters:
         _logger.addFilter(_MASKING_FILTER)
+
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def hide_locals(func: _F) -> _F:
+    """Hide the local variables of ``func``, and of everything it calls, from Django's
+    technical 500 page and error reports (``SafeExceptionReporterFilter``).
+
+    This is Django's ``sensitive_variables()`` (no names: every variable), which a client
+    may not import (clients stay free of Django). Django recognises it in a traceback by a
+    frame of a function named ``sensitive_variables_wrapper`` holding itself, with a
+    ``sensitive_variables`` attribute; the wrapper below is built the same way, and
+    ``tests/integrations/clients/test_secrets.py`` renders a Django error page to prove it.
+    """
+
+    @functools.wraps(func)
+    def sensitive_variables_wrapper(*args: Any, **kwargs: Any) -> Any:
+        sensitive_variables_wrapper.sensitive_variables = "__ALL__"  # type: ignore[attr-defined]
+        return func(*args, **kwargs)
+
+    return sensitive_variables_wrapper  # type: ignore[return-value]
 
 
 class Redactor:
@@ -331,10 +358,16 @@ class Transport:
         secrets: Iterable[str] = (),
         jitter: Callable[[], float] = random.random,
         pool_maxsize: int = 10,
+        allow_loopback: bool = False,
     ) -> None:
+        """``allow_loopback`` lets requests reach this machine's loopback addresses, over
+        http and on any port (demo and tests, where the sandbox LMS runs).
+
+        Raises ``AddressRefused`` (a ``ValueError``) for a malformed base URL; where it
+        leads is checked at each connection, so each request may raise it too.
+        """
+        parse_base_url(base_url)
         parts = urlsplit(base_url)
-        if parts.scheme not in ("http", "https") or not parts.netloc:
-            raise ValueError("base_url must be an absolute http(s) URL")
         self.base_url = base_url.rstrip("/")
         self._origin = (parts.scheme, parts.netloc.lower())
         self.name = name
@@ -345,11 +378,14 @@ class Transport:
         self._jitter = jitter
         self.session = requests.Session()
         # urllib3 retries stay off: this class decides what is safe to retry.
-        adapter = HTTPAdapter(pool_connections=1, pool_maxsize=pool_maxsize, max_retries=0)
+        adapter = CheckedAdapter(
+            allow_loopback=allow_loopback, pool_connections=1, pool_maxsize=pool_maxsize, max_retries=0
+        )
         self.session.mount("https://", adapter)
         self.session.mount("http://", adapter)
         self.session.headers["User-Agent"] = user_agent
-        # Proxies and .netrc credentials from the environment must not receive our tokens.
+        # Proxies and .netrc credentials from the environment must not receive our tokens
+        # (and a proxy would resolve the host itself, out of reach of the address check).
         self.session.trust_env = False
 
     def __repr__(self) -> str:
@@ -471,6 +507,7 @@ class Transport:
 
         ``url`` is absolute (see ``url()``). Redirects are never followed.
         Raises ``LmsError`` subclasses; see the module docstring for the retry rules.
+        ``AddressRefused`` (where the URL leads is not allowed) is never retried.
         """
         expected = frozenset(expected)
         attempt = 0
@@ -596,7 +633,8 @@ class CredentialsClient:
     """What every client-credentials client shares: one transport, one token manager, and
     ``close()`` / ``with``. Subclasses name their ``transport_class``, ``name`` and
     ``provider`` and implement ``_fetch_token``; the secret lives only in the transport's
-    redactor and in the closure that fetches tokens, never as an attribute."""
+    redactor and in the closure that fetches tokens, never as an attribute (and the
+    functions holding it are ``hide_locals``)."""
 
     transport_class: ClassVar[type[Transport]]
     #: The vendor's name in messages and logs.
@@ -604,6 +642,7 @@ class CredentialsClient:
     #: Namespace of the token cache key.
     provider: ClassVar[str]
 
+    @hide_locals
     def __init__(
         self,
         base_url: str,
@@ -617,7 +656,9 @@ class CredentialsClient:
         clock: Clock = time.time,
         retry: RetryPolicy = DEFAULT_RETRY,
         token_refresh_margin: float = 60.0,
+        allow_loopback: bool = False,
     ) -> None:
+        """``allow_loopback``: see ``Transport``. Raises ``AddressRefused`` for a malformed base URL."""
         if not client_id or not client_secret:
             raise ValueError("client_id and client_secret are required")
         self.client_id = client_id
@@ -629,12 +670,19 @@ class CredentialsClient:
             sleep=sleep,
             retry=retry,
             secrets=(client_secret,),
+            allow_loopback=allow_loopback,
         )
         self.base_url = self._transport.base_url
+
+        @hide_locals
+        def fetch() -> tuple[str, float]:
+            # Every frame below (the token request's body included) holds the secret.
+            return self._fetch_token(client_secret)
+
         self._tokens = TokenManager(
             store=token_store if token_store is not None else InMemoryTokenStore(),
             key=token_cache_key(self.provider, self.base_url, client_id),
-            fetch=lambda: self._fetch_token(client_secret),
+            fetch=fetch,
             clock=clock,
             refresh_margin=token_refresh_margin,
         )

@@ -1,4 +1,9 @@
-"""Build API clients for a connection. The only place that hands decrypted secrets to a client."""
+"""Build API clients for a connection. The only place that hands decrypted secrets to a client.
+
+Every client gets the current ``LMS_ALLOW_LOOPBACK``: a URL stored while it was on stops
+working when it is switched off (each connection is checked against the policy of the day).
+The functions holding a decrypted secret are ``sensitive_variables`` for Django's error pages.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +12,7 @@ from typing import TypeVar
 
 from django.conf import settings
 from django.core.cache import cache
+from django.views.decorators.debug import sensitive_variables
 
 from integrations.clients.ispring import ISpringClient
 from integrations.clients.learning360 import Learning360Client
@@ -26,6 +32,7 @@ class CacheTokenStore:
     served to a client holding a new one (or a wrong one, when an admin tests it).
     """
 
+    @sensitive_variables("secret")
     def __init__(self, secret: str) -> None:
         self.prefix = "lms-token:" + hashlib.sha256(secret.encode()).hexdigest()[:16] + ":"
 
@@ -39,6 +46,7 @@ class CacheTokenStore:
         cache.set(self.prefix + key, (token, expires_at), timeout=max(1, int(expires_at - time.time())))
 
 
+@sensitive_variables("secret", "client_secret")
 def _credentials_client(cls: type[C], connection: Connection, provider: str, client_secret: str | None) -> C:
     if connection.provider != provider:
         raise ValueError(f"{connection.name} is not a connection to {Provider(provider).label}")
@@ -50,23 +58,31 @@ def _credentials_client(cls: type[C], connection: Connection, provider: str, cli
         token_store=CacheTokenStore(secret),
         user_agent=USER_AGENT,
         timeout=settings.LMS_HTTP_TIMEOUT,
+        allow_loopback=settings.LMS_ALLOW_LOOPBACK,
     )
 
 
+@sensitive_variables("client_secret")
 def learning360_client(connection: Connection, *, client_secret: str | None = None) -> Learning360Client:
     """``client_secret`` overrides the stored one (to check a secret before it is saved)."""
     return _credentials_client(Learning360Client, connection, Provider.LEARNING360, client_secret)
 
 
+@sensitive_variables("client_secret")
 def ispring_client(connection: Connection, *, client_secret: str | None = None) -> ISpringClient:
     """``client_secret`` overrides the stored one (to check a secret before it is saved)."""
     return _credentials_client(ISpringClient, connection, Provider.ISPRING, client_secret)
 
 
+@sensitive_variables()
 def learning360_v1_client(connection: Connection) -> Learning360V1Client | None:
     """None when the connection has no v1 credentials."""
     if not connection.has_v1_credentials:
         return None
     return Learning360V1Client(
-        connection.base_url, connection.v1_company_id, connection.v1_api_key, user_agent=USER_AGENT
+        connection.base_url,
+        connection.v1_company_id,
+        connection.v1_api_key,
+        user_agent=USER_AGENT,
+        allow_loopback=settings.LMS_ALLOW_LOOPBACK,
     )

@@ -1,5 +1,8 @@
 """The clients end to end against the sandbox LMS over real HTTP (``live_server``).
 
+The sandbox listens on this machine's loopback address, so every client here is built with
+``allow_loopback=True`` (what ``LMS_ALLOW_LOOPBACK`` gives the product in demo and tests).
+
 The sandbox validates every request against the vendor documents and answers with
 contract-shaped bodies; its request log shows what crossed the socket and how often.
 Faults (429, 5xx, expired tokens, malformed or slow answers) are injected per client id.
@@ -64,6 +67,7 @@ def v2(live_server, sleeper, clock):
         sleep=sleeper,
         clock=clock,
         retry=RETRY,
+        allow_loopback=True,
     ) as client:
         yield client
 
@@ -71,7 +75,12 @@ def v2(live_server, sleeper, clock):
 @pytest.fixture
 def v1(live_server, sleeper):
     with Learning360V1Client(
-        live_server.url + c.URL_PREFIX_360, c.DEFAULT_COMPANY_ID, c.DEFAULT_API_KEY, sleep=sleeper, retry=RETRY
+        live_server.url + c.URL_PREFIX_360,
+        c.DEFAULT_COMPANY_ID,
+        c.DEFAULT_API_KEY,
+        sleep=sleeper,
+        retry=RETRY,
+        allow_loopback=True,
     ) as client:
         yield client
 
@@ -84,6 +93,7 @@ def _ispring(live_server, sleeper, response_format):
         sleep=sleeper,
         retry=RETRY,
         response_format=response_format,
+        allow_loopback=True,
     )
 
 
@@ -282,7 +292,9 @@ def test_an_expired_token_fault_on_ispring_gets_one_reauthentication(ispring):
 
 
 def test_wrong_credentials_are_an_auth_error(live_server):
-    client = Learning360Client(live_server.url + c.URL_PREFIX_360, c.DEFAULT_CLIENT_ID, "wrong-secret")
+    client = Learning360Client(
+        live_server.url + c.URL_PREFIX_360, c.DEFAULT_CLIENT_ID, "wrong-secret", allow_loopback=True
+    )
     services.tenant_default()
 
     with pytest.raises(AuthError) as caught:
@@ -463,6 +475,7 @@ def test_a_bulk_post_that_times_out_after_sending_is_not_resent(live_server, sle
         sleep=sleeper,
         retry=RETRY,
         timeout=(5, 0.5),
+        allow_loopback=True,
     )
     [integration] = client.integrations()
     [user] = list(client.users(status_eq="active"))[:1]
@@ -543,7 +556,9 @@ def test_v1_session_stats_over_http_never_log_the_api_key(v1, v2, caplog):
 
 def test_v1_documented_errors_over_http(live_server, v1):
     services.seed(**TINY)
-    wrong_key = Learning360V1Client(live_server.url + c.URL_PREFIX_360, c.DEFAULT_COMPANY_ID, "wrong-api-key")
+    wrong_key = Learning360V1Client(
+        live_server.url + c.URL_PREFIX_360, c.DEFAULT_COMPANY_ID, "wrong-api-key", allow_loopback=True
+    )
 
     with pytest.raises(NotFound) as missing:
         v1.path_session_stats("0" * 24)

@@ -8,6 +8,7 @@ import logging
 import pytest
 import requests
 import responses
+from django.views.debug import ExceptionReporter
 from urllib3.exceptions import NewConnectionError
 
 from integrations.clients.errors import LmsError
@@ -146,3 +147,36 @@ def test_an_unreadable_token_answer_does_not_carry_its_body(mocked, client):
     # The JSON decode error (whose .doc is the body, token included) is not chained.
     assert caught.value.__context__ is None and caught.value.__cause__ is None
     assert_no_secret(str(caught.value), repr(caught.value))
+
+
+# Django error pages (issue 16, finding 5) ---------------------------------------------------
+def _error_page(caught: pytest.ExceptionInfo) -> str:
+    """Django's technical 500 page for the caught exception, with the project's filter."""
+    return ExceptionReporter(None, caught.type, caught.value, caught.tb).get_traceback_html()
+
+
+def test_django_error_pages_show_nothing_of_a_token_request_that_blew_up(mocked, client, ispring_client):
+    # An unexpected exception deep under the token request: every frame holds the secret.
+    mocked.add(responses.POST, TOKEN_URL, body=RuntimeError("unexpected"))
+    mocked.add(responses.POST, ISPRING_TOKEN_URL, body=RuntimeError("unexpected"))
+
+    with pytest.raises(RuntimeError) as v2:
+        list(client.users())
+    with pytest.raises(RuntimeError) as ispring:
+        list(ispring_client.module_results())
+
+    for caught in (v2, ispring):
+        page = _error_page(caught)
+        assert "RuntimeError" in page and "_fetch_token" in page  # the frames are listed...
+        assert_no_secret(page)  # ...without their variables
+
+
+def test_django_error_pages_show_nothing_of_a_v1_request_that_blew_up(mocked, v1_client):
+    mocked.add(responses.GET, f"{BASE}/api/v1/paths/sessions/{oid(1)}/stats", body=RuntimeError("unexpected"))
+
+    with pytest.raises(RuntimeError) as caught:
+        v1_client.path_session_stats(oid(1))
+
+    page = _error_page(caught)
+    assert "path_session_stats" in page
+    assert_no_secret(page)
