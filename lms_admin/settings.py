@@ -267,6 +267,9 @@ AXES_CLIENT_IP_CALLABLE = "lms_admin.login_throttle.client_ip"
 # Django admin → Axes lists the attempts with their usernames.
 AXES_SENSITIVE_PARAMETERS = ["username"]
 
+# Variables and POST fields marked sensitive (connection secrets) stay hidden on the DEBUG page too.
+DEFAULT_EXCEPTION_REPORTER_FILTER = "lms_admin.error_reports.SecretsHiddenFilter"
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from django.db import transaction
 from django.utils import timezone
+from django.views.decorators.debug import sensitive_variables
 
 from integrations import crypto
 from integrations.models import AuditEntry, Connection
@@ -139,6 +140,7 @@ CHECK_UNAVAILABLE = "The LMS could not be reached or is unavailable right now. (
 CHECK_BAD_RESPONSE = "The address answered, but not as the {provider} API does. ({detail})"
 CHECK_RATE_LIMITED = "The LMS is rate-limiting this client; try again in a minute. ({detail})"
 CHECK_BAD_REQUEST = "The LMS rejected the check request. ({detail})"
+CHECK_ADDRESS_REFUSED = "{detail} Nothing was sent: edit the connection to change its base URL."
 
 
 def _first(iterable, limit: int) -> list:
@@ -150,6 +152,7 @@ def _first(iterable, limit: int) -> list:
     return items
 
 
+@sensitive_variables("client_secret")
 def _probe_360(connection: Connection, client_secret: str | None) -> tuple[tuple[str, str], ...]:
     from integrations.services.clients import learning360_client
 
@@ -166,6 +169,7 @@ def _probe_360(connection: Connection, client_secret: str | None) -> tuple[tuple
     return tuple(facts)
 
 
+@sensitive_variables("client_secret")
 def _probe_ispring(connection: Connection, client_secret: str | None) -> tuple[tuple[str, str], ...]:
     from integrations.services.clients import ispring_client
 
@@ -174,6 +178,7 @@ def _probe_ispring(connection: Connection, client_secret: str | None) -> tuple[t
     return (("Module results readable", "yes" if results else "yes (none yet)"),)
 
 
+@sensitive_variables("client_secret")
 def connection_check(*, connection: Connection, client_secret: str | None = None, record: bool = True) -> CheckResult:
     """Fetch a token and one small listing; say what the tenant looks like or exactly why not.
 
@@ -189,6 +194,10 @@ def connection_check(*, connection: Connection, client_secret: str | None = None
         else:
             facts = _probe_ispring(connection, client_secret)
         result = CheckResult(ok=True, message=f"Connected to {provider} at {connection.base_url}.", facts=facts)
+    except errors.AddressRefused as exc:
+        # A stored URL the policy refuses today (loopback switched off, a name now pointing
+        # inside, a URL saved before the rules tightened): nothing was sent.
+        result = CheckResult(ok=False, message=CHECK_ADDRESS_REFUSED.format(detail=exc.message))
     except errors.AuthError as exc:
         result = CheckResult(ok=False, message=CHECK_AUTH.format(detail=exc.message))
     except errors.PermissionDenied as exc:

@@ -1,10 +1,16 @@
-"""Connection screens: create, detail, edit, delete, and the inline "Test connection"."""
+"""Connection screens: create, detail, edit, delete, and the inline "Test connection".
+
+Create and edit receive the client secret and the v1 API key: their POST values and every
+variable of these views and of what they call (the form's cleaned data is a plain dict)
+are hidden from Django's error pages and reports.
+"""
 
 from __future__ import annotations
 
 from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from integrations.forms import ConnectionForm
@@ -37,6 +43,8 @@ def _data(form: ConnectionForm) -> ConnectionData:
 
 @admin_required
 @require_http_methods(["GET", "POST"])
+@sensitive_post_parameters("client_secret", "v1_api_key")
+@sensitive_variables()
 def connection_create_view(request: HtmxHttpRequest) -> HttpResponse:
     form = ConnectionForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -59,6 +67,8 @@ def connection_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 
 @admin_required
 @require_http_methods(["GET", "POST"])
+@sensitive_post_parameters("client_secret", "v1_api_key")
+@sensitive_variables()
 def connection_edit(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     connection = get_object_or_404(Connection, pk=pk)
     form = ConnectionForm(request.POST or None, instance=connection)

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import re
+from urllib.parse import urlsplit
+
 import pytest
 from django.core.management import CommandError, call_command
 
+from integrations.clients.addresses import LOOPBACK_NOT_ALLOWED, PRIVATE_NOT_ALLOWED
 from integrations.models import AuditEntry, Integration
-from integrations.services.connections import CHECK_AUTH, connection_check
+from integrations.services.connections import CHECK_ADDRESS_REFUSED, CHECK_AUTH, connection_check
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -112,7 +116,8 @@ def test_check_connection_exits_non_zero_with_a_wrong_secret(sandbox, live_serve
 
 def test_add_connection_refuses_a_private_address(db, settings):
     settings.LMS_ALLOW_LOOPBACK = False
-    with pytest.raises(CommandError, match="--base-url: 10.0.0.8 is a private or reserved network address"):
+    message = PRIVATE_NOT_ALLOWED.format(host="10.0.0.8", address="10.0.0.8")
+    with pytest.raises(CommandError, match=re.escape(f"--base-url: {message}")):
         call_command(
             "add_connection",
             "internal",
@@ -125,3 +130,19 @@ def test_add_connection_refuses_a_private_address(db, settings):
             "--client-secret",
             "y",
         )
+
+
+def test_a_loopback_url_stored_while_allowed_stops_working_when_loopback_is_switched_off(connection_360, settings):
+    from sandbox.models import RequestLog
+
+    settings.LMS_ALLOW_LOOPBACK = False
+    host = urlsplit(connection_360.base_url).hostname
+    expected = CHECK_ADDRESS_REFUSED.format(detail=LOOPBACK_NOT_ALLOWED.format(host=host, address="127.0.0.1"))
+
+    result = connection_check(connection=connection_360)
+    with pytest.raises(CommandError) as caught:
+        call_command("check_connection", connection_360.name)
+
+    assert (result.ok, result.message) == (False, expected)
+    assert str(caught.value) == expected
+    assert not RequestLog.objects.exists()  # the sandbox received nothing

@@ -4,9 +4,12 @@ an audit entry, a log record or an exception."""
 from __future__ import annotations
 
 import logging
+from unittest import mock
 
 import pytest
+from django.core.cache import cache
 from django.db import connection as db
+from requests.adapters import HTTPAdapter
 
 from integrations.models import AuditEntry, Connection
 from integrations.services.connections import ConnectionData, connection_create, connection_update
@@ -113,3 +116,48 @@ def test_rotating_the_key_re_encrypts_every_secret(stored, settings):
     assert stored.client_secret_encrypted != old_token
     settings.FIELD_ENCRYPTION_KEYS = settings.FIELD_ENCRYPTION_KEYS[:1]  # the old key is gone
     assert stored.client_secret == SECRET
+
+
+# The DEBUG page (issue 16, finding 5) ---------------------------------------------------------
+@pytest.fixture
+def debug_client(admin_client, settings):
+    """An admin's browser on a server with DEBUG on: errors render Django's technical page."""
+    settings.DEBUG = True
+    admin_client.raise_request_exception = False
+    return admin_client
+
+
+def test_the_debug_page_of_a_test_connection_that_blew_up_shows_no_secret(stored, debug_client):
+    cache.clear()  # no token cached: the check sends the decrypted secret
+    with mock.patch.object(HTTPAdapter, "send", autospec=True, side_effect=RuntimeError("unexpected")):
+        response = debug_client.post(f"/connections/{stored.pk}/check/")
+
+    page = response.content.decode()
+    assert response.status_code == 500
+    assert "RuntimeError" in page and "_fetch_token" in page
+    assert SECRET not in page and API_KEY not in page
+
+
+@pytest.mark.parametrize(
+    ("url", "service"), [("/connections/new/", "connection_create"), ("edit", "connection_update")]
+)
+def test_the_debug_page_of_a_save_that_blew_up_shows_no_submitted_secret(stored, debug_client, url, service):
+    url = f"/connections/{stored.pk}/edit/" if url == "edit" else url
+    form = {
+        "name": "Acme 360 bis" if service == "connection_create" else "Acme 360",
+        "provider": "360learning",
+        "region": "eu",
+        "client_id": "client-123",
+        "client_secret": "Brand-New-Secret-do-not-leak",
+        "v1_company_id": "acme",
+        "v1_api_key": "Brand-New-Key-do-not-leak",
+        "stale_after_hours": 24,
+        "alert_after_failures": 3,
+    }
+    with mock.patch(f"integrations.views.connections.{service}", autospec=True, side_effect=RuntimeError("unexpected")):
+        response = debug_client.post(url, form)
+
+    page = response.content.decode()
+    assert response.status_code == 500
+    assert "RuntimeError" in page and "client_secret" in page  # the POST fields are listed, masked
+    assert "Brand-New-Secret-do-not-leak" not in page and "Brand-New-Key-do-not-leak" not in page
