@@ -6,7 +6,7 @@ from collections import Counter
 
 import pytest
 
-from sandbox import constants as c
+from sandbox import constants as c, selectors, services
 from sandbox.models import PathSession
 
 V1 = f"{c.URL_PREFIX_360}/api/v1/paths/sessions/{{}}/stats"
@@ -104,3 +104,22 @@ def test_v1_does_not_show_another_companys_session(seeded, client):
     mine = PathSession.objects.order_by("pk").first()
     response = _v1(client, mine.oid, company="other-company", apiKey="other-key")
     assert (response.status_code, response.json()) == (404, {"error": c.V1_SESSION_NOT_FOUND})
+
+
+def test_the_request_log_keeps_the_query_but_never_the_api_key(seeded, client):
+    session = PathSession.objects.order_by("pk").first()
+    assert _v1(client, session.oid).status_code == 200
+    assert _v1(client, session.oid, apiKey="a-wrong-key-typed-by-someone").status_code == 401
+
+    logged = [entry.query for entry in selectors.request_log_list(method="GET")]
+
+    assert logged == [f"company={c.DEFAULT_COMPANY_ID}&apiKey={services.REDACTED}"] * 2
+    assert not any(c.DEFAULT_API_KEY in q or "a-wrong-key" in q for q in logged)
+
+
+def test_redacting_a_query_keeps_every_other_pair_byte_for_byte():
+    query = "completedAt%5Bgte%5D=2025-01-01&APIKEY=k1&api%4Bey=k2&apiKeys=kept&company=c"
+    assert (
+        services.redact_query(query) == "completedAt%5Bgte%5D=2025-01-01&APIKEY=***&api%4Bey=***&apiKeys=kept&company=c"
+    )
+    assert services.redact_query("") == ""
