@@ -301,11 +301,12 @@ PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 @pytest.mark.parametrize(
     ("name", "content", "reason"),
     [
-        ("deep.json", DEEP_JSON, "nested"),
+        ("deep.json", DEEP_JSON, "nests arrays or objects too deeply"),
         ("broken.json", b'{"input": [{"courseId": ', "not valid JSON"),
         ("empty-lines.csv", b"\n\n\n", "The file is empty."),
+        ("photo.csv", PNG, "a PNG image, not a CSV, XLSX or JSON file"),
     ],
-    ids=["10000-levels-deep-json", "truncated-json", "blank-csv"],
+    ids=["10000-levels-deep-json", "truncated-json", "blank-csv", "png-named-csv"],
 )
 def test_a_bad_file_uploads_at_once_then_says_why_it_cannot_be_imported(
     page, screenshot, alice, integration, name, content, reason
@@ -355,3 +356,14 @@ def test_send_pressed_twice_launches_one_run(page, alice, integration, learners)
     page.go_back()
     expect(page.locator("#run-progress")).to_be_visible()
     expect(page.get_by_role("button", name="Send the 6 valid records")).to_have_count(0)
+
+
+def test_a_utf16_export_from_excel_is_read_into_a_correct_preview(page, alice, integration, learners):
+    content = csv_upload(stats_rows(learners, 5)).read().decode("utf-8-sig").encode("utf-16")
+    log_in(page, "alice", PASSWORD)
+    page.goto(f"/imports/new/?integration={integration.pk}&kind=stats")
+    field(page, "File").set_input_files({"name": "excel-unicode.csv", "mimeType": "text/csv", "buffer": content})
+    page.get_by_role("button", name="Upload and preview").click()
+    _read_in_background(page).join(timeout=30)
+    expect(page.get_by_role("heading", level=1)).to_have_text("Preview: Learner statistics from excel-unicode.csv")
+    expect(page.get_by_role("list", name="Counts")).to_contain_text("5 valid, ready to send")
