@@ -5,4 +5,5 @@
 - ``ispring``: iSpring Learn module results, ``ISpringClient``.
 - ``errors``: the ``LmsError`` hierarchy every client raises.
 - ``transport``: the shared HTTP base (timeouts, retries, error mapping, ``TokenStore``).
+- ``addresses``: where the transport may connect, checked at every connection.
 """

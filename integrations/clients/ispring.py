@@ -34,6 +34,7 @@ from integrations.clients.parsing import Fields, parse_datetime
 from integrations.clients.transport import (
     CredentialsClient,
     Transport,
+    hide_locals,
 )
 
 #: CompletionStatus.json
@@ -225,6 +226,7 @@ class ISpringClient(CredentialsClient):
     name = "iSpring"
     provider = "ispring"
 
+    @hide_locals
     def __init__(
         self,
         base_url: str,

@@ -19,6 +19,7 @@ from urllib3.exceptions import (
 )
 
 from integrations.clients.errors import (
+    AddressRefused,
     AuthError,
     BadRequest,
     BadResponse,
@@ -67,6 +68,7 @@ def test_backoff_doubles_up_to_the_cap():
 @pytest.mark.parametrize(
     ("cls", "permanent"),
     [
+        (AddressRefused, True),
         (AuthError, True),
         (PermissionDenied, True),
         (NotFound, True),
