@@ -105,6 +105,29 @@ FILE_JSON_TOO_DEEP = (
     "object only a few levels deep"
 )
 FILE_OUT_OF_MEMORY = "reading the file needs more memory than the server has; split it into smaller files"
+FILE_XLSX_TOO_LARGE = (
+    "the workbook unpacks to {size}; at most {limit} is read: delete unused sheets, pictures or formatting, or save "
+    "the sheet as CSV UTF-8"
+)
+FILE_XLSX_BOMB = (
+    "the workbook part {member} unpacks from {compressed} to {size} ({ratio}:1); spreadsheets do not compress that "
+    "much, so the file is refused as a possible zip bomb: save the sheet again from your spreadsheet program, or "
+    "as CSV UTF-8"
+)
+FILE_XLSX_TOO_MANY_STRINGS = (
+    "the workbook's table of texts ({member}) unpacks to {size}; at most {limit} is read: split the file, or save "
+    "the sheet as CSV UTF-8"
+)
+FILE_XLSX_TOO_MANY_COLUMNS = (
+    "the sheet has data in column {column} (cell {cell}); at most {limit} columns are read: delete the unused columns"
+)
+FILE_XLSX_TOO_MANY_ROWS = (
+    "the sheet has data in row {row}; at most {limit} rows are read: delete the unused rows or split the file"
+)
+#: ``{detail}`` of ``FILE_BAD_XLSX`` for a damaged or crafted workbook.
+XLSX_DAMAGED_ZIP = "it is damaged or incomplete: its ZIP archive cannot be unpacked"
+XLSX_BAD_XML = "one of its parts is not well-formed XML"
+XLSX_UNREADABLE = "it holds content that is damaged or that no spreadsheet program writes"
 MAPPING_INCOMPLETE = "map a column to {missing} before validating"
 MAPPING_UNKNOWN_FIELD = "{field!r} is not a field of the {kind} import"
 MAPPING_FIELD_TWICE = "{field!r} is mapped from both {first!r} and {second!r}"

@@ -13,7 +13,9 @@ not grow with the file; nothing is kept twice.
   spanning several lines is reported at its first line.
 - **XLSX**: first worksheet, openpyxl read-only mode, first row is the header; positions are
   Excel row numbers. Cells with a percent format (``50%`` is stored as 0.5) are read as
-  percentages (50).
+  percentages (50). ``XlsxLimits`` bound the work, checked before openpyxl parses anything big
+  (zip bombs, a value in column XFD or row 1,048,576); rows are as wide as the sheet's data.
+  Damaged or crafted workbooks are refused in plain words, also while rows are read.
 - **JSON**: an array of records, ``{"input": [...]}`` (the request body), ``{"statistics":
   [...]}`` (v1 stats) or ``{"externalCourses": [...]}`` (v1 courses); records are decoded one at
   a time by an incremental parser. Positions are 1-based record indexes ("record N"). Nesting
@@ -33,13 +35,17 @@ import csv
 import io
 import itertools
 import json
+import lzma
 import re
+import struct
 import zipfile
+import zlib
 from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 from typing import IO, Any
+from xml.parsers import expat
 
 from integrations.imports import messages
 from integrations.imports.errors import ImportFileError
@@ -346,47 +352,328 @@ def read_csv(fh: IO[bytes]) -> TabularSource:
     return source
 
 
-def read_xlsx(fh: IO[bytes]) -> TabularSource:
+# --- XLSX -------------------------------------------------------------------------------------
+#: Defaults of ``XlsxLimits``.
+MAX_XLSX_UNCOMPRESSED_BYTES = 500_000_000
+MAX_XLSX_COMPRESSION_RATIO = 200
+XLSX_RATIO_CHECKED_FROM_BYTES = 1_000_000
+MAX_XLSX_SHARED_STRINGS_BYTES = 100_000_000
+MAX_XLSX_ROWS = 1_000_000
+MAX_XLSX_COLUMNS = 200
+
+
+@dataclass(frozen=True, slots=True)
+class XlsxLimits:
+    """How much work an XLSX workbook may ask of the reader; past a limit, ``ImportFileError``.
+
+    From the ZIP central directory, before openpyxl parses anything (a member's declared size
+    is enforced by zipfile while it unpacks, so it is a trustworthy cap):
+
+    - ``max_uncompressed_bytes``: all members together;
+    - ``max_compression_ratio``, for each member of ``ratio_checked_from_bytes`` or more:
+      deflate packs repeated text about 1,000:1, real sheets 5 to 50:1;
+    - ``max_shared_strings_bytes``: the shared strings part, which openpyxl holds in memory
+      whole (about twice its XML size).
+
+    Then, from one streaming pass over the first sheet's XML, before any row is built:
+    ``max_rows`` and ``max_columns``, Excel numbering (the header is row 1). Only cells with a
+    value count: formatting that reaches column XFD or row 1,048,576 is not data.
+    """
+
+    max_uncompressed_bytes: int = MAX_XLSX_UNCOMPRESSED_BYTES
+    max_compression_ratio: int = MAX_XLSX_COMPRESSION_RATIO
+    ratio_checked_from_bytes: int = XLSX_RATIO_CHECKED_FROM_BYTES
+    max_shared_strings_bytes: int = MAX_XLSX_SHARED_STRINGS_BYTES
+    max_rows: int = MAX_XLSX_ROWS
+    max_columns: int = MAX_XLSX_COLUMNS
+
+
+# What zipfile and its decompressors raise on a damaged or truncated archive.
+_ARCHIVE_ERRORS = (
+    zipfile.BadZipFile,
+    zlib.error,
+    lzma.LZMAError,
+    EOFError,
+    OSError,
+    NotImplementedError,  # an unsupported compression method
+    RuntimeError,  # an encrypted member
+    struct.error,
+)
+# What openpyxl raises on damaged or crafted parts, besides the archive's errors: it trusts the
+# XML (an index out of a table, a number that is not one, a missing attribute).
+_OPENPYXL_ERRORS = (
+    *_ARCHIVE_ERRORS,
+    SyntaxError,  # xml.etree.ElementTree.ParseError
+    expat.ExpatError,
+    ValueError,  # defusedxml's refusals too
+    LookupError,
+    TypeError,
+    AttributeError,
+    ArithmeticError,
+    MemoryError,
+)
+
+_SHEET_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+_ROW, _CELL = f"{_SHEET_NS} row", f"{_SHEET_NS} c"
+_VALUE_TAGS = frozenset((f"{_SHEET_NS} v", f"{_SHEET_NS} is"))  # a value, or an inline string
+_SHARED_STRINGS_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"
+_XML_CHUNK = 256 * 1024
+_EXCEL_MAX_COLUMN = 16_384  # XFD
+
+
+def _bad_xlsx(detail: str) -> ImportFileError:
+    return ImportFileError(messages.FILE_BAD_XLSX.format(detail=detail))
+
+
+def _openpyxl_error(error: BaseException) -> ImportFileError:
+    """The message for an error openpyxl raised while reading."""
+    if isinstance(error, MemoryError):
+        return ImportFileError(messages.FILE_OUT_OF_MEMORY)
+    if isinstance(error, RecursionError):
+        return _bad_xlsx(messages.XLSX_UNREADABLE)
+    if isinstance(error, _ARCHIVE_ERRORS):
+        return _bad_xlsx(messages.XLSX_DAMAGED_ZIP)
+    if isinstance(error, SyntaxError | expat.ExpatError):
+        return _bad_xlsx(messages.XLSX_BAD_XML)
+    return _bad_xlsx(messages.XLSX_UNREADABLE)
+
+
+def _size(size: int) -> str:
+    return f"{size / 1_000_000:,.1f} MB" if size >= 1_000_000 else f"{max(size, 1) / 1000:,.0f} kB"
+
+
+def _column_letters(number: int) -> str:
+    letters = ""
+    while number > 0:
+        number, rest = divmod(number - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
+
+
+def _column_number(reference: str, known: dict[str, int]) -> int:
+    """The column of a cell reference such as ``AB12`` (``known`` caches letters seen)."""
+    letters = reference.rstrip("0123456789")
+    number = known.get(letters)
+    if number is None:
+        if not (0 < len(letters) <= 3 and letters.isascii() and letters.isalpha()):
+            return _EXCEL_MAX_COLUMN + 1  # not a column openpyxl would accept either
+        number = 0
+        for char in letters.upper():
+            number = number * 26 + ord(char) - 64
+        known[letters] = number
+    return number
+
+
+def _xml_parser(start: Callable[[str, dict[str, str]], None]) -> Any:
+    """An expat parser (namespace URI and local name joined by a space) that refuses DTDs: no
+    spreadsheet part has one, and entities are how XML bombs are built."""
+
+    def refuse_dtd(*args: Any) -> None:
+        raise _bad_xlsx(messages.XLSX_UNREADABLE)
+
+    parser = expat.ParserCreate(namespace_separator=" ")
+    parser.StartElementHandler = start
+    parser.StartDoctypeDeclHandler = refuse_dtd
+    parser.EntityDeclHandler = refuse_dtd
+    return parser
+
+
+def _parse_part(archive: zipfile.ZipFile, name: str, start: Callable[[str, dict[str, str]], None]) -> None:
+    """Stream an archive member through ``start``; raises ``ImportFileError``."""
+    parser = _xml_parser(start)
+    try:
+        with archive.open(name) as part:
+            try:
+                while chunk := part.read(_XML_CHUNK):
+                    parser.Parse(chunk, False)
+                parser.Parse(b"", True)
+            except expat.ExpatError as error:
+                # A damaged member unpacks to garbage before its CRC is checked at its end:
+                # read to the end so that damage is reported as damage, not as bad XML.
+                while part.read(_XML_CHUNK):
+                    pass
+                raise _bad_xlsx(messages.XLSX_BAD_XML) from error
+    except ImportFileError:
+        raise
+    except (*_ARCHIVE_ERRORS, KeyError) as error:
+        raise _bad_xlsx(messages.XLSX_DAMAGED_ZIP) from error
+
+
+def _check_archive(fh: IO[bytes], limits: XlsxLimits) -> None:
+    """Refuse a workbook whose members would unpack too big (see ``XlsxLimits``)."""
+    try:
+        with zipfile.ZipFile(fh) as archive:
+            members = archive.infolist()
+            for member in members:
+                if member.file_size >= limits.ratio_checked_from_bytes and member.file_size > (
+                    limits.max_compression_ratio * member.compress_size
+                ):
+                    raise ImportFileError(
+                        messages.FILE_XLSX_BOMB.format(
+                            member=member.filename,
+                            compressed=_size(member.compress_size),
+                            size=_size(member.file_size),
+                            ratio=f"{member.file_size / max(member.compress_size, 1):,.0f}",
+                        )
+                    )
+            total = sum(member.file_size for member in members)
+            if total > limits.max_uncompressed_bytes:
+                raise ImportFileError(
+                    messages.FILE_XLSX_TOO_LARGE.format(size=_size(total), limit=_size(limits.max_uncompressed_bytes))
+                )
+            strings = _shared_strings_member(archive)
+    except ImportFileError:
+        raise
+    except _ARCHIVE_ERRORS as error:
+        raise _bad_xlsx(messages.XLSX_DAMAGED_ZIP) from error
+    if strings is not None and strings.file_size > limits.max_shared_strings_bytes:
+        raise ImportFileError(
+            messages.FILE_XLSX_TOO_MANY_STRINGS.format(
+                member=strings.filename, size=_size(strings.file_size), limit=_size(limits.max_shared_strings_bytes)
+            )
+        )
+
+
+def _shared_strings_member(archive: zipfile.ZipFile) -> zipfile.ZipInfo | None:
+    """The shared strings part, found as openpyxl finds it: the first ``Override`` of that
+    content type in ``[Content_Types].xml`` (its name is the writer's choice)."""
+    found: list[str] = []
+
+    def start(name: str, attrs: dict[str, str]) -> None:
+        if not found and name.endswith("Override") and attrs.get("ContentType") == _SHARED_STRINGS_TYPE:
+            found.append(attrs.get("PartName", "")[1:])
+
+    if "[Content_Types].xml" not in archive.NameToInfo:
+        return None  # not a workbook: openpyxl says so
+    _parse_part(archive, "[Content_Types].xml", start)
+    return archive.NameToInfo.get(found[0]) if found else None
+
+
+@dataclass(frozen=True, slots=True)
+class _Extent:
+    """Where a sheet's values are: the last row and the last column holding one (0: none)."""
+
+    rows: int
+    columns: int
+
+
+def _scan_sheet(fh: IO[bytes], name: str, limits: XlsxLimits) -> _Extent:
+    """The extent of the sheet in member ``name``, from one streaming pass over its XML (about a
+    tenth of openpyxl's own read). Raises ``ImportFileError`` at the first value past the limits.
+
+    Positions follow openpyxl's rules: a row is its ``r`` or the previous row + 1; a cell's
+    column is its ``r`` reference's or the previous cell's + 1; a cell has a value when it has
+    a ``<v>`` or an inline string.
+    """
+    max_rows, max_columns = limits.max_rows, limits.max_columns
+    known: dict[str, int] = {}
+    row = column = last_row = last_column = 0
+
+    def start(name: str, attrs: dict[str, str]) -> None:
+        nonlocal row, column, last_row, last_column
+        if name == _CELL:
+            reference = attrs.get("r")
+            column = _column_number(reference, known) if reference else column + 1
+        elif name in _VALUE_TAGS:
+            if column > last_column:
+                if column > max_columns:
+                    letters = _column_letters(column)
+                    raise ImportFileError(
+                        messages.FILE_XLSX_TOO_MANY_COLUMNS.format(
+                            column=letters, cell=f"{letters}{row}", limit=max_columns
+                        )
+                    )
+                last_column = column
+            if row > last_row:
+                if row > max_rows:
+                    raise ImportFileError(messages.FILE_XLSX_TOO_MANY_ROWS.format(row=row, limit=max_rows))
+                last_row = row
+        elif name == _ROW:
+            reference = attrs.get("r")
+            try:
+                row = int(reference) if reference else row + 1
+            except ValueError:
+                row += 1  # openpyxl refuses it when the row is read
+            column = 0
+
+    with zipfile.ZipFile(fh) as archive:
+        _parse_part(archive, name, start)
+    return _Extent(last_row, last_column)
+
+
+def _number_format(cell: Any) -> str:
+    try:
+        return cell.number_format or ""
+    except (LookupError, TypeError, AttributeError) as error:  # a style index out of the table
+        raise _bad_xlsx(messages.XLSX_UNREADABLE) from error
+
+
+def read_xlsx(fh: IO[bytes], *, limits: XlsxLimits | None = None) -> TabularSource:
     """Open the first worksheet of an XLSX workbook (see the module docstring).
 
-    Raises ``ImportFileError`` when openpyxl cannot open it or the sheet has no header row.
+    ``limits`` bound the work (``XlsxLimits()`` when None); they are checked before openpyxl
+    parses the workbook and before any row is built, so a refused file costs little. Rows are
+    as wide as the sheet's data (never padded to a far formatted cell) and stop at its last
+    row with a value; the header stops at its last non-empty cell.
+
+    Raises ``ImportFileError`` for a damaged, crafted or too large workbook, a sheet past the
+    limits or without header row, also while ``rows`` is iterated.
     """
+    limits = limits or XlsxLimits()
+    _check_archive(fh, limits)
     import openpyxl  # imported here: only XLSX imports pay for it
 
     try:
         workbook = openpyxl.load_workbook(fh, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as error:
-        raise ImportFileError(messages.FILE_BAD_XLSX.format(detail=error)) from None
-    if not workbook.worksheets:
+    except _OPENPYXL_ERRORS as error:
+        raise _openpyxl_error(error) from error
+    try:
+        if not workbook.worksheets:
+            raise ImportFileError(messages.FILE_NO_HEADER)
+        sheet = workbook.worksheets[0]
+        # ``_worksheet_path`` is private but has named the sheet's part since openpyxl 2.4; the
+        # scan must read the part openpyxl reads. The stored <dimension> is not used: writers
+        # get it wrong, and it can claim column XFD.
+        extent = _scan_sheet(fh, sheet._worksheet_path, limits)
+        if not extent.rows:
+            raise ImportFileError(messages.FILE_NO_HEADER)
+        cells = sheet.iter_rows(max_row=extent.rows, max_col=extent.columns)
+        try:
+            header_cells = next(cells, None)
+        except _OPENPYXL_ERRORS as error:
+            raise _openpyxl_error(error) from error
+        headers = ["" if c.value is None else str(c.value).strip() for c in header_cells or ()]
+        while headers and not headers[-1]:
+            headers.pop()
+        if not headers:
+            raise ImportFileError(messages.FILE_NO_HEADER)
+    except BaseException:
         workbook.close()
-        raise ImportFileError(messages.FILE_NO_HEADER)
-    sheet = workbook.worksheets[0]
-    # Some writers store a wrong <dimension>; read-only mode would stop there.
-    sheet.reset_dimensions()
-    cells = sheet.iter_rows()
-    header_cells = next(cells, None)
-    if not header_cells or all(c.value in (None, "") for c in header_cells):
-        workbook.close()
-        raise ImportFileError(messages.FILE_NO_HEADER)
-    headers = tuple("" if c.value is None else str(c.value).strip() for c in header_cells)
+        raise
     source = TabularSource(
-        SourceFormat.XLSX, headers, iter(()), duplicate_headers=_duplicates(headers), closer=workbook.close
+        SourceFormat.XLSX,
+        tuple(headers),
+        iter(()),
+        duplicate_headers=_duplicates(tuple(headers)),
+        closer=workbook.close,
     )
 
     def rows() -> Iterator[tuple[int, list[Any]]]:
         try:
-            # enumerate is the Excel row number: openpyxl fills gaps between stored rows.
-            for number, row in enumerate(cells, start=2):
+            # The count is the Excel row number: openpyxl fills gaps between stored rows.
+            for number in itertools.count(2):
+                try:
+                    row = next(cells, None)
+                except _OPENPYXL_ERRORS as error:
+                    raise _openpyxl_error(error) from error
+                if row is None:
+                    return
                 values = []
                 for cell in row:
                     value = cell.value
                     if isinstance(value, str):
                         value = value.strip()
-                    elif (
-                        isinstance(value, int | float)
-                        and not isinstance(value, bool)
-                        and "%" in (cell.number_format or "")
-                    ):
+                    elif isinstance(value, int | float) and not isinstance(value, bool) and "%" in _number_format(cell):
                         value = value * 100
                     values.append(value)
                 if all(v is None or v == "" for v in values):

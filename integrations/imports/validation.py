@@ -35,6 +35,7 @@ from integrations.imports.readers import (
     Source,
     SourceFormat,
     TabularSource,
+    XlsxLimits,
     detect_format,
     open_source,
     peek,
@@ -391,17 +392,20 @@ def _json_file_rows(
 
 
 # --- entry points -----------------------------------------------------------------------------
-def read_header(source: Source, *, filename: str | None = None) -> tuple[str, ...] | None:
+def read_header(
+    source: Source, *, filename: str | None = None, xlsx_limits: XlsxLimits | None = None
+) -> tuple[str, ...] | None:
     """The header row of a CSV/XLSX file (for the mapping step), or None for JSON files.
 
-    ``source`` is a path or a seekable binary file (left open, rewound). Raises ``ImportFileError``.
+    ``source`` is a path or a seekable binary file (left open, rewound). ``xlsx_limits`` bound
+    the reading of a workbook (``XlsxLimits()`` when None). Raises ``ImportFileError``.
     """
     fh, owned = open_source(source)
     try:
         fmt = detect_format(filename or _name_of(fh), peek(fh))
         if fmt is SourceFormat.JSON:
             return None
-        tabular = read_csv(fh) if fmt is SourceFormat.CSV else read_xlsx(fh)
+        tabular = read_csv(fh) if fmt is SourceFormat.CSV else read_xlsx(fh, limits=xlsx_limits)
         tabular.close()
         return tabular.headers
     finally:
