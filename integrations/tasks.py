@@ -18,15 +18,8 @@ def import_run_execute(run_id: int) -> bool:
 
 
 def import_run_enqueue(run_id: int) -> None:
-    """Enqueue once the launching transaction has committed (the worker must see the run)."""
-    transaction.on_commit(
-        lambda: async_task(
-            "integrations.tasks.import_run_execute",
-            run_id,
-            task_name=f"import-run-{run_id}",
-            timeout=settings.Q_CLUSTER["timeout"],
-        )
-    )
+    """Execute the run in the worker once the launching transaction has committed."""
+    _enqueue_on_commit("integrations.tasks.import_run_execute", run_id, name=f"import-run-{run_id}")
 
 
 def import_run_read(run_id: int) -> bool:
@@ -35,14 +28,12 @@ def import_run_read(run_id: int) -> bool:
 
 def import_run_read_enqueue(run_id: int) -> None:
     """Read a draft's file in the worker once the upload's transaction has committed."""
-    transaction.on_commit(
-        lambda: async_task(
-            "integrations.tasks.import_run_read",
-            run_id,
-            task_name=f"import-read-{run_id}",
-            timeout=settings.Q_CLUSTER["timeout"],
-        )
-    )
+    _enqueue_on_commit("integrations.tasks.import_run_read", run_id, name=f"import-read-{run_id}")
+
+
+def _enqueue_on_commit(task: str, run_id: int, *, name: str) -> None:
+    # After the commit: the worker must see the row the task names.
+    transaction.on_commit(lambda: async_task(task, run_id, task_name=name, timeout=settings.Q_CLUSTER["timeout"]))
 
 
 def resume_import_runs() -> int:

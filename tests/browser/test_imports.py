@@ -108,39 +108,33 @@ def _read_csv(download) -> tuple[bytes, list[list[str]]]:
     return raw, list(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))
 
 
-def _execute_in_background(run_id: int) -> threading.Thread:
-    """What the django-q2 worker does after the launch, in a thread of this process."""
+def _in_worker_thread(task, run_id: int, name: str) -> threading.Thread:
+    """What the django-q2 worker does, in a thread of this process."""
 
     def work() -> None:
         from django.db import connection
 
         try:
-            import_run_execute(run_id=run_id)
+            task(run_id=run_id)
         finally:
             connection.close()
 
-    thread = threading.Thread(target=work, name=f"import-run-{run_id}", daemon=True)
+    thread = threading.Thread(target=work, name=f"{name}-{run_id}", daemon=True)
     thread.start()
     return thread
+
+
+def _execute_in_background(run_id: int) -> threading.Thread:
+    """The worker's part after the launch: execute the run."""
+    return _in_worker_thread(import_run_execute, run_id, "import-run")
 
 
 def _read_in_background(page) -> threading.Thread:
-    """What the django-q2 worker does after an upload: read the draft the page is waiting on."""
+    """The worker's part after an upload: read the draft the page is waiting on."""
     page.wait_for_url(re.compile(r"/imports/\d+/$"))
     expect(page.locator("#read-progress h2")).to_have_text("Reading and checking the file")
     run_id = int(re.search(r"/imports/(\d+)/$", page.url).group(1))
-
-    def work() -> None:
-        from django.db import connection
-
-        try:
-            import_run_read(run_id=run_id)
-        finally:
-            connection.close()
-
-    thread = threading.Thread(target=work, name=f"import-read-{run_id}", daemon=True)
-    thread.start()
-    return thread
+    return _in_worker_thread(import_run_read, run_id, "import-read")
 
 
 def _watch(page, screenshot, *, total: int, timeout: float = 45.0) -> list[tuple[str, int]]:
