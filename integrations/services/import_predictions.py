@@ -45,7 +45,8 @@ REFUSED_COMPLETED = "refused: every attempt is completed and overlaps this one"
 REFUSED = "refused"
 
 
-@dataclass
+# Slots: a 200,000-row file simulates as many attempts.
+@dataclass(slots=True)
 class _Attempt:
     id: str | None
     first: datetime | None
@@ -107,7 +108,8 @@ class Predictor:
         self.kind = run.kind
         self.connection_id = run.integration.connection_id
         self.k = _Knowledge(courses_by_external=_external_courses(run))
-        self._users_looked_up: set[tuple[str, str]] = set()  # (identifier type, value)
+        self._mails_looked_up: set[str] = set()
+        self._user_ids_looked_up: set[str] = set()
         self._courses_looked_up: set[str] = set()
         self._pairs_loaded: set[tuple[str, str]] = set()
         self.counts: Counter = Counter()
@@ -126,14 +128,13 @@ class Predictor:
         from reports.models import Course, CourseAttempt, LmsUser
 
         k = self.k
-        wanted = {
-            (ref["type"], ref["value"].lower() if ref["type"] == "mail" else ref["value"])
-            for ref in (p["userIdentifier"] for p in payloads)
-        } - self._users_looked_up
-        self._users_looked_up |= wanted
-        mails = {value for kind, value in wanted if kind == "mail"}
-        user_ids = {value for kind, value in wanted if kind == "internalId"}
-        if wanted:
+        mails = {p["userIdentifier"]["value"].lower() for p in payloads if p["userIdentifier"]["type"] == "mail"}
+        mails -= self._mails_looked_up
+        self._mails_looked_up |= mails
+        user_ids = {p["userIdentifier"]["value"] for p in payloads if p["userIdentifier"]["type"] == "internalId"}
+        user_ids -= self._user_ids_looked_up
+        self._user_ids_looked_up |= user_ids
+        if mails or user_ids:
             # Mails match without regard to case, as 360Learning matches them.
             users = (
                 LmsUser.objects.current().filter(connection_id=self.connection_id).annotate(mail_lower=Lower("mail"))
