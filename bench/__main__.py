@@ -491,7 +491,7 @@ def rows_upload(r: dict) -> list[Row]:
                     f"{_n(web, ' MB')} / {_n(worker, ' MB')} "
                     f"(+{_n(_minus(web, idle_web), ' MB')} / +{_n(_minus(worker, idle_worker), ' MB')} over idle)"
                     + (f"; {len(gone)} worker process(es) gone" if gone else ""),
-                    f"idle before the file: {_n(idle_web, ' MB')} / {_n(idle_worker, ' MB')}; "
+                    f"idle before the file (fresh worker): {_n(idle_web, ' MB')} / {_n(idle_worker, ' MB')}; "
                     f"run_import --dry-run process: {_n(dry.get('peak_rss_mb'), ' MB')}",
                     _x(_ratio(worker, dry.get("peak_rss_mb")), 2),
                     f"web < {WEB_RSS_LIMIT_MB} MB, worker ≤ {WORKER_RSS_LIMIT_MB} MB",
