@@ -24,7 +24,7 @@ from integrations.services.connections import (
     connection_create,
 )
 from integrations.validators import validate_lms_base_url
-from tests.support.network import CountingServer, FakeDns
+from tests.support.network import PUBLIC_NAME as NAME
 
 LONG_LABEL = "a" * 70
 
@@ -137,18 +137,6 @@ def test_any_port_is_fine_for_the_loopback_sandbox_when_allowed(settings):
 
 
 # Stored URLs are checked again at every connection (issue 16, finding 4) --------------------
-NAME = "lms.example.test"
-
-
-@pytest.fixture
-def dns(monkeypatch) -> FakeDns:
-    return FakeDns(monkeypatch, {NAME: "93.184.215.14"})
-
-
-@pytest.fixture
-def server():
-    with CountingServer() as server:
-        yield server
 
 
 def _stored(base_url: str) -> Connection:

@@ -19,6 +19,10 @@ from typing import Any
 
 import pytest
 
+#: A name the tests resolve with ``FakeDns``, to a public address unless told otherwise.
+PUBLIC_NAME = "lms.example.test"
+PUBLIC_ADDRESS = "93.184.215.14"
+
 
 class FakeDns:
     def __init__(self, monkeypatch: pytest.MonkeyPatch, answers: dict[str, str]) -> None:

@@ -32,21 +32,9 @@ from integrations.clients.ispring import ISpringClient
 from integrations.clients.learning360 import Learning360Client
 from integrations.clients.learning360_v1 import Learning360V1Client
 from integrations.clients.transport import RetryPolicy, Transport
-from tests.support.network import CountingServer, FakeDns, tls_context_for
+from tests.support.network import PUBLIC_NAME as NAME, CountingServer, tls_context_for
 
-NAME = "lms.example.test"
 NO_RETRY = RetryPolicy(max_attempts=1)
-
-
-@pytest.fixture
-def dns(monkeypatch) -> FakeDns:
-    return FakeDns(monkeypatch, {NAME: "93.184.215.14"})
-
-
-@pytest.fixture
-def server():
-    with CountingServer() as server:
-        yield server
 
 
 def _360(base_url: str, allow_loopback: bool):
