@@ -14,7 +14,10 @@ def connection_list() -> QuerySet[Connection]:
 def connection_dashboard() -> QuerySet[Connection]:
     """Connections with their latest import and sync, in a bounded number of queries."""
     latest_sync = SyncRun.objects.filter(connection=OuterRef("pk")).order_by("-created_at")
-    latest_import = ImportRun.objects.filter(integration__connection=OuterRef("pk")).order_by("-created_at")
+    # A draft is not an import yet: the latest one launched, whatever the drafts since.
+    latest_import = ImportRun.objects.filter(
+        integration__connection=OuterRef("pk"), launched_at__isnull=False
+    ).order_by("-launched_at")
     return Connection.objects.annotate(
         latest_sync_id=Subquery(latest_sync.values("pk")[:1]),
         latest_import_id=Subquery(latest_import.values("pk")[:1]),

@@ -267,3 +267,21 @@ def test_a_v1_stats_payload_converts_and_imports(admin_client, alice, integratio
     run.refresh_from_db()
     assert list(run.records.values_list("message", flat=True)) == ["", ""]
     assert (run.succeeded_records, run.failed_records) == (2, 0)
+
+
+def test_a_draft_never_becomes_the_dashboards_latest_import(admin_client, alice, integration, learners):
+    launched = import_runs.import_run_launch(
+        actor=alice,
+        run=import_runs.import_run_prepare(
+            actor=alice, integration=integration, kind="stats", uploaded=csv_upload(stats_rows(learners, 3))
+        ),
+        enqueue=False,
+    )
+    draft = import_runs.import_run_prepare(
+        actor=alice, integration=integration, kind="stats", uploaded=csv_upload(stats_rows(learners, 4), name="new.csv")
+    )
+    rows = admin_client.get("/").context["rows"]
+    assert [row["latest_import"] for row in rows if row["connection"] == integration.connection] == [launched]
+
+    listing = admin_client.get("/imports/").content.decode()
+    assert f"/imports/{draft.pk}/" in listing and "Draft (validated, not launched)" in listing
