@@ -43,6 +43,7 @@ BATCH = 2000
 NOTHING_TO_SEND = "No valid record to send: fix the file and upload it again."
 NOT_READY = "This file is still being read (or needs its column mapping): wait for the preview."
 DRAFT_GONE = "This draft was discarded: upload the file again."
+ALREADY_IMPORTED_RECENTLY = "This file was imported as run #{run} at {when}: open that run, or send it again anyway."
 CANCELLED_NONE_SENT = "Import cancelled before any chunk was sent: nothing reached 360Learning."
 CANCELLED_SOME_SENT = (
     "Import cancelled. {sent} chunk(s) were already sent and cannot be recalled (their results are still "
@@ -190,16 +191,46 @@ def import_run_recent_duplicate(*, run: ImportRun) -> ImportRun | None:
 
 
 def _active_twin(run: ImportRun) -> ImportRun | None:
+    """A run of the same content still sending: launching this draft would send it twice."""
+    if not run.idempotency_key:
+        return None
+    return (
+        ImportRun.objects.filter(
+            idempotency_key=run.idempotency_key,
+            state__in=[ImportState.QUEUED, ImportState.RUNNING, ImportState.PAUSED],
+        )
+        .exclude(pk=run.pk)
+        .first()
+    )
+
+
+def import_run_recently_imported(*, run: ImportRun) -> ImportRun | None:
+    """The run that imported the same content within IMPORT_DUPLICATE_WINDOW_SECONDS, if any:
+    the preview asks before sending it again."""
+    return _recent_finished_twin(run)
+
+
+def _recent_finished_twin(run: ImportRun) -> ImportRun | None:
     if not run.idempotency_key:
         return None
     window = timezone.now() - timedelta(seconds=settings.IMPORT_DUPLICATE_WINDOW_SECONDS)
     return (
         ImportRun.objects.filter(idempotency_key=run.idempotency_key, launched_at__gte=window)
-        .filter(state__in=[ImportState.QUEUED, ImportState.RUNNING, ImportState.PAUSED, ImportState.COMPLETED])
         .exclude(pk=run.pk)
+        .exclude(state__in=[ImportState.QUEUED, ImportState.RUNNING, ImportState.PAUSED])
         .order_by("-launched_at")
         .first()
     )
+
+
+class AlreadyImportedRecently(ValueError):
+    """The same file was imported moments ago: send again only when the admin says so."""
+
+    def __init__(self, twin: ImportRun) -> None:
+        self.twin = twin
+        super().__init__(
+            ALREADY_IMPORTED_RECENTLY.format(run=twin.pk, when=timezone.localtime(twin.launched_at).strftime("%H:%M"))
+        )
 
 
 @dataclass(frozen=True)
@@ -230,15 +261,18 @@ def _skip_already_imported(run: ImportRun) -> int:
     return skipped
 
 
-def import_run_launch(*, actor, run: ImportRun, enqueue: bool = True, skip_already_imported: bool = False) -> ImportRun:
+def import_run_launch(
+    *, actor, run: ImportRun, enqueue: bool = True, skip_already_imported: bool = False, send_again: bool = False
+) -> ImportRun:
     """Split the valid records into chunks and queue the run. Safe to call twice at once.
 
     The draft is claimed by a conditional UPDATE (``state='draft'``) inside the transaction
     that makes its chunks: of two launches of one draft (a double click), one claims it and
-    the other returns the launched run. The same content launched again within
-    IMPORT_DUPLICATE_WINDOW_SECONDS, or while an earlier run of it is still active, returns
-    that run (this draft is discarded, if nobody launched it meanwhile).
-    Raises ValueError when there is nothing to send, the draft is not ready, or it is gone.
+    the other returns the launched run. The same content while an earlier run of it is still
+    sending returns that run (this draft is discarded, if nobody launched it meanwhile).
+    Raises ``AlreadyImportedRecently`` when the same content finished importing within
+    IMPORT_DUPLICATE_WINDOW_SECONDS, unless ``send_again``; ValueError when there is nothing
+    to send, the draft is not ready, or it is gone.
     """
     if run.state != ImportState.DRAFT:
         return run
@@ -250,6 +284,8 @@ def import_run_launch(*, actor, run: ImportRun, enqueue: bool = True, skip_alrea
     if twin is not None:
         _discard_draft(run)
         return twin
+    if not send_again and (finished := _recent_finished_twin(run)) is not None:
+        raise AlreadyImportedRecently(finished)
     try:
         with transaction.atomic():
             now = timezone.now()

@@ -108,6 +108,7 @@ def _draft(request: HtmxHttpRequest, run: ImportRun) -> HttpResponse:
         "invalid": selectors.import_run_invalid_records(run=run)[:INVALID_ROWS_SHOWN],
         "notes": selectors.import_run_notes(run=run),
         "duplicate_of": import_runs.import_run_recent_duplicate(run=run),
+        "imported_recently": import_runs.import_run_recently_imported(run=run),
         "already_imported": import_runs.import_run_already_imported(run=run),
     }
     return render(request, "integrations/importrun_preview.html", context)
@@ -119,8 +120,14 @@ def import_launch(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     run = get_object_or_404(ImportRun, pk=pk)
     try:
         launched = import_runs.import_run_launch(
-            actor=request.user, run=run, skip_already_imported=request.POST.get("skip_already_imported") == "on"
+            actor=request.user,
+            run=run,
+            skip_already_imported=request.POST.get("skip_already_imported") == "on",
+            send_again=request.POST.get("send_again") == "1",
         )
+    except import_runs.AlreadyImportedRecently as exc:
+        messages.warning(request, str(exc))
+        return redirect("importrun-detail", pk=run.pk)
     except ValueError as exc:
         messages.error(request, str(exc))
         if str(exc) == import_runs.DRAFT_GONE:

@@ -30,6 +30,9 @@ class Command(BaseCommand):
         parser.add_argument("--dry-run", action="store_true", help="validate and report; send nothing")
         parser.add_argument("--wait", action="store_true", help="run the import now and wait for its outcome")
         parser.add_argument(
+            "--send-again", action="store_true", help="send a file imported a few minutes ago again (not a mistake)"
+        )
+        parser.add_argument(
             "--mapping", help='JSON {"file column": "field"} when the headers differ from the field names'
         )
         parser.add_argument("--v1-progress", type=int, help="v1 files: progress for rows that have none")
@@ -79,7 +82,13 @@ class Command(BaseCommand):
         if not run.valid_records:
             import_runs.import_run_discard(run=run)
             raise CommandError("No valid record to send.")
-        launched = import_runs.import_run_launch(actor=None, run=run, enqueue=not options["wait"])
+        try:
+            launched = import_runs.import_run_launch(
+                actor=None, run=run, enqueue=not options["wait"], send_again=options["send_again"]
+            )
+        except import_runs.AlreadyImportedRecently as exc:
+            import_runs.import_run_discard(run=run)
+            raise CommandError(f"{exc} Give --send-again to send it again.") from exc
         if launched.pk != run.pk:
             self.stdout.write(f"The same file is already being imported as run {launched.pk}.")
         self.stdout.write(f"Run {launched.pk}")

@@ -122,3 +122,26 @@ def test_launching_a_draft_still_being_read_is_refused(alice, integration, learn
     with pytest.raises(ValueError, match="still being read"):
         import_runs.import_run_launch(actor=alice, run=run, enqueue=False)
     assert not ImportChunk.objects.exists()
+
+
+def test_a_file_imported_minutes_ago_is_sent_again_only_when_the_admin_says_so(
+    admin_client, alice, integration, learners
+):
+    first = import_runs.import_run_launch(actor=alice, run=_draft(alice, integration, learners), enqueue=False)
+    assert import_run_execute(run_id=first.pk)
+    again = _draft(alice, integration, learners)
+
+    preview = admin_client.get(f"/imports/{again.pk}/").content.decode()
+    assert "This file was imported into this integration as" in preview and f"Open run #{first.pk}" in preview
+    assert f"Send the {ROWS} valid records again anyway" in preview
+
+    # Send without the confirmation (a stale form): nothing is sent, the preview says why.
+    refused = admin_client.post(f"/imports/{again.pk}/launch/")
+    assert refused["Location"] == f"/imports/{again.pk}/"
+    again.refresh_from_db()
+    assert again.state == ImportState.DRAFT and not again.chunks.exists()
+
+    sent = admin_client.post(f"/imports/{again.pk}/launch/", {"send_again": "1"})
+    assert sent["Location"] == f"/imports/{again.pk}/"
+    again.refresh_from_db()
+    assert again.state == ImportState.QUEUED and again.chunks.count() == 3

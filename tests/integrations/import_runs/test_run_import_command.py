@@ -76,3 +76,16 @@ def test_unmatched_headers_need_a_mapping_on_the_command_line(tmp_path, integrat
         "run_import", "stats", str(path), "--integration", integration.remote_id, "--dry-run", "--mapping", mapping
     )
     assert "2 record(s) read: 2 valid, 0 invalid." in capsys.readouterr().out
+
+
+def test_the_same_file_again_minutes_later_needs_send_again(tmp_path, integration, learners, capsys):
+    path = _write(tmp_path, stats_rows(learners, 4))
+    call_command("run_import", "stats", str(path), "--integration", integration.remote_id, "--wait")
+    first = ImportRun.objects.get()
+    with pytest.raises(CommandError, match=rf"imported as run #{first.pk} at .*Give --send-again"):
+        call_command("run_import", "stats", str(path), "--integration", integration.remote_id, "--wait")
+    assert list(ImportRun.objects.values_list("pk", flat=True)) == [first.pk]
+
+    call_command("run_import", "stats", str(path), "--integration", integration.remote_id, "--wait", "--send-again")
+    assert ImportRun.objects.count() == 2
+    assert "Every record succeeded." in capsys.readouterr().out
