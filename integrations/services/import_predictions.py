@@ -23,6 +23,7 @@ an update) and compared.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -30,7 +31,11 @@ from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils.dateparse import parse_datetime
 
-from integrations.models import ImportKind, ImportRecord, ImportRun, RecordStatus
+from integrations.clients.errors import LmsError
+from integrations.models import ImportKind, ImportRecord, ImportRun, RecordStatus, SyncKind, SyncRun, SyncState
+
+#: Lower-cased e-mails → {lower-cased e-mail: (360Learning user id, status)} for those that exist.
+MailLookup = Callable[[set[str]], dict[str, tuple[str, str]]]
 
 COURSE_CREATED = "course created"
 COURSE_UPDATED = "course updated"
@@ -43,6 +48,12 @@ REFUSED_DELETED_USER = "refused: deleted learner"
 REFUSED_UNKNOWN_COURSE = "refused: unknown course"
 REFUSED_COMPLETED = "refused: every attempt is completed and overlaps this one"
 REFUSED = "refused"
+CANNOT_PREDICT = "cannot predict"
+CANNOT_PREDICT_LEARNER = f"{CANNOT_PREDICT}: learner not in the synced learners (sync learners first)"
+CANNOT_PREDICT_COURSE = f"{CANNOT_PREDICT}: courses never synced (sync courses first)"
+#: Distinct e-mails of one file that the cache does not know and are looked up in 360Learning.
+LIVE_LOOKUP_LIMIT = 500
+LIVE_LOOKUP_CHUNK = 50  # e-mails per request: the query string stays short
 
 
 # Slots: a 200,000-row file simulates as many attempts.
@@ -64,6 +75,11 @@ class _Knowledge:
     course_ids: set[str] = field(default_factory=set)
     users_by_mail: dict[str, tuple[str, str]] = field(default_factory=dict)
     users_by_id: dict[str, str] = field(default_factory=dict)
+    #: Learners the prediction cannot vouch for: unknown to a cache that was never synced, or
+    #: whose live look-up was not possible. They are "cannot predict", never "refused".
+    uncertain_mails: set[str] = field(default_factory=set)
+    users_synced: bool = True
+    courses_synced: bool = True
     attempts: dict[tuple[str, str], list[_Attempt]] = field(default_factory=lambda: defaultdict(list))
 
 
@@ -104,10 +120,26 @@ class Predictor:
     the rows' own learners and attempts.
     """
 
-    def __init__(self, run: ImportRun) -> None:
+    def __init__(self, run: ImportRun, *, lookup_mails: MailLookup | None = None) -> None:
+        """``lookup_mails`` asks 360Learning for learners by e-mail (lower-cased e-mail →
+        (id, status)); it is used, up to LIVE_LOOKUP_LIMIT e-mails a file, for e-mails the cache
+        does not know: learners created after the last sync, or a cache never synced."""
         self.kind = run.kind
         self.connection_id = run.integration.connection_id
         self.k = _Knowledge(courses_by_external=_external_courses(run))
+        self.lookup_mails = lookup_mails
+        self.live_budget = LIVE_LOOKUP_LIMIT
+        self.looked_up_live = 0
+        if self.kind == ImportKind.STATS:
+            synced = set(
+                SyncRun.objects.filter(
+                    connection_id=self.connection_id,
+                    kind__in=[SyncKind.USERS, SyncKind.COURSES],
+                    state=SyncState.COMPLETED,
+                ).values_list("kind", flat=True)
+            )
+            self.k.users_synced = SyncKind.USERS.value in synced
+            self.k.courses_synced = SyncKind.COURSES.value in synced
         self._mails_looked_up: set[str] = set()
         self._user_ids_looked_up: set[str] = set()
         self._courses_looked_up: set[str] = set()
@@ -145,6 +177,7 @@ class Predictor:
                 k.users_by_id[remote_id] = status
                 if mail:
                     k.users_by_mail[mail] = (remote_id, status)
+            self._look_up_live(mails - k.users_by_mail.keys())
         internal = {
             p["courseIdentifier"]["value"] for p in payloads if p["courseIdentifier"]["type"] == "internalId"
         } - self._courses_looked_up
@@ -171,6 +204,26 @@ class Predictor:
         ):
             if (a[1], a[2]) in pairs:
                 k.attempts[(a[1], a[2])].append(_Attempt(a[0], a[3], a[4], a[5]))
+
+    def _look_up_live(self, mails: set[str]) -> None:
+        k = self.k
+        asked = set(sorted(mails)[: self.live_budget]) if self.lookup_mails else set()
+        self.live_budget -= len(asked)
+        if not k.users_synced:
+            k.uncertain_mails |= mails - asked
+        chunks = sorted(asked)
+        for start in range(0, len(chunks), LIVE_LOOKUP_CHUNK):
+            chunk = set(chunks[start : start + LIVE_LOOKUP_CHUNK])
+            try:
+                found = self.lookup_mails(chunk)
+            except LmsError:
+                # 360Learning cannot be asked now: say so rather than guess.
+                k.uncertain_mails |= chunk
+                continue
+            self.looked_up_live += len(chunk)
+            for mail, (remote_id, status) in found.items():
+                k.users_by_mail[mail] = (remote_id, status)
+                k.users_by_id[remote_id] = status
 
     def _pair(self, payload: dict) -> tuple[str, str] | None:
         user_ref, course_ref = payload["userIdentifier"], payload["courseIdentifier"]
@@ -205,7 +258,8 @@ def _predict_stat(payload: dict, k: _Knowledge) -> dict:
     else:
         user_id, status = (user_ref["value"], k.users_by_id.get(user_ref["value"]))
     if status is None:
-        return {"effect": REFUSED_UNKNOWN_USER, "known": []}
+        uncertain = user_ref["value"].lower() in k.uncertain_mails if user_ref["type"] == "mail" else not k.users_synced
+        return {"effect": CANNOT_PREDICT_LEARNER if uncertain else REFUSED_UNKNOWN_USER, "known": []}
     if status == "deleted":
         return {"effect": REFUSED_DELETED_USER, "known": []}
     if course_ref["type"] == "externalId":
@@ -213,7 +267,7 @@ def _predict_stat(payload: dict, k: _Knowledge) -> dict:
     else:
         course_id = course_ref["value"] if course_ref["value"] in k.course_ids else None
     if course_id is None:
-        return {"effect": REFUSED_UNKNOWN_COURSE, "known": []}
+        return {"effect": REFUSED_UNKNOWN_COURSE if k.courses_synced else CANNOT_PREDICT_COURSE, "known": []}
 
     first, last = parse_datetime(payload["firstActivityAt"]), parse_datetime(payload["lastActivityAt"])
     completes = payload["progress"] == 100
@@ -256,7 +310,7 @@ def actual_effect(record: ImportRecord, kind: str, *, earlier: set[str] = frozen
 
 
 def prediction_matches(predicted: str, actual: str | None) -> bool | None:
-    if actual is None or not predicted:
+    if actual is None or not predicted or predicted.startswith(CANNOT_PREDICT):
         return None
     if actual == REFUSED:
         return predicted.startswith(REFUSED)

@@ -15,7 +15,7 @@ rows and no stored file: only the draft with the reason, which the page shows.
 from __future__ import annotations
 
 import logging
-from contextlib import closing
+from contextlib import closing, nullcontext
 from datetime import timedelta
 from itertools import islice
 
@@ -27,6 +27,7 @@ from django.utils import timezone
 from integrations import imports
 from integrations.imports import ColumnMapping, ImportFileError, InvalidRow, MappingIncomplete, V1Defaults, ValidRecord
 from integrations.models import (
+    ImportKind,
     ImportMapping,
     ImportRecord,
     ImportRun,
@@ -35,6 +36,7 @@ from integrations.models import (
     Preparation,
     RecordStatus,
 )
+from integrations.services.clients import learning360_client
 from integrations.services.import_execution import worker_identity
 from integrations.services.import_predictions import Predictor
 
@@ -59,6 +61,24 @@ def remembered_mapping(integration: Integration, kind: str) -> ColumnMapping | N
         return ColumnMapping.from_json(saved, kind=kind) if saved else None
     except ValueError:
         return None  # made for fields this version no longer has: suggest afresh
+
+
+class _LiveLearners:
+    """Asks 360Learning for learners by e-mail, with one client (one token) for the whole read."""
+
+    def __init__(self, run: ImportRun) -> None:
+        self.connection = run.integration.connection
+        self.client = None
+
+    def __call__(self, mails: set[str]) -> dict[str, tuple[str, str]]:
+        if self.client is None:
+            self.client = learning360_client(self.connection)
+        users = self.client.users(mail_in=sorted(mails))
+        return {user.mail.lower(): (user.id, user.status) for user in users if user.mail}
+
+    def close(self) -> None:
+        if self.client is not None:
+            self.client.close()
 
 
 class _LeaseLost(Exception):
@@ -121,9 +141,10 @@ def _read(run: ImportRun, owner: str) -> None:
     run.records.all().delete()  # a preparation restarted after a crash begins again
     mapping = imports.ColumnMapping.from_json(run.mapping, kind=run.kind) if run.mapping else None
     mapping = mapping or remembered_mapping(run.integration, run.kind)
-    predictor = Predictor(run)
+    live = _LiveLearners(run) if run.kind == ImportKind.STATS else None
+    predictor = Predictor(run, lookup_mails=live)
     position = rows = 0
-    with run.source_file.open("rb") as fh:
+    with closing(live) if live else nullcontext(), run.source_file.open("rb") as fh:
         stream = imports.open_validation(
             fh, kind=run.kind, filename=run.source_name, mapping=mapping, v1_defaults=v1_defaults_of(run)
         )
@@ -151,6 +172,7 @@ def _read(run: ImportRun, owner: str) -> None:
             "unit": summary.unit,
             "file_notes": list(summary.notes),
             "predicted": dict(predictor.counts.most_common()),
+            "learners_looked_up": predictor.looked_up_live,
         },
         source_format=summary.source_format.value,
         mapping=summary.mapping.to_json() if summary.mapping else {},

@@ -16,7 +16,7 @@ from integrations.forms import ImportFilterForm, ImportUploadForm, MappingForm
 from integrations.imports import ImportFileError
 from integrations.models import ImportRun, ImportState, Preparation
 from integrations.services import import_runs
-from integrations.services.import_predictions import import_run_prediction_report
+from integrations.services.import_predictions import CANNOT_PREDICT, import_run_prediction_report
 from lms_admin.http import HtmxHttpRequest
 from lms_admin.roles import admin_required
 from lms_admin.uploads import oversized_fields
@@ -109,6 +109,9 @@ def _draft(request: HtmxHttpRequest, run: ImportRun) -> HttpResponse:
         "notes": selectors.import_run_notes(run=run),
         "duplicate_of": import_runs.import_run_recent_duplicate(run=run),
         "imported_recently": import_runs.import_run_recently_imported(run=run),
+        "cannot_predict": sum(
+            count for effect, count in run.options.get("predicted", {}).items() if effect.startswith(CANNOT_PREDICT)
+        ),
         "already_imported": import_runs.import_run_already_imported(run=run),
     }
     return render(request, "integrations/importrun_preview.html", context)

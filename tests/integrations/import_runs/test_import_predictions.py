@@ -14,6 +14,7 @@ from integrations.services.import_execution import import_run_execute
 from integrations.services.import_predictions import (
     ATTEMPT_CREATED,
     ATTEMPT_UPDATED,
+    CANNOT_PREDICT_LEARNER,
     COMPLETES,
     COURSE_CREATED,
     COURSE_UPDATED,
@@ -21,7 +22,7 @@ from integrations.services.import_predictions import (
     REFUSED_UNKNOWN_USER,
     import_run_prediction_report,
 )
-from tests.integrations.import_runs.conftest import upload_and_read
+from tests.integrations.import_runs.conftest import csv_upload, stats_rows, upload_and_read
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -162,3 +163,43 @@ def test_the_preview_counts_predicted_effects_and_the_run_page_compares(
     assert import_run_execute(run_id=run.pk)
     page = admin_client.get(f"/imports/{run.pk}/").content.decode()
     assert "<strong>2</strong> rows did what the preview predicted; <strong>0</strong> did not." in page
+
+
+def test_learners_never_synced_are_looked_up_in_360learning_not_predicted_refused(
+    admin_client, alice, connection_360, integration, learners
+):
+    from integrations.models import SyncRun
+    from sandbox.selectors import request_log_list
+
+    # Issue 17's broken path: learners never synced, five valid rows were all "refused: unknown learner".
+    call_command("sync_lms", "courses", "--connection", connection_360.name)
+    assert not SyncRun.objects.filter(kind="users").exists()
+    rows = stats_rows(learners, 5)
+    rows[4][1] = "nobody@nowhere.example"
+    run, predicted = _run(alice, integration, "stats", csv_upload(rows))
+    assert run.options["learners_looked_up"] == len({r[1].lower() for r in rows})
+    assert request_log_list(method="GET", path_prefix="/api/v2/users").exists()
+    assert [predicted[line] for line in sorted(predicted)] == [
+        *(ATTEMPT_CREATED + (COMPLETES if r[2] == "100" else "") for r in rows[:4]),
+        REFUSED_UNKNOWN_USER,  # asked, and 360Learning has no such learner
+    ]
+    report = import_run_prediction_report(run=run)
+    assert (report.matched, report.mismatched) == (5, 0)
+
+
+def test_a_learner_that_cannot_be_looked_up_is_cannot_predict_with_a_way_to_sync(
+    admin_client, alice, integration, learners, monkeypatch
+):
+    from integrations.clients.errors import RemoteUnavailable
+    from integrations.services import import_preparation
+
+    def unreachable(self, mails):
+        raise RemoteUnavailable("360Learning is down")
+
+    monkeypatch.setattr(import_preparation._LiveLearners, "__call__", unreachable)
+    run = import_runs.import_run_prepare(
+        actor=alice, integration=integration, kind="stats", uploaded=csv_upload(stats_rows(learners, 3))
+    )
+    assert run.options["predicted"] == {CANNOT_PREDICT_LEARNER: 3}
+    page = admin_client.get(f"/imports/{run.pk}/").content.decode()
+    assert "LMS Admin cannot predict what 360Learning will do" in page and "Sync this connection now" in page
