@@ -308,15 +308,8 @@ def import_run_launch(
                 import_run_enqueue(run.pk)
     except IntegrityError:
         # Another run of the same content became active since the twin check (the partial
-        # unique index said so): join it; this draft stays a draft unless discarded below.
-        twin = (
-            ImportRun.objects.filter(
-                idempotency_key=run.idempotency_key,
-                state__in=[ImportState.QUEUED, ImportState.RUNNING, ImportState.PAUSED],
-            )
-            .exclude(pk=run.pk)
-            .first()
-        )
+        # unique index said so): join it, as above.
+        twin = _active_twin(run)
         if twin is None:
             raise
         _discard_draft(run)
