@@ -46,14 +46,20 @@ def worker_ping_create(request: HtmxHttpRequest) -> HttpResponse:
     if not request.htmx:
         messages.info(request, f"Worker ping #{ping.pk} sent; refresh to see the answer.")
         return redirect("system-status")
-    return render(request, "lms_admin/system_status.html#ping", {"ping": ping})
+    return _ping_fragment(request, ping)
+
+
+def _ping_fragment(request: HtmxHttpRequest, ping: WorkerPing) -> HttpResponse:
+    """The ping's state, and the recent-pings table swapped out of band so the two agree."""
+    context = {"ping": ping, "pings": WorkerPing.objects.all()[:10], "oob": True}
+    return render(request, "lms_admin/system_status.html#ping", context)
 
 
 @admin_required
 @require_GET
 def worker_ping_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     ping = get_object_or_404(WorkerPing, pk=pk)
-    response = render(request, "lms_admin/system_status.html#ping", {"ping": ping})
+    response = _ping_fragment(request, ping)
     if ping.is_answered and request.htmx:
         response.status_code = HTMX_STOP_POLLING
     return response

@@ -40,3 +40,15 @@ def test_without_javascript_the_ping_form_redirects_back_to_the_status_page(admi
     response = admin_client.post("/system/worker-pings/")
     assert response.status_code == 302
     assert response["Location"] == "/system/"
+
+
+def test_an_answered_ping_refreshes_the_recent_pings_table(admin_client, db):
+    """The answer and the table below it never disagree ("answered" above "No ping sent yet")."""
+    from django.utils import timezone
+
+    ping = WorkerPing.objects.create(broker="orm")
+    WorkerPing.objects.filter(pk=ping.pk).update(answered_at=timezone.now(), worker_pid=4242)
+    html = admin_client.get(f"/system/worker-pings/{ping.pk}/", headers={"HX-Request": "true"}).content.decode()
+    assert "Answered" in html and "0 minutes" not in html
+    assert 'id="recent-pings"' in html and 'hx-swap-oob="true"' in html
+    assert "No ping sent yet" not in html and "pid 4242" in html
