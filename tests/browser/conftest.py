@@ -18,6 +18,8 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 SCREENSHOTS = Path(settings.VAR_DIR) / "screenshots"
+# The two widths every page is checked at: a laptop and a phone (iPhone 12-15, 390 CSS px).
+VIEWPORTS = {"laptop": {"width": 1440, "height": 900}, "phone": {"width": 390, "height": 844}}
 
 
 @pytest.fixture(scope="session")
@@ -43,16 +45,30 @@ def page(browser, live_server):
     context.close()
 
 
+@pytest.fixture(params=list(VIEWPORTS))
+def sized_page(request, browser, live_server):
+    """A page at each of VIEWPORTS in turn (the test runs once per width); ``sized_page.width_name``
+    is "laptop" or "phone", for screenshot names and width-specific steps (the phone menu)."""
+    context = browser.new_context(base_url=live_server.url, viewport=VIEWPORTS[request.param], accept_downloads=True)
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    page.width_name = request.param
+    yield page
+    context.close()
+
+
+def take_screenshot(page, name: str) -> Path:
+    """A full-page screenshot in var/screenshots/, suffixed with the width for a sized page."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    suffix = f"-{page.width_name}" if hasattr(page, "width_name") else ""
+    path = SCREENSHOTS / f"{name}{suffix}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
+
+
 @pytest.fixture
 def screenshot(page):
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-
-    def take(name: str) -> Path:
-        path = SCREENSHOTS / f"{name}.png"
-        page.screenshot(path=str(path), full_page=True)
-        return path
-
-    return take
+    return lambda name: take_screenshot(page, name)
 
 
 def log_in(page, username: str, password: str) -> None:
