@@ -17,6 +17,7 @@ urlpatterns = [
     path("integrations/<int:pk>/delete/", integrations.integration_delete_view, name="integration-delete"),
     path("imports/", imports.import_list, name="importrun-list"),
     path("imports/new/", imports.import_create, name="importrun-create"),
+    path("imports/templates/<slug:kind>.<slug:fmt>", imports.import_template, name="importrun-template"),
     path("imports/<int:pk>/", imports.import_detail, name="importrun-detail"),
     path("imports/<int:pk>/mapping/", imports.import_mapping, name="importrun-mapping"),
     path("imports/<int:pk>/launch/", imports.import_launch, name="importrun-launch"),

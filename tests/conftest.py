@@ -110,6 +110,8 @@ def url_objects(db, alice) -> dict[str, object]:
         **_digest_url_objects(alice),
         "managerscope-edit:pk": _manager(alice).pk,
         "importrun-mapping:pk": needs_mapping.pk,
+        "importrun-template:kind": "stats",
+        "importrun-template:fmt": "xlsx",
         "workerping-detail:pk": ping.pk,
         "pk": connection.pk,
         "integration-edit:pk": integration.pk,

@@ -94,6 +94,11 @@ class FieldSpec:
     name: str
     label: str
     aliases: tuple[str, ...] = ()
+    #: The column guide of the new-import page and the downloadable templates read these:
+    #: how to write a cell, a cell that passes validation, and what 360Learning does with it.
+    format: str = ""
+    example: str = ""
+    effect: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,60 +112,234 @@ class Requirement:
         return " or ".join(self.fields)
 
 
+_DATE_FORMAT = "Date and time, ISO 8601: 2025-03-01T09:30:00Z (no zone: UTC; a bare date: midnight UTC)"
+_OBJECT_ID_FORMAT = "24 hexadecimal characters"
+
 STATS_FIELDS: tuple[FieldSpec, ...] = (
     FieldSpec(
         "courseExternalId",
         "Course external id",
         ("externalId", "courseExternalId", "externalCourseId", "course", "courseCode"),
+        format="Text: the external id the course was imported with",
+        example="coursera-python-101",
+        effect="Finds the external course of this integration that the statistics are about.",
     ),
-    FieldSpec("courseId", "Course 360Learning id", ("courseId", "courseInternalId", "internalCourseId")),
+    FieldSpec(
+        "courseId",
+        "Course 360Learning id",
+        ("courseId", "courseInternalId", "internalCourseId"),
+        format=_OBJECT_ID_FORMAT,
+        example="",
+        effect="Finds the course by its 360Learning id instead (give one of the two course columns, not both).",
+    ),
     FieldSpec(
         "userMail",
         "Learner e-mail",
         ("userMail", "mail", "email", "e-mail", "emailAddress", "userEmail", "learnerEmail", "learnerMail"),
+        format="E-mail address of an existing 360Learning user",
+        example="learner@example.com",
+        effect="Finds the learner (case does not matter); an unknown e-mail makes 360Learning refuse the row.",
     ),
-    FieldSpec("userId", "Learner 360Learning id", ("userId", "userInternalId", "learnerId")),
+    FieldSpec(
+        "userId",
+        "Learner 360Learning id",
+        ("userId", "userInternalId", "learnerId"),
+        format=_OBJECT_ID_FORMAT,
+        example="",
+        effect="Finds the learner by their 360Learning id instead (give one of the two learner columns, not both).",
+    ),
     FieldSpec(
         "progress",
         "Progress (0-100)",
         ("progress", "progression", "progressPercent", "completion", "completionPercent", "percentComplete"),
+        format="Whole number from 0 to 100 (50 or 50%)",
+        example="100",
+        effect="Sets the attempt's progress; 100 completes the course, on the last activity date.",
     ),
-    FieldSpec("timeSpent", "Time spent (ms)", ("timeSpent", "timeSpentMs", "globalTime")),
+    FieldSpec(
+        "timeSpent",
+        "Time spent (ms)",
+        ("timeSpent", "timeSpentMs", "globalTime"),
+        format="Milliseconds, at least 1 (30 minutes = 1800000)",
+        example="1800000",
+        effect="Sets the time the learner spent on the attempt.",
+    ),
     FieldSpec(
         "firstActivityAt",
         "First activity",
         ("firstActivityAt", "firstActivity", "startedAt", "startDate", "firstAccess"),
+        format=_DATE_FORMAT,
+        example="2025-03-01T09:00:00Z",
+        effect="Start of the attempt; later than every existing attempt's end, it starts a new attempt.",
     ),
     FieldSpec(
         "lastActivityAt",
         "Last activity (completion date at 100%)",
         ("lastActivityAt", "lastActivity", "completedAt", "completionDate", "lastAccess"),
+        format=f"{_DATE_FORMAT}; not before the first activity",
+        example="2025-03-01T09:30:00Z",
+        effect="Last time the learner worked on it; the completion date when progress is 100.",
     ),
-    FieldSpec("score", "Score (0-100)", ("score", "grade")),
-    FieldSpec("result", "Result (success|failed)", ("result", "outcome")),
-    FieldSpec("lang", "Language played", ("lang", "language", "locale")),
-    FieldSpec("forceNew", "Force a new attempt", ("forceNew", "newAttempt")),
+    FieldSpec(
+        "score",
+        "Score (0-100)",
+        ("score", "grade"),
+        format="Number from 0 to 100",
+        example="85",
+        effect="Sets the attempt's score.",
+    ),
+    FieldSpec(
+        "result",
+        "Result (success|failed)",
+        ("result", "outcome"),
+        format="success or failed",
+        example="success",
+        effect="Marks the attempt passed or failed.",
+    ),
+    FieldSpec(
+        "lang",
+        "Language played",
+        ("lang", "language", "locale"),
+        format="Language code, e.g. en, fr, pt_BR",
+        example="en",
+        effect="Records which language version the learner played.",
+    ),
+    FieldSpec(
+        "forceNew",
+        "Force a new attempt",
+        ("forceNew", "newAttempt"),
+        format="true or false (also yes/no, 1/0)",
+        example="false",
+        effect="true always creates a new attempt instead of updating the learner's open one.",
+    ),
+)
+
+_EXTERNAL_ID = FieldSpec(
+    "externalId",
+    "External id",
+    ("externalId", "courseExternalId", "id", "courseId", "code", "courseCode"),
+    format="Text, unique in this integration",
+    example="coursera-python-101",
+    effect="Identifies the course: a new id creates a course, a known one updates it.",
 )
 
 COURSES_FIELDS: tuple[FieldSpec, ...] = (
-    FieldSpec("externalId", "External id", ("externalId", "courseExternalId", "id", "courseId", "code", "courseCode")),
-    FieldSpec("name", "Name", ("name", "title", "courseName", "courseTitle")),
-    FieldSpec("defaultLang", "Default language", ("defaultLang", "language", "lang", "locale")),
-    FieldSpec("launchUrl", "Launch URL", ("launchUrl", "url", "link", "courseUrl")),
-    FieldSpec("description", "Description", ("description", "summary")),
-    FieldSpec("mobileLaunchUrl", "Mobile launch URL", ("mobileLaunchUrl", "mobileUrl")),
-    FieldSpec("imageUrl", "Image URL", ("imageUrl", "thumbnailUrl", "thumbnail", "image")),
-    FieldSpec("difficultyLevel", "Difficulty", ("difficultyLevel", "difficulty", "level")),
-    FieldSpec("contentType", "Content type", ("contentType", "type")),
-    FieldSpec("duration", "Duration (minutes)", ("duration", "durationMinutes", "courseDuration", "minutes")),
-    FieldSpec("subjects", "Subjects (|-separated)", ("subjects", "subject", "topics")),
-    FieldSpec("sourceName", "Source names (|-separated)", ("sourceName", "sources", "source", "provider")),
-    FieldSpec("sourceLogoUrl", "Source logo URLs (|-separated)", ("sourceLogoUrl", "sourceLogo", "providerLogo")),
-    FieldSpec("authorId", "Author 360Learning id", ("authorId",)),
+    _EXTERNAL_ID,
+    FieldSpec(
+        "name",
+        "Name",
+        ("name", "title", "courseName", "courseTitle"),
+        format="Text",
+        example="Python for beginners",
+        effect="The course title learners see.",
+    ),
+    FieldSpec(
+        "defaultLang",
+        "Default language",
+        ("defaultLang", "language", "lang", "locale"),
+        format="Language code, e.g. en, fr, pt_BR",
+        example="en",
+        effect="The course's main language.",
+    ),
+    FieldSpec(
+        "launchUrl",
+        "Launch URL",
+        ("launchUrl", "url", "link", "courseUrl"),
+        format="https:// address",
+        example="https://www.coursera.org/learn/python",
+        effect="Where learners are sent when they open the course.",
+    ),
+    FieldSpec(
+        "description",
+        "Description",
+        ("description", "summary"),
+        format="Text",
+        example="The basics of Python in six short lessons.",
+        effect="Shown on the course page.",
+    ),
+    FieldSpec(
+        "mobileLaunchUrl",
+        "Mobile launch URL",
+        ("mobileLaunchUrl", "mobileUrl"),
+        format="https:// address",
+        example="https://m.coursera.org/learn/python",
+        effect="Opened instead of the launch URL on the mobile app.",
+    ),
+    FieldSpec(
+        "imageUrl",
+        "Image URL",
+        ("imageUrl", "thumbnailUrl", "thumbnail", "image"),
+        format="https:// address of an image",
+        example="https://example.com/python.png",
+        effect="The course's cover image.",
+    ),
+    FieldSpec(
+        "difficultyLevel",
+        "Difficulty",
+        ("difficultyLevel", "difficulty", "level"),
+        format=", ".join(DIFFICULTY_LEVELS),
+        example="beginner",
+        effect="Shown as the course's level.",
+    ),
+    FieldSpec(
+        "contentType",
+        "Content type",
+        ("contentType", "type"),
+        format="One of: " + ", ".join(CONTENT_TYPES),
+        example="course",
+        effect="Shown as the kind of content (course, video, podcast…).",
+    ),
+    FieldSpec(
+        "duration",
+        "Duration (minutes)",
+        ("duration", "durationMinutes", "courseDuration", "minutes"),
+        format=f"Whole number of minutes, {DURATION_MIN_MINUTES} to {DURATION_MAX_MINUTES:,}",
+        example="90",
+        effect="Shown as the course's expected length.",
+    ),
+    FieldSpec(
+        "subjects",
+        "Subjects (|-separated)",
+        ("subjects", "subject", "topics"),
+        format="Texts separated by |",
+        example="Programming|Python",
+        effect="Tags the course with these subjects (empty: none).",
+    ),
+    FieldSpec(
+        "sourceName",
+        "Source names (|-separated)",
+        ("sourceName", "sources", "source", "provider"),
+        format="Texts separated by |",
+        example="Coursera",
+        effect="Names the course's providers (empty: none).",
+    ),
+    FieldSpec(
+        "sourceLogoUrl",
+        "Source logo URLs (|-separated)",
+        ("sourceLogoUrl", "sourceLogo", "providerLogo"),
+        format="https:// addresses separated by |, in the order of the source names",
+        example="https://example.com/coursera.png",
+        effect="The logo of each source.",
+    ),
+    FieldSpec(
+        "authorId",
+        "Author 360Learning id",
+        ("authorId",),
+        format=_OBJECT_ID_FORMAT,
+        example="",
+        effect="The course's author; empty: the integration's author.",
+    ),
 )
 
 ARCHIVE_FIELDS: tuple[FieldSpec, ...] = (
-    FieldSpec("externalId", "External id", ("externalId", "courseExternalId", "id", "courseId", "code", "courseCode")),
+    FieldSpec(
+        _EXTERNAL_ID.name,
+        _EXTERNAL_ID.label,
+        _EXTERNAL_ID.aliases,
+        format="Text: the external id the course was imported with",
+        example=_EXTERNAL_ID.example,
+        effect="Archives the course with this external id: learners no longer see it; its statistics stay.",
+    ),
 )
 
 FIELDS: dict[Kind, tuple[FieldSpec, ...]] = {

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib import messages
-from django.http import FileResponse, HttpResponse, StreamingHttpResponse
+from django.http import FileResponse, Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.cache import patch_cache_control
@@ -13,8 +13,9 @@ from django_htmx.http import HTMX_STOP_POLLING, HttpResponseClientRedirect
 
 from integrations import selectors
 from integrations.forms import ImportFilterForm, ImportUploadForm, MappingForm
-from integrations.imports import ImportFileError
-from integrations.models import ImportRun, ImportState, Preparation
+from integrations.imports import ImportFileError, Kind
+from integrations.imports.guide import CONTENT_TYPES, column_guide, template_file, template_filename
+from integrations.models import ImportKind, ImportRun, ImportState, Preparation
 from integrations.services import import_runs
 from integrations.services.import_predictions import CANNOT_PREDICT, import_run_prediction_report
 from lms_admin.http import HtmxHttpRequest
@@ -46,7 +47,23 @@ def import_create(request: HtmxHttpRequest) -> HttpResponse:
         else:
             return redirect("importrun-detail", pk=run.pk)
     max_upload_mb = settings.IMPORT_MAX_UPLOAD_BYTES // 1_000_000
-    return render(request, "integrations/importrun_form.html", {"form": form, "max_upload_mb": max_upload_mb})
+    guides = [(kind, label, column_guide(kind)) for kind, label in ImportKind.choices]
+    return render(
+        request,
+        "integrations/importrun_form.html",
+        {"form": form, "max_upload_mb": max_upload_mb, "guides": guides},
+    )
+
+
+@admin_required
+@require_GET
+def import_template(request: HtmxHttpRequest, kind: str, fmt: str) -> HttpResponse:
+    """A file of ``kind`` with every column and one example row that passes validation."""
+    if kind not in {k.value for k in Kind} or fmt not in CONTENT_TYPES:
+        raise Http404("No such template.")
+    response = HttpResponse(template_file(kind, fmt), content_type=CONTENT_TYPES[fmt])
+    response["Content-Disposition"] = f'attachment; filename="{template_filename(kind, fmt)}"'
+    return response
 
 
 @admin_required
