@@ -126,10 +126,20 @@ class CheckResult:
     facts: tuple[tuple[str, str], ...] = ()
 
 
-def _record_check(connection: Connection, result: CheckResult) -> None:
-    Connection.objects.filter(pk=connection.pk).update(
-        last_checked_at=timezone.now(), last_check_ok=result.ok, last_error="" if result.ok else result.message
+def connection_health_record(*, connection_id: int, ok: bool, error: str = "") -> None:
+    """Store what the latest contact with the LMS says of a connection's health.
+
+    A "Test connection", and also every sync that completes (the credentials and the address
+    worked just now) or that the LMS refused: an admin should never read "Unchecked" next to a
+    sync that succeeded a minute ago.
+    """
+    Connection.objects.filter(pk=connection_id).update(
+        last_checked_at=timezone.now(), last_check_ok=ok, last_error="" if ok else error[:2000]
     )
+
+
+def _record_check(connection: Connection, result: CheckResult) -> None:
+    connection_health_record(connection_id=connection.pk, ok=result.ok, error=result.message)
     connection.refresh_from_db(fields=["last_checked_at", "last_check_ok", "last_error"])
 
 

@@ -14,6 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from integrations.models import Connection, SyncRun, SyncState
+from integrations.services.connections import connection_health_record
 from integrations.sync import messages
 from integrations.sync.prefetch import pages_ahead
 from integrations.sync.staging import CacheSpec, MergeCounts, Row, large_sqlite_cache, stage_write
@@ -142,6 +143,8 @@ class SyncContext:
             )
             if not completed:
                 raise LeaseLost(messages.LEASE_LOST)
+            # The LMS just answered every page with these credentials: the connection is healthy.
+            connection_health_record(connection_id=self.connection.pk, ok=True)
 
     def add(self, label: str, counts: MergeCounts) -> None:
         """Count a merge into the run's totals and its one-line summary."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 KIND_NOT_FOR_PROVIDER = "{provider} connections have no {kind} to sync."
 ALREADY_ACTIVE = "A {kind} sync of {connection} is already {state} (#{run_id})."
 SYNC_FAILED = "The sync stopped: {detail} The cache keeps the data of the last completed sync."
+HEALTH_SYNC_FAILED = "A {kind} sync failed: {detail}"
 UNEXPECTED_ERROR = (
     "The sync stopped on an unexpected error ({error}); see the worker log. "
     "The cache keeps the data of the last completed sync."

@@ -27,8 +27,17 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django_q.models import Schedule
 
-from integrations.clients.errors import LmsError
+from integrations.clients.errors import (
+    AddressRefused,
+    AuthError,
+    BadResponse,
+    LmsError,
+    NotFound,
+    PermissionDenied,
+    RemoteUnavailable,
+)
 from integrations.models import Connection, Provider, SyncKind, SyncRun, SyncState
+from integrations.services.connections import connection_health_record
 from integrations.sync import kinds, messages, records, sessions
 from integrations.sync.context import LeaseLost, SyncContext, lease_until
 from integrations.sync.staging import large_sqlite_cache, stage_discard
@@ -57,6 +66,10 @@ SYNCERS: dict[str, Callable[[SyncContext], None]] = {
 }
 #: Kinds whose runs may list only what changed; the others always list everything.
 INCREMENTAL_KINDS = frozenset({SyncKind.SESSIONS, SyncKind.COURSE_STATS, SyncKind.MODULE_RESULTS})
+#: LMS errors that say something about the connection itself (credentials, address, the
+#: LMS down), so a sync failing on them marks it failing; a rate limit or a refused request
+#: of ours does not.
+CONNECTION_FAULTS = (AuthError, PermissionDenied, NotFound, RemoteUnavailable, BadResponse, AddressRefused)
 #: A queued run nobody claimed for this long is enqueued again (a broker may lose a task).
 QUEUED_STALE = timedelta(minutes=10)
 
@@ -174,7 +187,15 @@ def sync_run_execute(*, run_id: int, owner: str | None = None) -> SyncRun:
     except LeaseLost:
         logger.warning("Sync #%s: lease lost; stopped without writing", run_id)
     except LmsError as exc:
-        _fail(ctx, messages.SYNC_FAILED.format(detail=exc.message.rstrip(".") + "."))
+        detail = exc.message.rstrip(".") + "."
+        _fail(ctx, messages.SYNC_FAILED.format(detail=detail))
+        if isinstance(exc, CONNECTION_FAULTS):
+            kind = SyncKind(run.kind).label.lower()
+            connection_health_record(
+                connection_id=run.connection_id,
+                ok=False,
+                error=messages.HEALTH_SYNC_FAILED.format(kind=kind, detail=detail),
+            )
     except Exception as exc:
         logger.exception("Sync #%s failed", run_id)
         _fail(ctx, messages.UNEXPECTED_ERROR.format(error=type(exc).__name__))
