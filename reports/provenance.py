@@ -1,7 +1,8 @@
 """Where a report's numbers come from: the facts every report page and every export carries.
 
-- **as of**: the last completed sync of the data shown, per connection (its time, its sync run
-  and the source API, v1 and/or v2), and a stale flag past the connection's threshold;
+- **as of**: the last completed sync of the data shown, per connection whose rows are shown (its
+  time, its sync run and the source API, v1 and/or v2), and a stale flag past the connection's
+  threshold;
 - the **filters** applied and the reader's **scope** (``reports.scopes``);
 - the **row count**.
 
@@ -103,9 +104,11 @@ def _scope_text(scope: Scope | None) -> str:
 def report_provenance(
     *, kind: str, filters: selectors.ReportFilters, applied: list[tuple[str, str]] | None = None
 ) -> Provenance:
-    """The provenance of a report fed by syncs of ``kind`` (every connection of its provider,
-    or the filtered one)."""
-    sources = tuple(Source(c.name, fresh) for c, fresh in selectors.report_freshness(filters=filters, kind=kind))
+    """The provenance of a report fed by syncs of ``kind``: the connections whose rows it holds
+    under ``filters`` (``selectors.report_freshness``), so a connection that contributes nothing
+    (one never synced, say) neither names nor stales the file."""
+    freshness = selectors.report_freshness(filters=filters, kind=kind)
+    sources = tuple(Source(c.name, fresh) for c, fresh in freshness.shown)
     return Provenance(sources, tuple(applied or ()), _scope_text(filters.scope), timezone.now())
 
 

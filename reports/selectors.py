@@ -290,32 +290,64 @@ class Freshness:
         return not self.final and timezone.now() - self.as_of > self.stale_after
 
 
-def report_freshness(*, filters: ReportFilters, kind: str) -> list[tuple[Connection, Freshness]]:
+@dataclass(frozen=True)
+class ReportFreshness:
+    """The freshness stamp of one report under its filters.
+
+    ``shown``: the connections whose rows the report shows (their data is what the stamp, the
+    stale badge and an export's name speak of); when the report shows no row, every connection
+    it reads, so an empty report says why (e.g. "never synced"). ``not_shown``: the other
+    connections it reads, which contribute nothing to what is on screen.
+    """
+
+    shown: list[tuple[Connection, Freshness]]
+    not_shown: list[tuple[Connection, Freshness]] = field(default_factory=list)
+
+    @property
+    def never_synced(self) -> list[Connection]:
+        """Connections left out of the stamp because they were never synced (nothing of theirs is
+        shown yet): worth a word to whoever can sync them."""
+        return [connection for connection, fresh in self.not_shown if fresh.as_of is None]
+
+
+def _report_rows(*, filters: ReportFilters, kind: str) -> QuerySet:
+    """The rows a report fed by syncs of ``kind`` shows under ``filters`` (scope included)."""
+    if kind == SyncKind.MODULE_RESULTS:
+        return _module_results_filtered(filters)
+    if kind == SyncKind.COURSE_STATS:
+        return _attempts_filtered(filters)
+    return _sessions_filtered(filters)
+
+
+def report_freshness(*, filters: ReportFilters, kind: str) -> ReportFreshness:
     """Per connection the report reads (all of the provider's, or the filtered one): the last
-    completed sync of ``kind``. One query."""
+    completed sync of ``kind``, split by whether the report shows rows of that connection.
+    One query (an ``EXISTS`` per connection, which stops at its first row)."""
     provider = Provider.ISPRING if kind == SyncKind.MODULE_RESULTS else Provider.LEARNING360
     last = SyncRun.objects.filter(connection=OuterRef("pk"), kind=kind, state=SyncState.COMPLETED).order_by(
         "-ended_at", "-pk"
     )
+    rows = _report_rows(filters=filters, kind=kind).order_by()
     connections = _connections(provider).annotate(
         last_sync_id=Subquery(last.values("pk")[:1]),
         last_sync_at=Subquery(last.values("ended_at")[:1]),
         last_sync_source=Subquery(last.values("source_api")[:1]),
+        has_rows=Exists(rows.filter(connection=OuterRef("pk"))),
     )
     if filters.connection is not None:
         connections = connections.filter(pk=filters.connection.pk)
-    return [
-        (
-            c,
-            Freshness(
-                c.last_sync_at,
-                c.last_sync_id,
-                c.last_sync_source or "",
-                stale_after=timedelta(hours=c.stale_after_hours),
-            ),
+    shown, not_shown = [], []
+    for c in connections:
+        fresh = Freshness(
+            c.last_sync_at,
+            c.last_sync_id,
+            c.last_sync_source or "",
+            stale_after=timedelta(hours=c.stale_after_hours),
         )
-        for c in connections
-    ]
+        (shown if c.has_rows else not_shown).append((c, fresh))
+    if not shown:
+        return ReportFreshness(shown=not_shown)
+    return ReportFreshness(shown=shown, not_shown=not_shown)
 
 
 def session_freshness(session: PathSession) -> Freshness:
@@ -450,11 +482,9 @@ def _learner_status_q(filters: ReportFilters) -> Q:
     return q
 
 
-def path_session_list(*, filters: ReportFilters) -> QuerySet[PathSession]:
-    """Path sessions matching ``filters`` (connection, path, open in the ``active`` range,
-    ``phase``, with a learner in ``status``/``reason``, ``search`` in the session or path name),
-    sorted by ``SESSION_SORTS``, with their path, connection and stats run."""
-    sessions = _sessions(filters).select_related("path", "connection", "stats_run")
+def _sessions_filtered(filters: ReportFilters) -> QuerySet[PathSession]:
+    """The sessions the overview lists under ``filters``, unsorted."""
+    sessions = _sessions(filters)
     if filters.connection is not None:
         sessions = sessions.filter(connection=filters.connection)
     if filters.path is not None:
@@ -475,6 +505,14 @@ def path_session_list(*, filters: ReportFilters) -> QuerySet[PathSession]:
         sessions = sessions.filter(Exists(matching))
     for word in _words(filters.search):
         sessions = sessions.filter(Q(name__icontains=word) | Q(path__name__icontains=word))
+    return sessions
+
+
+def path_session_list(*, filters: ReportFilters) -> QuerySet[PathSession]:
+    """Path sessions matching ``filters`` (connection, path, open in the ``active`` range,
+    ``phase``, with a learner in ``status``/``reason``, ``search`` in the session or path name),
+    sorted by ``SESSION_SORTS``, with their path, connection and stats run."""
+    sessions = _sessions_filtered(filters).select_related("path", "connection", "stats_run")
     sorts = SESSION_SORTS
     key = filters.sort.removeprefix("-")
     enrolled = F("enrolled_count")

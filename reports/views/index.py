@@ -22,11 +22,17 @@ FEEDS = (
 @require_GET
 def report_index(request: HtmxHttpRequest) -> HttpResponse:
     filters = reader_filters(request)
-    freshness = [
-        {"kind": label, "connection": connection, "freshness": fresh}
-        for kind, label in FEEDS
-        for connection, fresh in selectors.report_freshness(filters=filters, kind=kind)
-    ]
+    # Per report, the connections whose rows it shows; one never synced is a row of its own
+    # ("not synced yet"), never a stale stamp on the others' numbers.
+    freshness = []
+    for kind, label in FEEDS:
+        report = selectors.report_freshness(filters=filters, kind=kind)
+        freshness += [
+            {"kind": label, "connection": connection, "freshness": fresh} for connection, fresh in report.shown
+        ]
+        freshness += [
+            {"kind": label, "connection": connection, "freshness": None} for connection in report.never_synced
+        ]
     return render(
         request,
         "reports/report_index.html",

@@ -135,3 +135,82 @@ def test_export_report_writes_the_sidecar_row_on_request_and_prints_the_provenan
     assert header[0] == "learner_id" and len(rows) == 2
     printed = out.getvalue()
     assert f"Acme 360: sync #{cache.sessions_run.pk}, 360Learning v2 + v1" in printed and "Wrote 2 rows" in printed
+
+
+# Issue 17, broken path 5: freshness is about the connections whose rows are shown. ------------
+REPORTS = {
+    "sessions": ("/reports/path-sessions/", "sessions", "path-sessions"),
+    "courses": ("/reports/courses/", "course-stats", "course-stats"),
+    "attempts": ("/reports/attempts/", "course-stats", "course-attempts"),
+}
+
+
+@pytest.fixture
+def fresh(cache):
+    """A second 360Learning connection, added and never synced: it has no row anywhere."""
+    from tests.reports.conftest import make_connection
+
+    return make_connection("Fresh 360")
+
+
+@pytest.mark.parametrize("report", REPORTS)
+def test_a_never_synced_connection_neither_stamps_nor_stales_a_report_of_another_ones_rows(
+    cache, fresh, manager_client, report
+):
+    url, kind, name = REPORTS[report]
+    run = SyncRun.objects.get(connection=cache.acme, kind=kind)
+    html = manager_client.get(url).content.decode()
+    freshness = html.split('id="freshness"')[1].split("</section>")[0]
+    assert "Acme 360" in freshness and f"sync #{run.pk}" in freshness
+    assert "Fresh 360" not in freshness and "never synced" not in freshness and "badge-stale" not in freshness
+
+    response = manager_client.get(f"{url}export.csv?provenance=1")
+    stamp = run.ended_at.astimezone(UTC).strftime("%Y-%m-%dT%H%MZ")
+    assert response["Content-Disposition"] == f'attachment; filename="{name}_as-of-{stamp}_sync-{run.pk}.csv"'
+    facts = dict(cell.split("=", 1) for cell in _csv(_body(response))[0][1:])
+    assert facts["stale"] == "no" and "Fresh 360" not in facts["sources"]
+
+
+def test_an_admin_is_told_which_connection_is_left_out_because_it_was_never_synced(cache, fresh, admin_client):
+    html = admin_client.get("/reports/path-sessions/").content.decode()
+    note = html.split('class="muted freshness-unsynced"')[1].split("</p>")[0]
+    assert f'<a href="/connections/{fresh.pk}/">Fresh 360</a>, never synced yet.' in note
+    assert "badge-stale" not in html.split('id="freshness"')[1].split("</section>")[0]
+
+
+def test_choosing_the_never_synced_connection_says_so_plainly_in_the_page_and_the_file_name(
+    cache, fresh, manager_client
+):
+    html = manager_client.get(f"/reports/path-sessions/?connection={fresh.pk}").content.decode()
+    freshness = html.split('id="freshness"')[1].split("</section>")[0]
+    assert "<strong>Fresh 360</strong>:" in freshness and "never synced yet" in freshness
+    assert "Acme 360" not in freshness
+    response = manager_client.get(f"/reports/path-sessions/export.csv?connection={fresh.pk}")
+    assert response["Content-Disposition"] == 'attachment; filename="path-sessions_never-synced.csv"'
+
+
+def test_a_stale_connection_without_a_row_under_the_filters_does_not_stale_the_others(cache, manager_client):
+    from tests.reports.conftest import make_connection, make_sync_run
+
+    old = make_connection("Old 360")
+    make_sync_run(old, "course-stats", ended_ago=timedelta(days=3))
+    html = manager_client.get("/reports/courses/").content.decode()
+    assert "badge-stale" not in html and "Old 360" not in html.split('id="freshness"')[1].split("</section>")[0]
+
+
+def test_the_report_index_lists_a_never_synced_connection_as_not_synced_yet_without_a_stale_badge(
+    cache, fresh, manager_client
+):
+    html = manager_client.get("/reports/").content.decode()
+    rows = [row for row in html.split("<tr>") if "Fresh 360" in row]
+    assert len(rows) == 2  # sessions, course statistics (it is no iSpring connection)
+    assert all("Not synced yet: none of its data is in this report" in row and "stale" not in row for row in rows)
+
+
+def test_the_freshness_of_a_report_is_one_query(cache, fresh, django_assert_num_queries):
+    from integrations.models import SyncKind
+    from reports.selectors import ReportFilters, report_freshness
+
+    with django_assert_num_queries(1):
+        report = report_freshness(filters=ReportFilters(), kind=SyncKind.SESSIONS)
+    assert [c.name for c, _ in report.shown] == ["Acme 360"] and report.never_synced == [fresh]
