@@ -298,3 +298,15 @@ class ImportFilterForm(forms.Form):
         self.fields["integration"].queryset = Integration.objects.select_related("connection")
         self.fields["kind"].choices = [("", "All kinds"), *ImportKind.choices]
         self.fields["state"].choices = [("", "All states"), *ImportState.choices]
+
+
+class ImportResultsForm(forms.Form):
+    """The filters of a run's records: result and a search text (query string, never trusted)."""
+
+    status = forms.ChoiceField(
+        label="Result",
+        required=False,
+        choices=[("", "All"), ("succeeded", "Succeeded"), ("failed", "Failed"), ("skipped", "Skipped")],
+        widget=forms.RadioSelect,
+    )
+    q = forms.CharField(label="Search", required=False, max_length=200)

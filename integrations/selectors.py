@@ -68,3 +68,47 @@ def import_run_progress(*, run: ImportRun) -> dict:
         "records_done": run.done_records,
         "waiting_chunks": sum(1 for c in chunks if c.state == "pending" and c.last_error),
     }
+
+
+#: The result filters of a run's records page: name → statuses.
+RESULT_FILTERS: dict[str, tuple[str, ...]] = {
+    "succeeded": (RecordStatus.SUCCESS,),
+    "failed": (RecordStatus.ERROR,),
+    "skipped": (RecordStatus.SKIPPED,),
+    "pending": (RecordStatus.PENDING,),
+}
+
+
+def import_run_results(*, run: ImportRun, status: str = "", query: str = "") -> QuerySet[ImportRecord]:
+    """The run's sent (or skipped) records in file order, narrowed to a result filter
+    (``RESULT_FILTERS``) and to a search text: a learner's name or e-mail, a course's name (from
+    the synced cache of the run's connection), or any text of the record as sent."""
+    records = run.records.exclude(status=RecordStatus.INVALID).order_by("source_line", "pk")
+    if status in RESULT_FILTERS:
+        records = records.filter(status__in=RESULT_FILTERS[status])
+    query = query.strip()
+    if not query:
+        return records
+    from django.db.models import Q, TextField
+    from django.db.models.functions import Cast
+
+    from reports.models import Course, LmsUser
+
+    connection_id = run.integration.connection_id
+    match = Q(payload_text__icontains=query)
+    if run.kind == "stats":
+        people = LmsUser.objects.filter(connection_id=connection_id).filter(
+            Q(first_name__icontains=query) | Q(last_name__icontains=query) | Q(mail__icontains=query)
+        )
+        people = list(people.values_list("remote_id", "mail")[:500])
+        mails = [m for _, m in people if m]
+        # A file's e-mail may differ in case from the cache's: both spellings match.
+        match |= Q(payload__userIdentifier__value__in=[p for p, _ in people] + mails + [m.lower() for m in mails])
+    courses = Course.objects.filter(connection_id=connection_id, name__icontains=query)
+    courses = list(courses.values_list("remote_id", "external_id")[:500])
+    externals = [e for _, e in courses if e]
+    if run.kind == "stats":
+        match |= Q(payload__courseIdentifier__value__in=[r for r, _ in courses] + externals)
+    else:
+        match |= Q(payload__externalId__in=externals)
+    return records.annotate(payload_text=Cast("payload", TextField())).filter(match)

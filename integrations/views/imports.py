@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib import messages
+from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -12,17 +13,19 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_htmx.http import HTMX_STOP_POLLING, HttpResponseClientRedirect
 
 from integrations import selectors
-from integrations.forms import ImportFilterForm, ImportUploadForm, MappingForm
+from integrations.forms import ImportFilterForm, ImportResultsForm, ImportUploadForm, MappingForm
 from integrations.imports import ImportFileError, Kind
 from integrations.imports.guide import CONTENT_TYPES, column_guide, template_file, template_filename
 from integrations.models import ImportKind, ImportRun, ImportState, Preparation
 from integrations.services import import_runs
 from integrations.services.import_predictions import CANNOT_PREDICT, import_run_prediction_report
+from integrations.services.import_records import import_record_rows
 from lms_admin.http import HtmxHttpRequest
 from lms_admin.roles import admin_required
 from lms_admin.uploads import oversized_fields
 
 PREVIEW_ROWS = 20
+RESULTS_PAGE_SIZE = 25
 INVALID_ROWS_SHOWN = 500
 
 
@@ -94,6 +97,8 @@ def import_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         # Never from the browser's cache: Back after Send must show the run, not a stale Send button.
         patch_cache_control(response, no_store=True)
         return response
+    if request.htmx and request.htmx.target == "run-results":
+        return render(request, "integrations/importrun_detail.html#results", {"run": run, **_results(request, run)})
     context = {"run": run, **selectors.import_run_progress(run=run)}
     if run.is_finished:
         context["prediction"] = import_run_prediction_report(run=run)
@@ -102,7 +107,24 @@ def import_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         if run.is_finished:
             response.status_code = HTMX_STOP_POLLING
         return response
-    return render(request, "integrations/importrun_detail.html", context)
+    return render(request, "integrations/importrun_detail.html", {**context, **_results(request, run)})
+
+
+def _results(request: HtmxHttpRequest, run: ImportRun) -> dict:
+    """One page of the run's records, filtered by result and search text, names shown."""
+    # Always bound, "All" by default, so the radio group has one choice ticked.
+    form = ImportResultsForm({"status": "", "q": "", **request.GET.dict()})
+    filters = form.cleaned_data if form.is_valid() else {}
+    records = selectors.import_run_results(run=run, status=filters.get("status", ""), query=filters.get("q", ""))
+    page = Paginator(records, RESULTS_PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return {
+        "results_form": form,
+        "results_page": page,
+        "result_rows": import_record_rows(run=run, records=list(page.object_list)),
+        "results_query": query.urlencode(),
+    }
 
 
 def _draft(request: HtmxHttpRequest, run: ImportRun) -> HttpResponse:
@@ -121,7 +143,7 @@ def _draft(request: HtmxHttpRequest, run: ImportRun) -> HttpResponse:
         return render(request, "integrations/importrun_refused.html", {"run": run})
     context = {
         "run": run,
-        "preview": selectors.import_run_preview(run=run, limit=PREVIEW_ROWS),
+        "preview": import_record_rows(run=run, records=selectors.import_run_preview(run=run, limit=PREVIEW_ROWS)),
         "invalid": selectors.import_run_invalid_records(run=run)[:INVALID_ROWS_SHOWN],
         "notes": selectors.import_run_notes(run=run),
         "duplicate_of": import_runs.import_run_recent_duplicate(run=run),
@@ -216,8 +238,6 @@ def import_evidence_pack(request: HtmxHttpRequest, pk: int) -> FileResponse:
 @admin_required
 @require_GET
 def import_list(request: HtmxHttpRequest) -> HttpResponse:
-    from django.core.paginator import Paginator
-
     form = ImportFilterForm(request.GET or None)
     runs = selectors.import_run_list(**(form.cleaned_data if form.is_valid() else {}))
     page = Paginator(runs, 50).get_page(request.GET.get("page"))

@@ -1,0 +1,126 @@
+"""A run's records, browsable by result and search, with learners and courses by name.
+
+The actors: Alice (L&D admin) has synced the sandbox tenant's learners and courses, then
+imported statistics into "Sandbox Academy"; one row names a learner 360Learning does not know.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from integrations.services import import_runs
+from integrations.services.import_execution import import_run_execute
+from integrations.sync import services as sync_services
+from tests.integrations.import_runs.conftest import csv_upload, stats_rows
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+GHOST = "ghost@nowhere.example"
+
+
+@pytest.fixture
+def synced(connection_360):
+    for kind in ("users", "courses"):
+        run, _ = sync_services.sync_run_create(connection=connection_360, kind=kind)
+        sync_services.sync_run_execute(run_id=run.pk)
+
+
+@pytest.fixture
+def finished_run(alice, integration, learners, synced):
+    rows = stats_rows(learners, 30)
+    rows[1][1] = GHOST
+    run = import_runs.import_run_prepare(actor=alice, integration=integration, kind="stats", uploaded=csv_upload(rows))
+    run = import_runs.import_run_launch(actor=alice, run=run, enqueue=False)
+    import_run_execute(run_id=run.pk)
+    run.refresh_from_db()
+    assert (run.succeeded_records, run.failed_records) == (29, 1)
+    return run
+
+
+def _lines(response) -> list[int]:
+    return [row.record.source_line for row in response.context["result_rows"]]
+
+
+def test_the_run_page_lists_its_records_with_names_a_page_at_a_time(admin_client, finished_run, learners):
+    from reports.models import Course, LmsUser
+
+    page = admin_client.get(f"/imports/{finished_run.pk}/")
+    assert _lines(page) == list(range(2, 27))  # 25 a page, in file order
+    assert page.context["results_page"].paginator.count == 30
+    first = page.context["result_rows"][0]
+    user = LmsUser.objects.get(mail__iexact=learners[0][0])
+    course = Course.objects.get(remote_id=learners[1][0])
+    assert first.learner.name == f"{user.first_name} {user.last_name}"
+    assert first.course.name == course.name
+    html = page.content.decode()
+    assert f'<span class="name">{course.name}</span>' in html
+    assert f'<small><code class="id" title="360Learning id">{course.remote_id}</code></small>' in html
+    assert '<details class="raw"><summary>API v2 JSON' in html
+
+    second = admin_client.get(f"/imports/{finished_run.pk}/?page=2")
+    assert _lines(second) == list(range(27, 32))
+
+
+def test_the_failed_filter_shows_the_refused_record_and_its_reason(admin_client, finished_run):
+    page = admin_client.get(f"/imports/{finished_run.pk}/?status=failed")
+    assert _lines(page) == [3]
+    row = page.context["result_rows"][0]
+    assert row.learner.name == "" and row.learner.detail == GHOST
+    assert GHOST in row.record.message
+    assert _lines(admin_client.get(f"/imports/{finished_run.pk}/?status=skipped")) == []
+    assert len(_lines(admin_client.get(f"/imports/{finished_run.pk}/?status=succeeded"))) == 25
+
+
+def test_the_search_finds_records_by_learner_name_and_by_course_name(admin_client, finished_run, learners):
+    from reports.models import Course, LmsUser
+
+    user = LmsUser.objects.get(mail__iexact=learners[0][0])
+    by_name = admin_client.get(f"/imports/{finished_run.pk}/", {"q": user.last_name.upper()})
+    assert by_name.context["result_rows"]
+    assert all(r.learner.name.endswith(user.last_name) for r in by_name.context["result_rows"])
+
+    course = Course.objects.get(remote_id=learners[1][3])
+    by_course = admin_client.get(f"/imports/{finished_run.pk}/", {"q": course.name})
+    assert by_course.context["result_rows"]
+    assert {r.course.ident for r in by_course.context["result_rows"]} == {course.remote_id}
+
+    by_mail = admin_client.get(f"/imports/{finished_run.pk}/", {"q": "GHOST@nowhere"})
+    assert _lines(by_mail) == [3]
+
+
+def test_the_filters_answer_htmx_with_the_records_fragment_only(
+    admin_client, finished_run, django_assert_max_num_queries
+):
+    with django_assert_max_num_queries(10):
+        fragment = admin_client.get(
+            f"/imports/{finished_run.pk}/?status=failed",
+            headers={"HX-Request": "true", "HX-Target": "run-results"},
+        )
+    html = fragment.content.decode()
+    assert html.lstrip().startswith('<section id="run-results"')
+    assert "<html" not in html and 'id="run-progress"' not in html
+    assert re.search(r'value="failed"[^>]*checked', html)
+    assert "1 record matches." in html
+
+
+def test_the_preview_shows_learners_and_courses_by_name_and_the_json_behind_a_toggle(
+    admin_client, alice, integration, learners, synced
+):
+    from reports.models import LmsUser
+
+    draft = import_runs.import_run_prepare(
+        actor=alice, integration=integration, kind="stats", uploaded=csv_upload(stats_rows(learners, 3))
+    )
+    page = admin_client.get(f"/imports/{draft.pk}/")
+    rows = page.context["preview"]
+    user = LmsUser.objects.get(mail__iexact=learners[0][0])
+    assert [r.learner.name for r in rows] == [f"{user.first_name} {user.last_name}"] * 3
+    assert all(r.course.name for r in rows)
+    assert [r.progress for r in rows] == [100, 40, 40]
+    assert rows[0].time_spent == "1 min"
+    html = page.content.decode()
+    assert 'id="preview-records"' in html
+    assert html.count('<details class="raw">') == 3
+    assert "Predicted effect" in html
