@@ -9,10 +9,12 @@ foreign keys need no read-back. Everything runs in one transaction.
 from __future__ import annotations
 
 import json
+import math
 import random
 import time
 import unicodedata
 import uuid
+from array import array
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -349,7 +351,13 @@ class _Generator:
         self.session_pks: list[int] = []
         self.session_paths: list[int] = []
         self.session_dates: list[tuple[datetime, datetime | None]] = []
+        # Per user, their enrollments (indexes into the three arrays below, one entry per
+        # path-session user stat): its session, and the span the learner was active in it
+        # (POSIX seconds; NaN when they never started), which their attempts in it fall into.
         self.user_sessions: dict[int, list[int]] = {}
+        self.stat_session = array("l")
+        self.stat_active_from = array("d")
+        self.stat_active_until = array("d")
         self.user_stat_count = 0
         self.attempt_count = 0
         self.ispring_count = 0
@@ -658,7 +666,8 @@ class _Generator:
                 )
                 certified = self.path_certified[self.session_paths[s]]
                 for user_index in rng.sample(range(user_count), size):
-                    self.user_sessions.setdefault(user_index, []).append(s)
+                    self.user_sessions.setdefault(user_index, []).append(n)
+                    self.stat_session.append(s)
                     if phase == "future":
                         status, reason = c.STATUS_SESSION_NOT_OPENED, ""
                     elif forced[phase]:
@@ -725,6 +734,11 @@ class _Generator:
         elif status in (c.STATUS_TO_RETAKE, c.STATUS_UNSUCCESSFUL) and progress == 100:
             score = rng.randrange(10, 60)
         time_spent = progress * rng.randrange(30, 180) * 1000
+        # The learner's attempts on the session's courses happen between their first activity
+        # and their completion (or today, or the session's end): their last activity, derived
+        # from those attempts, is never before their first.
+        self.stat_active_from.append(started_at.timestamp() if started_at else math.nan)
+        self.stat_active_until.append((completed_at or latest).timestamp() if started_at else math.nan)
         certificate = self.tenant.object_id(KIND_CERTIFICATE, n) if certified and status == c.STATUS_SUCCESSFUL else ""
         unenrolled = enrolled + (anchor - enrolled) / 2 if rng.random() < 0.01 else None
         return (
@@ -764,10 +778,12 @@ class _Generator:
                 if not remaining:
                     continue
                 # Courses of the user's paths first (attempts in a path context), then others.
-                in_path: dict[int, int] = {}
-                for s in self.user_sessions.get(u, ()):
-                    for course_index in self.path_courses[session_paths[s]]:
-                        in_path.setdefault(course_index, s)
+                in_path: dict[int, int] = {}  # course index → the enrollment it is attempted in
+                for enrollment in self.user_sessions.get(u, ()):
+                    if math.isnan(self.stat_active_from[enrollment]):
+                        continue  # never started this session: no activity in it
+                    for course_index in self.path_courses[session_paths[self.stat_session[enrollment]]]:
+                        in_path.setdefault(course_index, enrollment)
                 candidates = list(in_path)
                 rng.shuffle(candidates)
                 # About 1.3 attempts per course: most once, some retaken.
@@ -785,7 +801,8 @@ class _Generator:
                     sizes[rng.randrange(len(candidates))] += 1
                 user_pk, lang = self.user_pks[u], self.user_langs[u]
                 for course_index, k in zip(candidates, sizes, strict=True):
-                    session_index = in_path.get(course_index)
+                    enrollment = in_path.get(course_index)
+                    session_index = self.stat_session[enrollment] if enrollment is not None else None
                     path_pk = path_pks[session_paths[session_index]] if session_index is not None else None
                     session_pk = session_pks[session_index] if session_index is not None else None
                     moment = anchor - timedelta(days=rng.uniform(20 + 80 * k, 700 + 80 * k))
@@ -794,6 +811,9 @@ class _Generator:
                         duration = timedelta(minutes=rng.uniform(5, 60 * 24 * 20))
                         last = min(first + duration, anchor - timedelta(minutes=1))
                         first = min(first, last)
+                        if enrollment is not None:
+                            first, last = self._within_enrollment(enrollment, attempt, k)
+                            duration = last - first
                         final = attempt == k - 1
                         completed = rng.random() < (0.65 if final else 0.75)
                         progress = 100 if completed else rng.randrange(5, 96)
@@ -837,6 +857,16 @@ class _Generator:
         self.writer.insert(CourseAttempt, fields, rows())
         self.writer.reset_sequence(CourseAttempt)
         self._timed("course attempts", started, self.attempt_count)
+
+    def _within_enrollment(self, enrollment: int, attempt: int, attempts: int) -> tuple[datetime, datetime]:
+        """(first, last activity) of the ``attempt``-th of ``attempts`` attempts made in a path
+        session: each in its own slice of the learner's active span there, in order."""
+        start, until = self.stat_active_from[enrollment], self.stat_active_until[enrollment]
+        slot = (until - start) / attempts
+        low = start + slot * attempt
+        first = low + slot * self.rng.uniform(0, 0.5)
+        last = first + (low + slot - first) * self.rng.uniform(0.2, 1)
+        return datetime.fromtimestamp(first, UTC), datetime.fromtimestamp(last, UTC)
 
     # --- iSpring Learn ----------------------------------------------------------------------------
     def _uuid(self) -> str:

@@ -143,3 +143,32 @@ def test_the_seed_sandbox_command_reports_what_it_wrote(db):
         call_command("seed_sandbox", "--users", "0", stdout=StringIO())
     with pytest.raises(CommandError, match="--anchor"):
         call_command("seed_sandbox", "--anchor", "tomorrow", stdout=StringIO())
+
+
+@pytest.mark.parametrize("sizes", [SMALL, {"seed": 1, "anchor": ANCHOR}], ids=["small", "demo"])
+def test_a_learners_last_activity_is_never_before_their_first(db, sizes):
+    """Issue 17, broken path 12. A learner's last activity in a path session is derived from
+    their attempts on its courses (``integrations.sync.derived``); their first is ``startedAt``."""
+    services.seed(**sizes)
+    from django.db.models import F
+
+    assert not CourseAttempt.objects.filter(last_activity_at__lt=F("first_activity_at")).exists()
+    latest: dict[tuple[int, int], object] = {}
+    attempts = CourseAttempt.objects.filter(path_session__isnull=False)
+    for session, user, first, last in attempts.values_list(
+        "path_session", "user", "first_activity_at", "last_activity_at"
+    ):
+        earliest, most_recent = latest.get((session, user), (first, last))
+        latest[(session, user)] = (min(earliest, first), max(most_recent, last))
+    assert latest, "some attempts are made in a path session"
+    learners = {
+        (s, u): (started, completed)
+        for s, u, started, completed in PathSessionUserStat.objects.values_list(
+            "session", "user", "started_at", "completed_at"
+        )
+    }
+    for key, (first, last) in latest.items():
+        started, completed = learners[key]
+        assert started is not None, f"activity in a session the learner never started: {key}"
+        assert started <= first <= last, key
+        assert completed is None or last <= completed, key
