@@ -139,7 +139,9 @@ class IntegrationForm(forms.Form):
         help_text="The platform's identifier, e.g. “Coursera”. One per group.",
     )
     group_id = forms.CharField(label="Group", validators=[object_id_validator], widget=forms.Select)
-    author_id = forms.CharField(label="Author", validators=[object_id_validator], widget=forms.Select)
+    # One radio per matching author, under the search box of the integration form (a list of
+    # radios is what a keyboard and a screen reader handle without any script).
+    author_id = forms.CharField(label="Author", validators=[object_id_validator], widget=forms.RadioSelect)
     external_platform_logo_url = forms.URLField(
         label="Logo URL",
         required=False,
@@ -162,16 +164,24 @@ class IntegrationForm(forms.Form):
         label="Keep content in this group only (do not propagate to subgroups)", required=False
     )
 
-    def __init__(self, *args: Any, groups=(), authors=(), **kwargs: Any) -> None:
+    def __init__(self, *args: Any, groups=(), authors=(), current_author_label: str = "", **kwargs: Any) -> None:
+        """``groups``/``authors``: choices read from the tenant, or None when it could not be
+        read (the field is then a text box for the 24-character id). ``current_author_label``
+        names the chosen author when the list of authors does not include them."""
         super().__init__(*args, **kwargs)
         self.set_choices("group_id", groups, "Choose a group")
-        self.set_choices("author_id", authors, "Choose an author")
+        self.set_choices("author_id", authors, None, current_label=current_author_label)
 
-    def set_choices(self, field: str, choices, placeholder: str) -> None:
+    def set_choices(self, field: str, choices, placeholder: str | None, *, current_label: str = "") -> None:
+        if choices is None:
+            self.fields[field].widget = forms.TextInput(attrs={"spellcheck": "false", "autocomplete": "off"})
+            self.fields[field].help_text = "The 24-character 360Learning id."
+            return
         current = self.data.get(field) if self.is_bound else self.initial.get(field)
-        options = [("", placeholder)] + [(c.value, c.label) for c in choices]
+        options = ([("", placeholder)] if placeholder else []) + [(c.value, c.label) for c in choices]
         if current and all(value != current for value, _ in options):
-            options.append((current, current))
+            # The current choice stays selectable when a search no longer lists it.
+            options.insert(0 if not placeholder else 1, (current, current_label or current))
         self.fields[field].widget.choices = options
 
     def clean_external_platform(self) -> str:

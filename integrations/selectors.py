@@ -25,7 +25,24 @@ def connection_dashboard() -> QuerySet[Connection]:
 
 
 def integration_list() -> QuerySet[Integration]:
-    return Integration.objects.select_related("connection")
+    """Integrations with their group's and author's names from the synced cache (``group_name``,
+    ``author_name``, ``author_mail``; empty when the cache does not know them)."""
+    from django.db.models import TextField, Value
+    from django.db.models.functions import Concat, Trim
+
+    from reports.models import LmsGroup, LmsUser
+
+    group = LmsGroup.objects.filter(connection=OuterRef("connection"), remote_id=OuterRef("group_id"))
+    author = LmsUser.objects.filter(connection=OuterRef("connection"), remote_id=OuterRef("author_id"))
+    return Integration.objects.select_related("connection").annotate(
+        group_name=Subquery(group.values("name")[:1]),
+        author_name=Subquery(
+            author.annotate(full=Trim(Concat("first_name", Value(" "), "last_name", output_field=TextField()))).values(
+                "full"
+            )[:1]
+        ),
+        author_mail=Subquery(author.values("mail")[:1]),
+    )
 
 
 def sync_run_list() -> QuerySet[SyncRun]:

@@ -197,3 +197,16 @@ def integration_pull(*, actor, connection: Connection) -> PullResult:
             integration.removed_remotely_at = timezone.now()
             integration.save(update_fields=["removed_remotely_at"])
     return PullResult(created=created, updated=updated, removed=len(gone))
+
+
+def integration_author_label(*, connection: Connection, author_id: str) -> str:
+    """ "First Last <mail>" of a 360Learning user from the synced cache, or "" when unknown."""
+    from reports.models import LmsUser
+
+    if not author_id:
+        return ""
+    user = LmsUser.objects.filter(connection=connection, remote_id=author_id).first()
+    if user is None:
+        return ""
+    name = " ".join(part for part in (user.first_name, user.last_name) if part)
+    return f"{name} <{user.mail}>" if name and user.mail else (user.mail or name)

@@ -14,6 +14,7 @@ from integrations.services import tenant
 from integrations.services.integrations import (
     IntegrationData,
     IntegrationRemoteError,
+    integration_author_label,
     integration_create,
     integration_delete,
     integration_pull,
@@ -37,12 +38,18 @@ def _data(form: IntegrationForm) -> IntegrationData:
     )
 
 
-def _pickers(connection: Connection, request: HtmxHttpRequest) -> tuple[list, list, str]:
-    """Groups and a first list of authors from the tenant; an error text when it cannot be read."""
+def _pickers(connection: Connection, request: HtmxHttpRequest) -> tuple[list | None, list | None, str]:
+    """Groups and a first list of authors from the tenant; None and an error text when it
+    cannot be read (the form then asks for the ids)."""
     try:
         return tenant.tenant_groups(connection=connection), tenant.tenant_user_search(connection=connection), ""
     except LmsError as exc:
-        return [], [], tenant.lookup_error_message(exc)
+        return None, None, tenant.lookup_error_message(exc)
+
+
+def _author_label(connection: Connection, form_data, initial: dict) -> str:
+    author_id = (form_data or {}).get("author_id") or initial.get("author_id") or ""
+    return integration_author_label(connection=connection, author_id=author_id)
 
 
 def _integration_form_page(request, form, connection, integration=None, lookup_error=""):
@@ -71,7 +78,14 @@ def _save(request, form, connection, save) -> HttpResponse | None:
 def integration_create_view(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     connection = get_object_or_404(Connection, pk=pk, provider=Provider.LEARNING360)
     groups, authors, lookup_error = _pickers(connection, request)
-    form = IntegrationForm(request.POST or None, groups=groups, authors=authors, initial={"default_progress": 0})
+    initial = {"default_progress": 0}
+    form = IntegrationForm(
+        request.POST or None,
+        groups=groups,
+        authors=authors,
+        initial=initial,
+        current_author_label=_author_label(connection, request.POST, initial),
+    )
     if request.method == "POST" and form.is_valid():
         done = _save(
             request,
@@ -91,7 +105,13 @@ def integration_edit(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     connection = integration.connection
     groups, authors, lookup_error = _pickers(connection, request)
     initial = {field: getattr(integration, field) for field in IntegrationForm.base_fields}
-    form = IntegrationForm(request.POST or None, groups=groups, authors=authors, initial=initial)
+    form = IntegrationForm(
+        request.POST or None,
+        groups=groups,
+        authors=authors,
+        initial=initial,
+        current_author_label=_author_label(connection, request.POST, initial),
+    )
     if request.method == "POST" and form.is_valid():
         done = _save(
             request,
@@ -146,5 +166,9 @@ def tenant_user_search_view(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         authors = tenant.tenant_user_search(connection=connection, query=request.GET.get("q", "")[:200])
     except LmsError as exc:
         authors, error = [], tenant.lookup_error_message(exc)
-    form = IntegrationForm(authors=authors, initial={"author_id": request.GET.get("author_id", "")})
-    return render(request, "integrations/integration_form.html#author-select", {"form": form, "search_error": error})
+    initial = {"author_id": request.GET.get("author_id", "")[:24]}
+    form = IntegrationForm(
+        authors=authors, initial=initial, current_author_label=_author_label(connection, None, initial)
+    )
+    context = {"form": form, "search_error": error, "query": request.GET.get("q", "")[:200]}
+    return render(request, "integrations/integration_form.html#author-options", context)

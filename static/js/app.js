@@ -36,3 +36,21 @@ document.addEventListener("submit", (event) => {
     }
   }, 0);
 });
+
+// <input data-choices="ID">: a search box over a list of radios (the integration form's author
+// picker). Arrow Down moves into the list, onto the chosen radio or the first one; there the
+// browser's own radio keys take over (arrows choose, Tab leaves).
+document.addEventListener("keydown", (event) => {
+  if (event.key !== "ArrowDown" || !(event.target instanceof HTMLInputElement)) {
+    return;
+  }
+  const list = event.target.dataset.choices && document.getElementById(event.target.dataset.choices);
+  if (!list) {
+    return;
+  }
+  const radio = list.querySelector("input[type=radio]:checked") || list.querySelector("input[type=radio]");
+  if (radio) {
+    event.preventDefault();
+    radio.focus();
+  }
+});
