@@ -43,7 +43,7 @@ def manager_scope_edit(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     form = ManagerScopeForm(request.POST or None, instance=instance, manager=manager)
     if request.method == "POST" and form.is_valid():
         manager_scope_update(
-            manager=manager, values=form.scope_values(), groups=list(form.cleaned_data["groups"]), actor=request.user
+            manager=manager, values=form.scope_values(), groups=form.scope_groups(), actor=request.user
         )
         messages.success(request, SCOPE_SAVED.format(manager=manager.get_username()))
         return redirect("manager-list")

@@ -54,3 +54,78 @@ document.addEventListener("keydown", (event) => {
     radio.focus();
   }
 });
+
+// ==== Manager scope: the group picker (templates/reports/managerscope_form.html) ====
+// <fieldset data-group-picker data-disabled-by="ID">: a checkbox per group. The search box
+// (shown here, as it needs script) hides the groups whose label lacks its words; the status line
+// counts the ticked groups; the fieldset is disabled while the checkbox ID ("every learner") is
+// ticked. Without script every group shows and the server ignores them under "every learner".
+function groupPickerUpdate(picker) {
+  const boxes = picker.querySelectorAll(".group-options input[type=checkbox]");
+  const count = picker.querySelector("[data-group-count]");
+  if (count) {
+    const ticked = Array.from(boxes).filter((box) => box.checked).length;
+    count.textContent = `${ticked} group${ticked === 1 ? "" : "s"} selected`;
+  }
+  const filter = picker.querySelector("[data-group-filter]");
+  const words = filter ? filter.value.toLowerCase().split(/\s+/).filter(Boolean) : [];
+  let shown = 0;
+  for (const box of boxes) {
+    const item = box.closest("li");
+    const text = item.textContent.toLowerCase();
+    // Hidden groups stay ticked (and saved): the count above says how many are.
+    const match = words.every((word) => text.includes(word));
+    item.hidden = !match;
+    shown += match ? 1 : 0;
+  }
+  const none = picker.querySelector("[data-group-none]");
+  if (none) {
+    none.hidden = shown > 0;
+  }
+}
+
+function groupPickerToggle(picker) {
+  const switcher = document.getElementById(picker.dataset.disabledBy || "");
+  if (switcher) {
+    picker.disabled = switcher.checked;
+  }
+}
+
+htmx.onLoad((root) => {
+  for (const picker of root.querySelectorAll("[data-group-picker]")) {
+    const box = picker.querySelector("[data-group-filter-box]");
+    if (box) {
+      box.hidden = false;
+    }
+    groupPickerToggle(picker);
+    groupPickerUpdate(picker);
+  }
+});
+
+document.addEventListener("input", (event) => {
+  const picker = event.target instanceof Element && event.target.closest("[data-group-picker]");
+  if (picker) {
+    groupPickerUpdate(picker);
+  }
+});
+
+document.addEventListener("change", (event) => {
+  if (!(event.target instanceof HTMLInputElement)) {
+    return;
+  }
+  const picker = event.target.closest("[data-group-picker]");
+  if (picker) {
+    groupPickerUpdate(picker);
+  }
+  for (const controlled of document.querySelectorAll(`[data-disabled-by="${CSS.escape(event.target.id)}"]`)) {
+    groupPickerToggle(controlled);
+  }
+});
+
+// Enter in the group search box filters; it does not submit the scope form half-filled.
+document.addEventListener("keydown", (event) => {
+  if (event.key === "Enter" && event.target instanceof Element && event.target.matches("[data-group-filter]")) {
+    event.preventDefault();
+  }
+});
+// ==== end of the group picker ====

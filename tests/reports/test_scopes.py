@@ -275,3 +275,35 @@ def test_a_scoped_managers_pages_read_a_bounded_number_of_queries(teams, django_
             assert dave.get(url).status_code == 200
         with django_assert_max_num_queries(15):
             assert dave.get(url, headers={"HX-Request": "true", "HX-Target": "learner-table"}).status_code == 200
+
+
+def test_the_scope_form_offers_groups_as_a_labelled_checkbox_list_with_a_search_box_for_script(teams, admin_client):
+    html = admin_client.get(f"/managers/{teams.erin.pk}/scope/").content.decode()
+    picker = html.split('<fieldset class="field group-picker"')[1].split("</fieldset>")[0]
+    assert 'data-disabled-by="id_every_learner"' in picker and "<legend>Groups</legend>" in picker
+    # Erin's scope holds Ingénierie: its box is ticked, and counted.
+    engineering = teams.groups["engineering"]
+    assert 'type="checkbox" name="groups"' in picker and f'value="{engineering.pk}"' in picker
+    assert "1 group selected" in picker and picker.count(" checked") == 2  # the group, and subgroups
+    # The search box needs script (static/js/app.js shows it); its label names it.
+    assert '<div class="group-filter" hidden data-group-filter-box>' in picker
+    assert '<label for="group-filter">Find a group</label>' in picker
+
+
+def test_groups_are_ignored_while_every_learner_is_ticked(teams, admin_client):
+    response = admin_client.post(
+        f"/managers/{teams.erin.pk}/scope/",
+        {"every_learner": "on", "groups": [teams.groups["sales"].pk], "rule_operator": "equals", "match": "any"},
+    )
+    assert response.status_code == 302
+    scope = ManagerScope.objects.get(user=teams.erin)
+    assert scope.every_learner and not scope.groups.exists()
+    # The subgroups box sat in the disabled fieldset, so it was not sent: the stored choice stays.
+    assert scope.include_subgroups
+
+
+def test_an_unknown_group_is_named_in_the_error_summary_and_linked_to_the_groups(teams, admin_client):
+    html = admin_client.post(
+        f"/managers/{teams.erin.pk}/scope/", {"groups": ["999999"], "rule_operator": "equals", "match": "any"}
+    ).content.decode()
+    assert 'href="#id_groups"' in html and '<fieldset class="field group-picker has-error" id="id_groups"' in html
