@@ -88,6 +88,10 @@ FILE_NO_BOM = (
     'File > Save As and choose "CSV UTF-8 (Comma delimited) (*.csv)"'
 )
 FILE_OTHER_FORMAT = "the file is {what}, not a CSV, XLSX or JSON file"
+FILE_PLAIN_TEXT = (
+    "the file is plain text, not a CSV, XLSX or JSON file: its first line has no column separator "
+    "(comma, semicolon or tab)"
+)
 #: ``{what}`` of ``FILE_OTHER_FORMAT``, by the format the file's first bytes show.
 OTHER_FORMATS = {
     "png": "a PNG image",

@@ -23,8 +23,9 @@ not grow with the file; nothing is kept twice.
 
 Fully empty rows of tabular files are skipped (and counted). Format detection: a ZIP signature
 is XLSX; the signature of an image, a PDF or another archive is refused by name ("the file is a
-PNG image"); then a ``.csv``/``.tsv``/``.txt`` name is CSV, a ``.json`` name is JSON; otherwise a
-first non-blank character ``[`` or ``{`` is JSON and anything else CSV.
+PNG image"); then a ``.csv``/``.tsv``/``.txt`` name is CSV (a ``.txt`` only when its first line
+has a comma, semicolon or tab: prose is refused), a ``.json`` name is JSON; otherwise a first
+non-blank character ``[`` or ``{`` is JSON and anything else CSV.
 """
 
 from __future__ import annotations
@@ -114,6 +115,9 @@ _BOMS = (
 )
 
 
+_TXT_SEPARATORS = (",", ";", "\t")
+
+
 def detect_format(filename: str | None, head: bytes) -> SourceFormat:
     """The format of a file from its name and first bytes (see the module docstring).
 
@@ -145,6 +149,12 @@ def detect_format(filename: str | None, head: bytes) -> SourceFormat:
             raise ImportFileError(messages.FILE_NO_BOM.format(encoding=encoding) if encoding else messages.FILE_BINARY)
     if not first:
         raise ImportFileError(messages.FILE_EMPTY)
+    if suffix == ".txt":
+        # A tab- or comma-separated export saved as .txt is read; prose is not: its first line
+        # would become a single "column".
+        line = (text if bom else stripped.decode("utf-8", errors="ignore")).lstrip().partition("\n")[0]
+        if not any(separator in line for separator in _TXT_SEPARATORS):
+            raise ImportFileError(messages.FILE_PLAIN_TEXT)
     if suffix in (".csv", ".tsv", ".txt"):
         return SourceFormat.CSV
     if suffix == ".json" or first in ("[", "{"):

@@ -215,3 +215,19 @@ def test_an_upload_stays_open_whatever_goes_wrong(data, kind):
     assert not upload.closed
     upload.seek(0)  # and usable again, e.g. by the mapping step
     assert upload.read() == data
+
+
+@pytest.mark.parametrize(
+    "head",
+    [b"Meeting notes\nWe talked about the Q3 plan.\n", b"\xef\xbb\xbfJust one line of prose", b"\xff\xfeN\x00o\x00"],
+    ids=["prose", "prose-with-bom", "utf16-prose"],
+)
+def test_it_refuses_a_txt_file_of_prose_rather_than_make_its_first_line_a_column(head):
+    with pytest.raises(ImportFileError) as caught:
+        detect_format("notes.txt", head)
+    assert str(caught.value) == m.FILE_PLAIN_TEXT
+
+
+def test_a_one_column_csv_is_still_a_csv():
+    # An archive file is one column of external ids: only .txt names need a separator.
+    assert detect_format("archive.csv", b"externalId\nSA-1\n") is SourceFormat.CSV
