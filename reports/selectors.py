@@ -390,6 +390,21 @@ def segment_key(status: str, reason: str = "") -> str:
     return f"{status}-{reason}" if reason else status
 
 
+@dataclass(frozen=True)
+class LegendItem:
+    """One entry of a status bar's legend (``templates/reports/_status_legend.html``)."""
+
+    key: str
+    label: str
+    count: int | None = None
+    percent: float | None = None
+
+
+def status_legend() -> list[LegendItem]:
+    """Every detailed status and reason a bar may show, in report order (the overview's legend)."""
+    return [LegendItem(segment_key(status, reason), status_label(status, reason)) for status, reason in _leaf_keys({})]
+
+
 @dataclass
 class StatusCounts:
     """Learners per detailed status and reason, e.g. ``{("toRetake", "mandatoryReplay"): 3}``."""

@@ -10,6 +10,7 @@ alternative (``aria-label``), and every chart stands next to a table of the same
     {% swatch key %}                           a legend square
     {% trend_chart points %}                   counts per status over the sync snapshots
     {% sort_header "name" "Name" %}            a sortable column header (needs ``sort`` in context)
+    {% sort_link "path" "Path" %}              a sort link, for a header that sorts several ways
 """
 
 from __future__ import annotations
@@ -265,9 +266,9 @@ def trend_chart(points: list[TrendPoint]) -> SafeString:
     )
 
 
-@register.simple_tag(takes_context=True)
-def sort_header(context: dict[str, Any], key: str, label: str, numeric: bool = False) -> SafeString:
-    """A column header that sorts by ``key`` (then the other way round), keeping the filters."""
+def _sort_target(context: dict[str, Any], key: str) -> tuple[str, str, bool, bool]:
+    """(href, arrow, active, descending) of a link sorting by ``key`` (the other way round when
+    it already does), keeping the filters."""
     request = context["request"]
     current = context.get("sort", "")
     active = current.removeprefix("-") == key
@@ -276,9 +277,31 @@ def sort_header(context: dict[str, Any], key: str, label: str, numeric: bool = F
     query = request.GET.copy()
     query.pop("page", None)
     query["sort"] = target
-    href = "?" + query.urlencode()
-    aria = (' aria-sort="descending"' if descending else ' aria-sort="ascending"') if active else ""
     arrow = ("▼" if descending else "▲") if active else ""
+    return "?" + query.urlencode(), arrow, active, descending
+
+
+@register.simple_tag(takes_context=True)
+def sort_link(context: dict[str, Any], key: str, label: str) -> SafeString:
+    """A link that sorts by ``key``, for a header holding several (``sort_header`` is one per cell)."""
+    href, arrow, active, descending = _sort_target(context, key)
+    return format_html(
+        '<a href="{}" hx-get="{}" hx-push-url="true"{}>{}<span aria-hidden="true">{}</span></a>',
+        href,
+        href,
+        format_html(' aria-current="true" title="Sorted {}"', "descending" if descending else "ascending")
+        if active
+        else "",
+        label,
+        f"\u00a0{arrow}" if arrow else "",
+    )
+
+
+@register.simple_tag(takes_context=True)
+def sort_header(context: dict[str, Any], key: str, label: str, numeric: bool = False) -> SafeString:
+    """A column header that sorts by ``key`` (then the other way round), keeping the filters."""
+    href, arrow, active, descending = _sort_target(context, key)
+    aria = (' aria-sort="descending"' if descending else ' aria-sort="ascending"') if active else ""
     return format_html(
         '<th scope="col"{}{}><a href="{}" hx-get="{}" hx-push-url="true">{}<span aria-hidden="true">{}</span></a></th>',
         mark_safe(aria),  # noqa: S308  (constant)

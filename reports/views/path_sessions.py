@@ -62,6 +62,7 @@ def pathsession_list(request: HtmxHttpRequest) -> HttpResponse:
         "query": query_without_page(request),
         "sort": filters.sort or selectors.SESSION_DEFAULT_SORT,
         "sort_param": filters.sort,
+        "legend": selectors.status_legend(),
     }
     if fragment(request) is not None:
         return render_report(request, LIST_TEMPLATE + "#table", context)

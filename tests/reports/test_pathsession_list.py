@@ -195,3 +195,33 @@ def test_a_session_synced_after_it_ended_is_final_not_stale(cache, manager_clien
 
     assert "badge-stale" not in html.split('id="pathsession-table"')[1] and '<span class="muted">final</span>' in html
     assert "final: the session had ended and its statuses had settled" in detail
+
+
+def test_the_overview_gives_names_room_with_their_path_and_connection_beneath_and_a_key_to_the_bars(
+    cache, manager_client
+):
+    html = manager_client.get(URL).content.decode()
+    table = html.split('<div class="table-scroll">')[1].split("</table>")[0]
+    assert '<table class="table sessions">' in table  # a phone scrolls it inside its box
+    row = table.split(f'<a href="/reports/path-sessions/{cache.session.pk}/">Onboarding · Cohort 1</a>')[1]
+    assert row.split("</th>")[0].strip() == (
+        '<div class="session-facts muted">Onboarding &lt;b&gt;2025&lt;/b&gt; · Acme 360</div>'
+    )
+    assert '<td class="dates">' in row and '<div class="muted">Ongoing</div>' in row
+    # Six columns, not nine: path, connection and phase sit under the name and the dates.
+    assert table.split("</thead>")[0].count('<th scope="col"') == 6
+    # Every sort of the old columns is still a link.
+    for key in ("name", "path", "start", "end", "enrolled", "completion", "synced"):
+        assert f'href="?sort={key}"' in table.split("</thead>")[0] or f'href="?sort=-{key}"' in html, key
+    # The key names every detailed status and reason, with its colour and pattern.
+    legend = html.split('<ul class="legend status-legend" id="status-legend"')[1].split("</ul>")[0]
+    assert legend.count('<svg class="swatch"') == 10
+    assert "Not yet started" in legend and "To retake — mandatory replay" in legend
+    assert "Unsuccessful — session ended" in legend and "url(#pattern-unsuccessful-sessionEnded)" in legend
+
+
+def test_the_path_session_page_keys_its_bar_with_the_same_legend_and_counts(cache, manager_client):
+    html = manager_client.get(f"/reports/path-sessions/{cache.session.pk}/").content.decode()
+    legend = html.split('<ul class="legend status-legend" id="status-legend"')[1].split("</ul>")[0]
+    # Only the statuses its learners are in: all but "session not opened" (the session is ongoing).
+    assert "On time: 2 (16.7%)" in legend and legend.count('<svg class="swatch"') == 9
