@@ -18,6 +18,17 @@ REGION_URLS = {
 }
 SECRET_REQUIRED = "Enter the client secret."
 SECRET_KEPT_HELP = "Leave empty to keep the stored secret. It is never shown back."
+# After an error the page comes back without the secrets typed (never rendered back): say so.
+SECRET_RETYPE = "For your safety the client secret is not kept after an error: type it again."
+SECRET_RETYPE_EDIT = (
+    "For your safety the new client secret you typed is not kept after an error: type it again, "
+    "or leave it empty to keep the stored one."
+)
+V1_KEY_RETYPE = "For your safety the v1 API key is not kept after an error: type it again."
+V1_KEY_RETYPE_EDIT = (
+    "For your safety the new v1 API key you typed is not kept after an error: type it again, "
+    "or leave it empty to keep the stored one."
+)
 V1_PAIR_REQUIRED = "Give both the v1 company id and the v1 API key, or neither."
 BASE_URL_REQUIRED = "Enter the tenant's base URL."
 ISPRING_NEEDS_URL = "iSpring Learn tenants have their own address: enter its base URL."
@@ -76,6 +87,23 @@ class ConnectionForm(forms.Form):
         if instance is not None:
             self.fields["client_secret"].help_text = SECRET_KEPT_HELP
             self.fields["v1_api_key"].help_text = SECRET_KEPT_HELP
+        else:
+            # Marked required on create (the "*" and the control's required attribute).
+            self.fields["client_secret"].required = True
+            self.fields["client_secret"].error_messages["required"] = SECRET_REQUIRED
+
+    def full_clean(self) -> None:
+        super().full_clean()
+        if not self.is_bound or not self._errors:
+            return
+        editing = self.instance is not None
+        for name, again, again_edit in (
+            ("client_secret", SECRET_RETYPE, SECRET_RETYPE_EDIT),
+            ("v1_api_key", V1_KEY_RETYPE, V1_KEY_RETYPE_EDIT),
+        ):
+            if self.data.get(name):
+                # Both: the bound field copied the help text when the fields were cleaned.
+                self.fields[name].help_text = self[name].help_text = again_edit if editing else again
 
     def clean_name(self) -> str:
         name = self.cleaned_data["name"].strip()
@@ -98,7 +126,7 @@ class ConnectionForm(forms.Form):
                 data["base_url"] = validate_lms_base_url(data["base_url"])
             except ValidationError as exc:
                 self.add_error("base_url", exc)
-        if self.instance is None and not data.get("client_secret"):
+        if self.instance is None and not data.get("client_secret") and "client_secret" not in self.errors:
             self.add_error("client_secret", SECRET_REQUIRED)
         has_key = bool(data.get("v1_api_key")) or bool(self.instance and self.instance.v1_api_key_encrypted)
         if provider == Provider.LEARNING360 and bool(data.get("v1_company_id")) != has_key:

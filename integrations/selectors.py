@@ -2,9 +2,28 @@
 
 from __future__ import annotations
 
-from django.db.models import Count, OuterRef, QuerySet, Subquery
+from dataclasses import dataclass
+from datetime import datetime
 
-from integrations.models import Connection, ImportRecord, ImportRun, Integration, RecordStatus, SyncRun
+from django.db.models import Count, Max, OuterRef, Q, QuerySet, Subquery
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import date_format
+
+from integrations.models import (
+    Connection,
+    ImportRecord,
+    ImportRun,
+    Integration,
+    Provider,
+    RecordStatus,
+    SyncKind,
+    SyncRun,
+    SyncState,
+)
+
+#: Sync kinds whose data the reports show (the others name things: users, courses, paths).
+REPORTED_KINDS = (SyncKind.SESSIONS, SyncKind.COURSE_STATS, SyncKind.MODULE_RESULTS)
 
 
 def connection_list() -> QuerySet[Connection]:
@@ -22,6 +41,196 @@ def connection_dashboard() -> QuerySet[Connection]:
         latest_sync_id=Subquery(latest_sync.values("pk")[:1]),
         latest_import_id=Subquery(latest_import.values("pk")[:1]),
     )
+
+
+def connection_dashboard_rows() -> list[dict]:
+    """The dashboard's rows: each connection with its latest launched import and latest sync.
+
+    Three queries whatever the number of connections.
+    """
+    connections = list(connection_dashboard())
+    syncs = SyncRun.objects.in_bulk([c.latest_sync_id for c in connections if c.latest_sync_id])
+    imports = ImportRun.objects.select_related("integration").in_bulk(
+        [c.latest_import_id for c in connections if c.latest_import_id]
+    )
+    return [
+        {"connection": c, "latest_sync": syncs.get(c.latest_sync_id), "latest_import": imports.get(c.latest_import_id)}
+        for c in connections
+    ]
+
+
+def connection_sync_overview() -> list[dict]:
+    """Every connection, synced or not, with its latest sync and when a sync last completed
+    (the Syncs page starts here: a connection without a run must still be one click away)."""
+    latest = SyncRun.objects.filter(connection=OuterRef("pk")).order_by("-created_at", "-pk")
+    connections = list(
+        Connection.objects.annotate(
+            latest_sync_id=Subquery(latest.values("pk")[:1]),
+            last_completed_at=Max("sync_runs__ended_at", filter=Q(sync_runs__state=SyncState.COMPLETED)),
+        )
+    )
+    runs = SyncRun.objects.in_bulk([c.latest_sync_id for c in connections if c.latest_sync_id])
+    return [
+        {"connection": c, "latest_sync": runs.get(c.latest_sync_id), "last_completed_at": c.last_completed_at}
+        for c in connections
+    ]
+
+
+@dataclass(frozen=True)
+class Step:
+    """One step of a getting-started checklist, ticked from what the database holds."""
+
+    key: str
+    title: str
+    done: bool
+    hint: str
+    url: str = ""  # where it is done; empty while an earlier step is missing
+    action: str = ""  # the link's text
+
+
+def getting_started_steps() -> list[Step]:
+    """The admin's first steps, from connecting an LMS to reading a report, each ticked from the
+    database state. The integration and import steps exist only for 360Learning: a team with
+    iSpring Learn connections alone has nothing to import into."""
+    connections = list(Connection.objects.order_by("pk").only("pk", "name", "provider", "last_check_ok"))
+    completed = SyncRun.objects.filter(state=SyncState.COMPLETED)
+    synced_ids = set(completed.values_list("connection_id", flat=True).distinct())
+    first = connections[0] if connections else None
+    untested = next((c for c in connections if not c.last_check_ok), first)
+    unsynced = next((c for c in connections if c.pk not in synced_ids), first)
+    learning360 = next((c for c in connections if c.provider == Provider.LEARNING360), None)
+    has_integration = Integration.objects.filter(removed_remotely_at__isnull=True).exists()
+
+    steps = [
+        Step(
+            "connect",
+            "Add a connection",
+            bool(connections),
+            "Your 360Learning or iSpring Learn tenant, with the API client id and secret.",
+            reverse("connection-create"),
+            "Add a connection",
+        ),
+        Step(
+            "test",
+            "Test it",
+            any(c.last_check_ok for c in connections),
+            "Checks the credentials and the address; a successful sync counts too.",
+            reverse("connection-detail", args=[untested.pk]) if untested else "",
+            f"Test “{untested.name}”" if untested else "",
+        ),
+        Step(
+            "sync",
+            "Sync it",
+            bool(synced_ids),
+            "Copies users, courses, paths, sessions and statistics into the local cache the reports read.",
+            reverse("connection-syncs", args=[unsynced.pk]) if unsynced else "",
+            f"Sync “{unsynced.name}”" if unsynced else "",
+        ),
+    ]
+    if learning360 is not None or not connections:
+        steps += [
+            Step(
+                "integration",
+                "Create an integration",
+                has_integration,
+                "360Learning only: the external platform your imported courses and statistics belong to.",
+                reverse("integration-create", args=[learning360.pk]) if learning360 else "",
+                "Create an integration" if learning360 else "",
+            ),
+            Step(
+                "import",
+                "Import a file",
+                ImportRun.objects.filter(launched_at__isnull=False).exists(),
+                "A CSV, XLSX or JSON file of external courses or learner statistics, previewed before it is sent.",
+                reverse("importrun-create") if has_integration else "",
+                "Import a file" if has_integration else "",
+            ),
+        ]
+    steps.append(
+        Step(
+            "reports",
+            "Look at the reports",
+            completed.filter(kind__in=REPORTED_KINDS).exists(),
+            "Ticks itself once sessions, course statistics or module results have been synced.",
+            reverse("report-index") if synced_ids else "",
+            "Open the reports" if synced_ids else "",
+        )
+    )
+    return steps
+
+
+def connection_next_steps(*, connection: Connection) -> list[Step]:
+    """What a connection's page suggests next: test it, sync it, create an integration."""
+    steps = [
+        Step("test", "Test the connection", bool(connection.last_check_ok), "“Test connection” above."),
+        Step(
+            "sync",
+            "Sync it",
+            connection.sync_runs.filter(state=SyncState.COMPLETED).exists(),
+            "“Sync now” above copies its data into the local cache the reports read.",
+            reverse("connection-syncs", args=[connection.pk]),
+            "Open its syncs",
+        ),
+    ]
+    if connection.provider == Provider.LEARNING360:
+        steps.append(
+            Step(
+                "integration",
+                "Create an integration",
+                connection.integrations.filter(removed_remotely_at__isnull=True).exists(),
+                "Needed to import external courses and learner statistics: “Create an integration” below.",
+            )
+        )
+    return steps
+
+
+def connection_overview(*, connection: Connection) -> dict:
+    """What a connection's page shows besides the connection: its integrations, its latest
+    sync, and the next steps still to do."""
+    steps = connection_next_steps(connection=connection)
+    return {
+        "integrations": list(connection.integrations.all()),
+        "latest_sync": connection.sync_runs.order_by("-created_at", "-pk").first(),
+        "next_steps": steps,
+        "next_steps_left": [step for step in steps if not step.done],
+    }
+
+
+def _when(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+def _words(moment: datetime) -> str:
+    local = timezone.localtime(moment)
+    same_year = local.year == timezone.localtime().year
+    return date_format(local, "j M H:i" if same_year else "j M Y H:i")
+
+
+#: What an incremental run of each kind asks the LMS for, from its cursor's date.
+CURSOR_ASKS = {
+    "completed_at_gte": "attempts completed since {when}",
+    "since": "results completed or assigned since {when}",
+}
+
+
+def sync_cursor_words(*, kind: str, cursor: dict) -> str:
+    """A cursor as an admin reads it: "attempts completed since 4 Dec 14:16 (last full listing
+    1 Dec 09:00)", never its raw keys. An empty cursor lists everything."""
+    if not cursor:
+        if kind == SyncKind.SESSIONS:
+            return "every session (a full listing)"
+        return "everything the LMS has (a full listing)"
+    parts = []
+    for key, template in CURSOR_ASKS.items():
+        moment = _when(cursor.get(key))
+        if moment is not None:
+            parts.append(template.format(when=_words(moment)))
+    if kind == SyncKind.SESSIONS:
+        parts.append("the sessions not ended, changed or ended recently")
+    full_at = _when(cursor.get("full_at"))
+    if full_at is not None:
+        parts.append(f"(last full listing {_words(full_at)}; one runs at least once a week)")
+    return " ".join(parts) or "everything the LMS has (a full listing)"
 
 
 def integration_list() -> QuerySet[Integration]:

@@ -8,28 +8,31 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HTMX_STOP_POLLING
 
-from integrations.models import ImportRun, SyncRun
-from integrations.selectors import connection_dashboard
+from integrations.selectors import connection_dashboard_rows, getting_started_steps
 from lms_admin import services
 from lms_admin.http import HtmxHttpRequest
 from lms_admin.models import WorkerPing
-from lms_admin.roles import admin_required, authenticated, is_admin
+from lms_admin.roles import admin_required, authenticated, can_view_reports, is_admin
 
 
 @authenticated
 @require_GET
 def home(request: HtmxHttpRequest) -> HttpResponse:
-    connections = list(connection_dashboard())
-    # Two queries for every connection's latest runs, not two per connection.
-    syncs = SyncRun.objects.in_bulk([c.latest_sync_id for c in connections if c.latest_sync_id])
-    imports = ImportRun.objects.select_related("integration").in_bulk(
-        [c.latest_import_id for c in connections if c.latest_import_id]
-    )
-    rows = [
-        {"connection": c, "latest_sync": syncs.get(c.latest_sync_id), "latest_import": imports.get(c.latest_import_id)}
-        for c in connections
-    ]
-    return render(request, "home.html", {"rows": rows, "show_admin": is_admin(request.user)})
+    """An admin's dashboard (connections' health and latest activity, and the getting-started
+    checklist until every step is done); a manager's home is their work: the sessions overview."""
+    if not is_admin(request.user) and can_view_reports(request.user):
+        return redirect("pathsession-list")
+    show_admin = is_admin(request.user)
+    steps = getting_started_steps() if show_admin else []
+    context = {
+        "rows": connection_dashboard_rows() if show_admin else [],
+        "show_admin": show_admin,
+        "steps": steps,
+        "steps_done": sum(step.done for step in steps),
+        "all_steps_done": all(step.done for step in steps),
+        "next_step": next((step.key for step in steps if not step.done), ""),
+    }
+    return render(request, "home.html", context)
 
 
 @admin_required

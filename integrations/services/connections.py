@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
@@ -117,6 +118,40 @@ def connection_rotate_secrets() -> int:
             connection.save(update_fields=["client_secret_encrypted", "v1_api_key_encrypted"])
             changed += 1
     return changed
+
+
+@dataclass(frozen=True)
+class SandboxHint:
+    """What to type to connect the embedded sandbox LMS (demo only; not secrets)."""
+
+    base_url_360: str
+    client_id_360: str
+    client_secret_360: str
+    v1_company_id: str
+    v1_api_key: str
+    base_url_ispring: str
+    client_id_ispring: str
+    client_secret_ispring: str
+
+
+def connection_sandbox_hint(*, server_url: str) -> SandboxHint | None:
+    """The sandbox tenant's base URLs on this server (``server_url``, e.g. ``http://127.0.0.1:8000``)
+    and its demo credentials, or None when the sandbox is off (production)."""
+    if not settings.SANDBOX_ENABLED:
+        return None
+    from sandbox import constants as c
+
+    root = server_url.rstrip("/")
+    return SandboxHint(
+        base_url_360=root + c.URL_PREFIX_360,
+        client_id_360=c.DEFAULT_CLIENT_ID,
+        client_secret_360=c.DEFAULT_CLIENT_SECRET,
+        v1_company_id=c.DEFAULT_COMPANY_ID,
+        v1_api_key=c.DEFAULT_API_KEY,
+        base_url_ispring=root + c.URL_PREFIX_ISPRING,
+        client_id_ispring=c.DEFAULT_ISPRING_CLIENT_ID,
+        client_secret_ispring=c.DEFAULT_ISPRING_CLIENT_SECRET,
+    )
 
 
 @dataclass(frozen=True)

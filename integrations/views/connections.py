@@ -13,6 +13,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from integrations import selectors
 from integrations.forms import ConnectionForm
 from integrations.models import Connection
 from integrations.services.connections import (
@@ -20,6 +21,7 @@ from integrations.services.connections import (
     connection_check,
     connection_create,
     connection_delete,
+    connection_sandbox_hint,
     connection_update,
 )
 from lms_admin.http import HtmxHttpRequest
@@ -51,18 +53,16 @@ def connection_create_view(request: HtmxHttpRequest) -> HttpResponse:
         connection = connection_create(actor=request.user, data=_data(form))
         messages.success(request, f"Connection “{connection.name}” added. Test it to check the credentials.")
         return redirect("connection-detail", pk=connection.pk)
-    return render(request, "integrations/connection_form.html", {"form": form})
+    sandbox = connection_sandbox_hint(server_url=request.build_absolute_uri("/"))
+    return render(request, "integrations/connection_form.html", {"form": form, "sandbox": sandbox})
 
 
 @admin_required
 @require_GET
 def connection_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     connection = get_object_or_404(Connection, pk=pk)
-    return render(
-        request,
-        "integrations/connection_detail.html",
-        {"connection": connection, "integrations": connection.integrations.all()},
-    )
+    context = {"connection": connection, **selectors.connection_overview(connection=connection)}
+    return render(request, "integrations/connection_detail.html", context)
 
 
 @admin_required

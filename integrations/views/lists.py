@@ -8,6 +8,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from integrations import selectors
+from integrations.views import syncs
 from lms_admin.http import HtmxHttpRequest
 from lms_admin.roles import admin_required
 
@@ -33,7 +34,5 @@ def integration_list(request: HtmxHttpRequest) -> HttpResponse:
     return _paginated(request, selectors.integration_list(), "integrations/integration_list.html", {})
 
 
-@admin_required
-@require_GET
-def syncrun_list(request: HtmxHttpRequest) -> HttpResponse:
-    return _paginated(request, selectors.sync_run_list(), "integrations/syncrun_list.html", {})
+# "/syncs/" is the sync screens' own list (connections first, then filterable runs).
+syncrun_list = syncs.sync_run_list

@@ -15,6 +15,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HTMX_STOP_POLLING
 
+from integrations import selectors as integration_selectors
 from integrations.models import Connection, SyncKind, SyncRun
 from integrations.sync import selectors, services
 from integrations.sync.forms import SyncLaunchForm, SyncRunFilterForm, SyncScheduleForm
@@ -29,6 +30,7 @@ CONNECTION_TEMPLATE = "integrations/syncrun_connection.html"
 @admin_required
 @require_GET
 def sync_run_list(request: HtmxHttpRequest) -> HttpResponse:
+    """The Syncs page: every connection and its latest sync, then the runs (filterable)."""
     form = SyncRunFilterForm(request.GET or None)
     filters = form.cleaned_data if form.is_valid() else {}
     runs = selectors.sync_run_list(
@@ -37,15 +39,24 @@ def sync_run_list(request: HtmxHttpRequest) -> HttpResponse:
     page = Paginator(runs, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
-    template = "integrations/syncrun_list.html" + ("#table" if request.htmx else "")
-    return render(request, template, {"page_obj": page, "filter_form": form, "query": query.urlencode()})
+    context = {"page_obj": page, "filter_form": form, "query": query.urlencode()}
+    if request.htmx:
+        return render(request, "integrations/syncrun_list.html#table", context)
+    # Every connection, with or without runs: where a first sync is started.
+    context["overview"] = integration_selectors.connection_sync_overview()
+    return render(request, "integrations/syncrun_list.html", context)
 
 
 @admin_required
 @require_GET
 def sync_run_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     run = get_object_or_404(SyncRun.objects.select_related("connection", "requested_by"), pk=pk)
-    context = {"run": run, "differences": selectors.sync_run_differences(run=run)}
+    context = {
+        "run": run,
+        "differences": selectors.sync_run_differences(run=run),
+        "asked_for": integration_selectors.sync_cursor_words(kind=run.kind, cursor=run.cursor),
+        "next_asks_for": integration_selectors.sync_cursor_words(kind=run.kind, cursor=run.next_cursor),
+    }
     if request.htmx and request.htmx.target == "sync-progress":
         response = render(request, "integrations/syncrun_detail.html#progress", context)
         if run.is_finished:

@@ -129,3 +129,36 @@ document.addEventListener("keydown", (event) => {
   }
 });
 // ==== end of the group picker ====
+
+// ==== Connections and forms (issue 17) ====
+// <form data-clears-messages hx-post=…>: once its answer is in, the flash messages of the
+// previous page ("Connection … added") go: a red test result must not sit under a green
+// message that no longer describes where things stand. Without JavaScript the form posts and
+// the next page shows only its own messages.
+document.addEventListener("htmx:afterRequest", (event) => {
+  const form = event.target instanceof Element ? event.target.closest("form[data-clears-messages]") : null;
+  if (form && event.detail.successful) {
+    for (const list of document.querySelectorAll("main .messages")) {
+      list.remove();
+    }
+  }
+});
+
+// A form that comes back with errors: the keyboard and screen-reader focus moves to its error
+// summary (or to its form-wide error), so nobody has to hunt for what went wrong.
+function focusErrorSummary(root) {
+  const summary = root.querySelector("[data-error-summary]") || root.querySelector(".form-errors[role=alert]");
+  if (summary) {
+    if (!summary.hasAttribute("tabindex")) {
+      summary.setAttribute("tabindex", "-1");
+    }
+    summary.focus();
+  }
+}
+document.addEventListener("DOMContentLoaded", () => focusErrorSummary(document));
+document.addEventListener("htmx:afterSettle", (event) => {
+  if (event.target instanceof Element) {
+    focusErrorSummary(event.target);
+  }
+});
+// ==== end of Connections and forms ====

@@ -115,8 +115,22 @@ def test_every_page_sends_a_strict_content_security_policy(client, alice, url_ob
     assert len(checked) > 40, checked
 
 
+def test_a_managers_home_is_their_sessions_overview(manager_client):
+    response = manager_client.get("/")
+    assert response.status_code == 302
+    assert response["Location"] == "/reports/path-sessions/"
+
+
+def test_a_user_without_a_role_is_told_to_ask_for_one(client, carol):
+    client.force_login(carol)
+    html = client.get("/").content.decode()
+    assert "Your account has no role yet" in html
+    assert "Getting started" not in html
+
+
 def test_manager_never_sees_admin_links(manager_client):
-    html = manager_client.get("/").content.decode()
+    # Their home redirects to the sessions overview: follow it.
+    html = manager_client.get("/", follow=True).content.decode()
     for admin_path in ("/connections/", "/integrations/", "/imports/", "/syncs/", "/system/"):
         assert f'href="{admin_path}' not in html
     assert 'href="/reports/' in html

@@ -146,7 +146,10 @@ def test_the_run_page_shows_pages_rows_source_cursor_and_reconciliation(
     html = response.content.decode()
     assert response.status_code == 200 and "<html" in html
     assert "360Learning v2 + v1" in html and f"{done.rows_inserted} new" in html
-    assert "full: everything the LMS has" in html and "full_at = " in html
+    assert "full: everything the LMS has" in html
+    # The cursor in words, never its raw keys (issue 17).
+    assert "Next sync asks for</dt><dd>the sessions not ended, changed or ended recently (last full listing " in html
+    assert "full_at" not in html
     assert "match 360Learning" in html
 
 
@@ -169,15 +172,21 @@ def test_a_failed_run_shows_its_reason(admin_client, finished_runs):
 
 
 # The run list -------------------------------------------------------------------------------------
+def _listed(run) -> str:
+    """How the run list names a run: its kind, the id small after it."""
+    return f'{run.get_kind_display()}</a> <span class="muted id">#{run.pk}</span>'
+
+
 def test_the_run_list_filters_by_kind_and_state(admin_client, finished_runs, django_assert_max_num_queries):
     done, failed = finished_runs
-    with django_assert_max_num_queries(8):
+    # Two more than the runs: every connection and its latest sync, above them.
+    with django_assert_max_num_queries(10):
         page = admin_client.get("/syncs/runs/").content.decode()
-    assert f"#{done.pk} Path sessions" in page and f"#{failed.pk} Users" in page and "match" in page
+    assert _listed(done) in page and _listed(failed) in page and "match" in page
     fragment = admin_client.get("/syncs/runs/?state=failed", headers=HTMX)
     html = fragment.content.decode()
     assert html.lstrip().startswith('<div id="syncrun-table"')
-    assert f"#{failed.pk} Users" in html and f"#{done.pk} " not in html
+    assert _listed(failed) in html and f"#{done.pk}<" not in html
 
 
 def test_the_run_list_names_remote_text_safely(admin_client, connection_360):
