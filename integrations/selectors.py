@@ -254,10 +254,6 @@ def integration_list() -> QuerySet[Integration]:
     )
 
 
-def sync_run_list() -> QuerySet[SyncRun]:
-    return SyncRun.objects.select_related("connection", "requested_by")
-
-
 def import_run_list(*, integration=None, kind: str = "", state: str = "") -> QuerySet[ImportRun]:
     runs = ImportRun.objects.select_related("integration__connection", "launched_by", "retry_of")
     if integration:

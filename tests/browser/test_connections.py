@@ -13,7 +13,7 @@ from playwright.sync_api import expect
 
 from integrations.services.connections import CHECK_AUTH
 from sandbox import constants as c
-from tests.browser.conftest import log_in
+from tests.browser.conftest import log_in, take_screenshot
 from tests.browser.helpers import field, tab_to
 from tests.conftest import PASSWORD
 
@@ -277,3 +277,108 @@ def test_enter_in_the_author_search_box_searches_without_submitting_the_form(pag
     page.wait_for_load_state("networkidle")
     expect(page.locator(".field-errors")).to_have_count(0)
     expect(search).to_have_value(author.mail)
+
+
+# Issue 17: broken paths 1, 10 and 11, replayed at a laptop's and a phone's width -----------------
+def _no_sideways_scroll(page) -> None:
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), page.url
+
+
+def test_broken_path_1_every_connection_reaches_its_syncs_and_syncs_now(sized_page, alice, connection_360):
+    """A connection that never synced: its page links to its syncs and offers "Sync now";
+    /syncs/ lists it although it has no run, and its empty state links to the connections."""
+    page = sized_page
+    log_in(page, "alice", PASSWORD)
+    page.goto("/syncs/")
+    row = page.locator("#sync-connections").get_by_role("row", name=re.compile("Sandbox 360"))
+    expect(row).to_contain_text("never synced")
+    empty = page.locator("#syncrun-table")
+    expect(empty.get_by_role("heading", name="No syncs yet")).to_be_visible()
+    expect(empty.get_by_role("link", name="a connection")).to_have_attribute("href", "/connections/")
+    _no_sideways_scroll(page)
+    take_screenshot(page, "issue17-path1-syncs-empty")
+
+    page.goto(f"/connections/{connection_360.pk}/")
+    page.get_by_role("link", name="Syncs and schedules").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Syncs of Sandbox 360")
+    page.go_back()
+    page.get_by_role("button", name="Sync now").click()
+    # Lands on the connection's syncs, every kind queued (no worker runs here).
+    expect(page.get_by_role("heading", level=1)).to_have_text("Syncs of Sandbox 360")
+    expect(page.locator("#sync-kinds .state-queued")).to_have_count(5)
+    _no_sideways_scroll(page)
+    take_screenshot(page, "issue17-path1-sync-now")
+
+    page.goto("/syncs/")
+    row = page.locator("#sync-connections").get_by_role("row", name=re.compile("Sandbox 360"))
+    expect(row).to_contain_text("Queued")
+    expect(page.locator("#syncrun-table tbody tr")).to_have_count(5)
+    take_screenshot(page, "issue17-path1-syncs-listed")
+
+
+def test_broken_path_10_a_sync_is_a_health_signal_and_no_stale_added_message(
+    sized_page, alice, connection_360, live_server
+):
+    from integrations.sync import services
+
+    page = sized_page
+    run, _ = services.sync_run_create(connection=connection_360, kind="users")
+    services.sync_run_execute(run_id=run.pk)
+    log_in(page, "alice", PASSWORD)
+    page.goto(f"/connections/{connection_360.pk}/")
+    health = page.locator("#connection-health")
+    expect(health.locator(".badge")).to_have_text("Healthy")
+    expect(health).to_contain_text("last checked")
+    take_screenshot(page, "issue17-path10-healthy-after-sync")
+
+    # A connection added with a wrong secret: the green "added" goes once the red result is in.
+    page.goto("/connections/new/")
+    field(page, "Name").fill("Typo 360")
+    field(page, "Provider").select_option(label="360Learning")
+    field(page, "Region").select_option(label="Other base URL")
+    field(page, "Base URL").fill(f"{live_server.url}{c.URL_PREFIX_360}")
+    field(page, "Client id").fill(c.DEFAULT_CLIENT_ID)
+    field(page, "Client secret").fill("not-the-secret")
+    page.get_by_role("button", name="Add connection").click()
+    added = page.get_by_role("status").filter(has_text="Connection “Typo 360” added.")
+    expect(added).to_be_visible()
+    result = _run_check(page)
+    expect(result).to_contain_text("Failed.")
+    expect(added).to_have_count(0)
+    expect(page.locator("#connection-health .badge")).to_have_text("Failing")
+    _no_sideways_scroll(page)
+    take_screenshot(page, "issue17-path10-failed-test-no-stale-message")
+
+
+def test_broken_path_11_required_marks_error_summary_and_secret_to_retype(sized_page, alice):
+    from integrations.forms import SECRET_RETYPE
+
+    page = sized_page
+    log_in(page, "alice", PASSWORD)
+    page.goto("/connections/new/")
+    expect(page.locator(".required-legend")).to_have_text("* required")
+    for label in ("Name", "Provider", "Client id", "Client secret"):
+        expect(page.locator("label", has_text=label).locator(".required-mark").first).to_have_text("*")
+    # Screen readers hear "required" from the control (a <select> with no empty choice has none).
+    for label in ("Name", "Client id", "Client secret"):
+        expect(field(page, label)).to_have_attribute("required", "")
+    expect(page.locator("label", has_text="Base URL").locator(".required-mark")).to_have_count(0)
+    take_screenshot(page, "issue17-path11-required-marks")
+
+    # The name is missing; the secret was typed and is not sent back.
+    field(page, "Provider").select_option(label="360Learning")
+    field(page, "Client id").fill(c.DEFAULT_CLIENT_ID)
+    field(page, "Client secret").fill(c.DEFAULT_CLIENT_SECRET)
+    page.get_by_role("button", name="Add connection").click()
+
+    summary = page.get_by_role("alert").filter(has_text="1 problem to correct")
+    expect(summary).to_be_focused()
+    link = summary.get_by_role("link", name="Name: This field is required.")
+    expect(link).to_have_attribute("href", "#id_name")
+    secret = field(page, "Client secret")
+    expect(secret).to_have_value("")
+    expect(secret).to_have_accessible_description(SECRET_RETYPE)
+    _no_sideways_scroll(page)
+    take_screenshot(page, "issue17-path11-error-summary")
+    link.click()
+    expect(field(page, "Name")).to_be_in_viewport()
