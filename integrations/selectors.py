@@ -189,7 +189,7 @@ def connection_overview(*, connection: Connection) -> dict:
     sync, and the next steps still to do."""
     steps = connection_next_steps(connection=connection)
     return {
-        "integrations": list(connection.integrations.all()),
+        "integrations": list(integration_list().filter(connection=connection)),
         "latest_sync": connection.sync_runs.order_by("-created_at", "-pk").first(),
         "next_steps": steps,
         "next_steps_left": [step for step in steps if not step.done],

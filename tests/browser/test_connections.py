@@ -213,7 +213,7 @@ def test_the_reason_of_a_failed_check_stays_on_the_page_after_a_reload(page, ali
     expect(_run_check(page)).to_contain_text(CREDENTIALS_REFUSED)
 
     page.reload()
-    expect(_check_result(page)).to_contain_text("Last check failed.")
+    expect(_check_result(page)).to_contain_text("The last contact with the LMS failed.")
     expect(_check_result(page)).to_contain_text(CREDENTIALS_REFUSED)
 
 
