@@ -23,7 +23,7 @@ from integrations.services.import_execution import import_run_execute
 from integrations.services.import_preparation import import_run_read
 from integrations.services.integrations import integration_pull
 from sandbox import constants as c
-from tests.browser.conftest import log_in
+from tests.browser.conftest import log_in, take_screenshot
 from tests.browser.helpers import field, tab_to
 from tests.conftest import PASSWORD
 from tests.integrations.import_runs.conftest import csv_upload, stats_rows
@@ -330,16 +330,101 @@ def test_a_file_over_the_upload_limit_is_refused_on_the_form_at_once(page, setti
     page.goto(f"/imports/new/?integration={integration.pk}&kind=stats")
     field(page, "File").set_input_files({"name": "big.csv", "mimeType": "text/csv", "buffer": big})
     page.get_by_role("button", name="Upload and preview").click()
-    expect(page.get_by_text("The file is larger than 1 MB, the largest accepted")).to_be_visible()
+    expect(page.locator("#field-file").get_by_text("The file is larger than 1 MB, the largest accepted")).to_be_visible()
     assert not ImportRun.objects.exists()
 
 
-def test_send_pressed_twice_launches_one_run(page, alice, integration, learners):
+def _fits(page) -> None:
+    """The page does not scroll sideways (wide tables scroll inside their own box)."""
+    overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+    if overflow > 0:
+        # The outermost elements that stick out, to say where to look.
+        culprits = page.evaluate(
+            """() => [...document.querySelectorAll("body *")]
+              .filter(e => e.getBoundingClientRect().right > document.documentElement.clientWidth + 1)
+              .filter(e => !e.parentElement.closest(".table-scroll"))
+              .slice(0, 8).map(e => `${e.tagName.toLowerCase()}#${e.id}.${e.className}`)"""
+        )
+        pytest.fail(f"{page.url} scrolls sideways by {overflow} px at {page.viewport_size['width']} px: {culprits}")
+
+
+def _upload(page, integration, name: str, content: bytes) -> None:
+    page.goto(f"/imports/new/?integration={integration.pk}&kind=stats")
+    field(page, "File").set_input_files({"name": name, "mimeType": "application/octet-stream", "buffer": content})
+    page.get_by_role("button", name="Upload and preview").click()
+    _read_in_background(page).join(timeout=30)
+
+
+def test_broken_path_2_a_never_synced_connection_predicts_no_refusal_for_valid_learners(
+    sized_page, alice, integration, learners
+):
+    """Broken path 2: the preview predicted "Refused: unknown learner" for 5 valid rows of a
+    connection whose learners were never synced. Their e-mails are now looked up live."""
+    page = sized_page
+    log_in(page, "alice", PASSWORD)
+    _upload(page, integration, "five-learners.csv", csv_upload(stats_rows(learners, 5)).read())
+
+    expect(page.get_by_role("heading", level=1)).to_have_text("Preview: Learner statistics from five-learners.csv")
+    effects = page.locator("#predicted-effects")
+    expect(effects).to_be_visible()
+    expect(effects).not_to_contain_text("refused", ignore_case=True)
+    expect(
+        page.get_by_text(re.compile(r"learner e-mails? not in the synced learners (was|were) looked up"))
+    ).to_be_visible()
+    # What cannot be known is said plainly, with the way to know it.
+    expect(page.locator("#cannot-predict")).to_contain_text("never synced")
+    expect(page.locator("#cannot-predict").get_by_role("button", name="Sync this connection now")).to_be_visible()
+    expect(page.locator("#preview-records tbody tr")).to_have_count(5)
+    expect(page.locator("#preview-records")).not_to_contain_text("refused", ignore_case=True)
+    _fits(page)
+    take_screenshot(page, "imports-broken-path-2-preview")
+
+
+def test_broken_path_3_a_file_imported_minutes_ago_asks_before_it_is_sent_again(
+    sized_page, alice, integration, learners
+):
+    """Broken path 3: re-uploading a file imported minutes ago and pressing Send landed silently
+    on the old run. The preview now says so and offers both ways, explicitly."""
+    content = csv_upload(stats_rows(learners, 4)).read()
+    first = import_runs.import_run_prepare(
+        actor=alice, integration=integration, kind="stats", uploaded=csv_upload(stats_rows(learners, 4))
+    )
+    first = import_runs.import_run_launch(actor=alice, run=first, enqueue=False)
+    import_run_execute(run_id=first.pk)
+
+    page = sized_page
+    log_in(page, "alice", PASSWORD)
+    _upload(page, integration, "stats.csv", content)
+    warning = page.locator("#imported-recently")
+    expect(warning).to_contain_text(f"This file was imported into this integration as run #{first.pk}")
+    expect(warning.get_by_role("link", name=f"Open run #{first.pk}")).to_be_visible()
+    send_again = page.get_by_role("button", name="Send the 4 valid records again anyway")
+    expect(send_again).to_be_visible()
+    _fits(page)
+    take_screenshot(page, "imports-broken-path-3-preview")
+
+    # "Send again anyway" sends: the skip box does not quietly turn it into nothing.
+    expect(page.get_by_role("checkbox", name="Skip the 4 already-imported rows")).not_to_be_checked()
+    draft = ImportRun.objects.exclude(pk=first.pk).get()
+    send_again.click()
+    # The new run, not the old one.
+    page.wait_for_url(f"**/imports/{draft.pk}/")
+    expect(page.get_by_role("heading", level=1)).to_contain_text(f"Import #{draft.pk}")
+    expect(page.locator("#run-progress h2 .state")).to_have_text("Queued")
+    take_screenshot(page, "imports-broken-path-3-sent-again")
+    draft.refresh_from_db()
+    assert (draft.state, draft.records_to_send) == (ImportState.QUEUED, 4)
+
+
+def test_broken_path_4_back_after_send_shows_the_run_never_a_dead_send_button(sized_page, alice, integration, learners):
+    """Broken path 4 (and Send pressed twice launches one run)."""
     draft = import_runs.import_run_prepare(
         actor=alice, integration=integration, kind="stats", uploaded=csv_upload(stats_rows(learners, 6))
     )
+    page = sized_page
     log_in(page, "alice", PASSWORD)
     page.goto(f"/imports/{draft.pk}/")
+    take_screenshot(page, "imports-broken-path-4-preview")
     send = page.get_by_role("button", name="Send the 6 valid records")
     send.dblclick()
     page.wait_for_url(f"**/imports/{draft.pk}/")
@@ -350,6 +435,43 @@ def test_send_pressed_twice_launches_one_run(page, alice, integration, learners)
     page.go_back()
     expect(page.locator("#run-progress")).to_be_visible()
     expect(page.get_by_role("button", name="Send the 6 valid records")).to_have_count(0)
+    _fits(page)
+    take_screenshot(page, "imports-broken-path-4-back")
+
+
+PROSE = b"Meeting notes\nWe talked about the Q3 learning plan.\n"
+
+
+def test_broken_path_6_text_and_images_are_refused_and_a_draft_is_discarded(sized_page, alice, integration, learners):
+    """Broken path 6: a .txt file (and an image) was accepted as a CSV; a draft could not be
+    discarded and became the dashboard's "Latest import"."""
+    page = sized_page
+    log_in(page, "alice", PASSWORD)
+    for name, content, reason, shot in (
+        ("notes.txt", PROSE, "plain text, not a CSV, XLSX or JSON file", "txt"),
+        ("photo.png", PNG, "a PNG image, not a CSV, XLSX or JSON file", "png"),
+    ):
+        _upload(page, integration, name, content)
+        expect(page.get_by_role("heading", level=1)).to_have_text(f"{name} cannot be imported")
+        expect(page.locator("#file-refused")).to_contain_text(reason)
+        _fits(page)
+        take_screenshot(page, f"imports-broken-path-6-refused-{shot}")
+        page.get_by_role("button", name="Dismiss").click()
+        expect(page.get_by_role("heading", level=1)).to_have_text("New import")
+        assert not ImportRun.objects.exists()
+
+    # A draft is discarded from its preview, and never was the dashboard's latest import.
+    draft = import_runs.import_run_prepare(
+        actor=alice, integration=integration, kind="stats", uploaded=csv_upload(stats_rows(learners, 3))
+    )
+    page.goto("/")
+    expect(page.get_by_role("link", name=f"#{draft.pk}", exact=True)).to_have_count(0)
+    page.goto(f"/imports/{draft.pk}/")
+    page.get_by_role("button", name="Discard this draft").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("New import")
+    expect(field(page, "Integration")).to_have_value(str(integration.pk))
+    take_screenshot(page, "imports-broken-path-6-draft-discarded")
+    assert not ImportRun.objects.filter(pk=draft.pk).exists()
 
 
 def test_a_utf16_export_from_excel_is_read_into_a_correct_preview(page, alice, integration, learners):
