@@ -37,9 +37,9 @@ def _page(request: HtmxHttpRequest, template: str, rows, form: AttemptFilterForm
         "sort": sort,
         "sort_param": filters.sort,
     }
-    if fragment(request) is not None:
-        return render_report(request, template + "#table", context)
     context["freshness"] = selectors.report_freshness(filters=filters, kind=SyncKind.COURSE_STATS)
+    if fragment(request) is not None:
+        return render_report(request, template + "#table", {**context, "freshness_oob": True})
     return render_report(request, template, context)
 
 

@@ -47,9 +47,9 @@ def module_results(request: HtmxHttpRequest) -> HttpResponse:
         "sort": filters.sort or selectors.MODULE_DEFAULT_SORT,
         "sort_param": filters.sort,
     }
-    if fragment(request) is not None:
-        return render_report(request, TEMPLATE + "#table", context)
     context["freshness"] = selectors.report_freshness(filters=filters, kind=SyncKind.MODULE_RESULTS)
+    if fragment(request) is not None:
+        return render_report(request, TEMPLATE + "#table", {**context, "freshness_oob": True})
     return render_report(request, TEMPLATE, context)
 
 

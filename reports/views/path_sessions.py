@@ -64,9 +64,9 @@ def pathsession_list(request: HtmxHttpRequest) -> HttpResponse:
         "sort_param": filters.sort,
         "legend": selectors.status_legend(),
     }
-    if fragment(request) is not None:
-        return render_report(request, LIST_TEMPLATE + "#table", context)
     context["freshness"] = selectors.report_freshness(filters=filters, kind=SyncKind.SESSIONS)
+    if fragment(request) is not None:
+        return render_report(request, LIST_TEMPLATE + "#table", {**context, "freshness_oob": True})
     return render_report(request, LIST_TEMPLATE, context)
 
 

@@ -1,6 +1,8 @@
-"""A manager reads the reports in Chromium: the overview, one session's breakdown, a status
-clicked to filter its learners, the learner CSV downloaded and read back; the same links
-without JavaScript; screenshots of every report page (var/screenshots/reports-*.png)."""
+"""A manager and an admin read the reports in Chromium, at 1440 px and 390 px: the overview, one
+session's breakdown, a status clicked to filter its learners, the learner CSV downloaded and read
+back; freshness stamped by the connections whose rows are shown (issue 17, broken path 5); the
+same links without JavaScript; screenshots of every report page
+(var/screenshots/reports-*-{laptop,phone}.png)."""
 
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ import pytest
 from django.core.management import call_command
 from playwright.sync_api import expect
 
-from tests.browser.conftest import log_in
+from tests.browser.conftest import log_in, take_screenshot
 from tests.conftest import PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -28,22 +30,40 @@ def synced(connection_360, connection_ispring):
 
 
 @pytest.fixture
-def no_dialogs(page):
+def no_dialogs(sized_page):
     """Fails the test if any page opens an alert (remote data is never run as script)."""
     dialogs = []
-    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    sized_page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
     yield
     assert dialogs == []
 
 
+def _no_sideways_scroll(page) -> None:
+    """The page itself never scrolls sideways (wide tables scroll inside their own box)."""
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+
+
 def test_a_manager_drills_from_the_overview_into_a_session_and_downloads_its_late_learners(
-    page, screenshot, bob, synced, no_dialogs
+    sized_page, bob, synced, no_dialogs
 ):
+    page = sized_page
+
+    def screenshot(name: str) -> None:
+        take_screenshot(page, name)
+
     log_in(page, "bob", PASSWORD)
-    page.get_by_role("navigation", name="Main").get_by_role("link", name="Reports").click()
+    page.goto("/reports/")
     page.get_by_role("link", name="Path sessions").click()
     expect(page.get_by_role("heading", level=1, name="Path sessions")).to_be_visible()
     expect(page.get_by_text("6 path sessions")).to_be_visible()
+    # The names have room: each fits on at most two lines, its path and connection beneath.
+    for name in page.locator("table.sessions tbody th > a").all():
+        box = name.bounding_box()
+        line = float(name.evaluate("a => parseFloat(getComputedStyle(a).lineHeight)"))
+        assert box["height"] <= 2 * line + 1, name.inner_text()
+    expect(page.locator("table.sessions tbody .session-facts").first).to_contain_text(synced.name)
+    expect(page.get_by_role("list", name="Key to the detailed-status bars")).to_contain_text("Late")
+    _no_sideways_scroll(page)
     screenshot("reports-overview")
 
     # Filtering swaps the table only (htmx) and keeps the URL shareable.
@@ -87,7 +107,12 @@ def test_a_manager_drills_from_the_overview_into_a_session_and_downloads_its_lat
     assert all(row["first_name"] and row["mail"] for row in rows)
 
 
-def test_a_manager_reads_course_statistics_attempts_and_module_results(page, screenshot, bob, synced, no_dialogs):
+def test_a_manager_reads_course_statistics_attempts_and_module_results(sized_page, bob, synced, no_dialogs):
+    page = sized_page
+
+    def screenshot(name: str) -> None:
+        take_screenshot(page, name)
+
     log_in(page, "bob", PASSWORD)
     page.goto("/reports/courses/")
     expect(page.get_by_role("heading", level=1, name="Course statistics")).to_be_visible()
@@ -105,6 +130,77 @@ def test_a_manager_reads_course_statistics_attempts_and_module_results(page, scr
     page.get_by_role("checkbox", name="Failed").check()
     expect(page).to_have_url(re.compile(r"completion_statuses=failed"))
     screenshot("reports-module-results")
+
+
+@pytest.fixture
+def never_synced(synced):
+    """A second 360Learning connection, added after the first one's sync and never synced."""
+    from tests.reports.conftest import make_connection
+
+    return make_connection("New 360")
+
+
+def _freshness_names_only(page, connection) -> None:
+    """The stamp (an admin's note on connections left out apart) speaks of ``connection`` alone."""
+    stamps = page.locator("#freshness p:not(.freshness-unsynced)")
+    expect(stamps).to_have_count(1)
+    expect(stamps).to_contain_text(f"{connection.name}: statistics as of")
+    expect(stamps).not_to_contain_text("never synced")
+    expect(page.locator("#freshness .badge-stale")).to_have_count(0)
+
+
+def test_a_never_synced_connection_neither_stales_nor_names_the_reports_of_a_synced_one(
+    sized_page, alice, bob, synced, never_synced
+):
+    """Issue 17, broken path 5: one connection never synced made every report page and export say
+    "never synced" / "Stale" (``…_never-synced.csv``) although every row came from the synced one."""
+    page = sized_page
+    log_in(page, "bob", PASSWORD)
+    page.goto("/reports/path-sessions/")
+    _freshness_names_only(page, synced)
+    expect(page.locator("#freshness")).not_to_contain_text(never_synced.name)
+    take_screenshot(page, "reports-freshness-manager-sessions")
+    with page.expect_download() as download_info:
+        page.locator("#pathsession-table .downloads").get_by_role("link", name="CSV", exact=True).click()
+    assert re.fullmatch(
+        r"path-sessions_as-of-\d{4}-\d\d-\d\dT\d{4}Z_sync-\d+\.csv", download_info.value.suggested_filename
+    )
+
+    page.goto("/reports/courses/")
+    _freshness_names_only(page, synced)
+    with page.expect_download() as download_info:
+        page.locator("#course-table .downloads").get_by_role("link", name="Excel").click()
+    assert re.fullmatch(r"course-stats_as-of-\S+_sync-\d+\.xlsx", download_info.value.suggested_filename)
+    take_screenshot(page, "reports-freshness-manager-courses")
+
+    # The index lists the new connection as not synced yet, without a stale badge.
+    page.goto("/reports/")
+    row = page.get_by_role("row", name=re.compile(f"Sessions overview.*{never_synced.name}"))
+    expect(row).to_contain_text("Not synced yet: none of its data is in this report")
+    expect(row.locator(".badge-stale")).to_have_count(0)
+    take_screenshot(page, "reports-freshness-index")
+    page.context.clear_cookies()
+
+    # An admin, who can sync it, is told which connection is not in the numbers, and why.
+    log_in(page, "alice", PASSWORD)
+    page.goto("/reports/path-sessions/")
+    _freshness_names_only(page, synced)
+    note = page.locator("#freshness .freshness-unsynced")
+    expect(note).to_have_text(f"Not in these numbers: {never_synced.name}, never synced yet.")
+    take_screenshot(page, "reports-freshness-admin-sessions")
+
+    # Choosing that connection is where "never synced" matters: the stamp follows the filter.
+    page.get_by_label("Connection", exact=True).select_option(label=never_synced.name)
+    expect(page.get_by_text("No path sessions match these filters")).to_be_visible()
+    expect(page.locator("#freshness")).to_contain_text(f"{never_synced.name}: never synced yet")
+    expect(page.locator("#freshness")).not_to_contain_text(synced.name)
+    with page.expect_download() as download_info:
+        page.locator("#pathsession-table .downloads").get_by_role("link", name="CSV", exact=True).click()
+    assert download_info.value.suggested_filename == "path-sessions_never-synced.csv"
+    take_screenshot(page, "reports-freshness-admin-never-synced")
+    page.goto("/reports/path-sessions/")
+    page.locator("#freshness .freshness-unsynced").get_by_role("link", name=never_synced.name).click()
+    expect(page.get_by_role("heading", level=1, name=never_synced.name)).to_be_visible()
 
 
 def test_the_status_links_and_pages_work_without_javascript(browser, live_server, bob, synced):

@@ -202,7 +202,7 @@ def test_the_overview_gives_names_room_with_their_path_and_connection_beneath_an
 ):
     html = manager_client.get(URL).content.decode()
     table = html.split('<div class="table-scroll">')[1].split("</table>")[0]
-    assert '<table class="table sessions">' in table  # a phone scrolls it inside its box
+    assert '<table class="table sessions" aria-describedby="sessions-note">' in table  # scrolls in its box
     row = table.split(f'<a href="/reports/path-sessions/{cache.session.pk}/">Onboarding · Cohort 1</a>')[1]
     assert row.split("</th>")[0].strip() == (
         '<div class="session-facts muted">Onboarding &lt;b&gt;2025&lt;/b&gt; · Acme 360</div>'

@@ -214,3 +214,13 @@ def test_the_freshness_of_a_report_is_one_query(cache, fresh, django_assert_num_
     with django_assert_num_queries(1):
         report = report_freshness(filters=ReportFilters(), kind=SyncKind.SESSIONS)
     assert [c.name for c, _ in report.shown] == ["Acme 360"] and report.never_synced == [fresh]
+
+
+def test_a_filtered_table_fragment_brings_the_stamp_of_its_own_rows_out_of_band(cache, fresh, manager_client):
+    from tests.reports.conftest import HTMX
+
+    html = manager_client.get(f"/reports/path-sessions/?connection={fresh.pk}", headers=HTMX).content.decode()
+    assert html.lstrip().startswith('<div id="pathsession-table"')
+    stamp = html.split('<section class="freshness" id="freshness"')[1].split("</section>")[0]
+    assert stamp.startswith(' aria-label="How fresh these numbers are" hx-swap-oob="true">')
+    assert "<strong>Fresh 360</strong>:" in stamp and "Acme 360" not in stamp
