@@ -16,7 +16,8 @@ def field_errors(form: forms.BaseForm) -> list[dict[str, str]]:
     errors = []
     for field in form:
         for message in field.errors:
-            target = "" if field.is_hidden else (field.id_for_label or field.auto_id or "")
+            # A list of radios or checkboxes has no one control: link to its first choice.
+            target = "" if field.is_hidden else (field.id_for_label or (f"{field.auto_id}_0" if field.auto_id else ""))
             errors.append({"label": str(field.label or field.name), "message": str(message), "target": target})
     return errors
 

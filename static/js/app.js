@@ -156,6 +156,16 @@ function focusErrorSummary(root) {
   }
 }
 document.addEventListener("DOMContentLoaded", () => focusErrorSummary(document));
+// A link of the summary puts the focus in the field itself (following "#id" only scrolls).
+document.addEventListener("click", (event) => {
+  const link = event.target instanceof Element ? event.target.closest("[data-error-summary] a[href^='#']") : null;
+  const control = link ? document.getElementById(link.getAttribute("href").slice(1)) : null;
+  if (control) {
+    event.preventDefault();
+    control.scrollIntoView({ block: "center" });
+    control.focus();
+  }
+});
 document.addEventListener("htmx:afterSettle", (event) => {
   if (event.target instanceof Element) {
     focusErrorSummary(event.target);

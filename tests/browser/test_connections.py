@@ -381,4 +381,4 @@ def test_broken_path_11_required_marks_error_summary_and_secret_to_retype(sized_
     _no_sideways_scroll(page)
     take_screenshot(page, "issue17-path11-error-summary")
     link.click()
-    expect(field(page, "Name")).to_be_in_viewport()
+    expect(field(page, "Name")).to_be_focused()
