@@ -223,3 +223,39 @@ def test_the_status_links_and_pages_work_without_javascript(browser, live_server
         expect(page.get_by_text("No learner matches these filters")).to_be_visible()
     finally:
         context.close()
+
+
+def test_no_learner_shows_a_last_activity_before_their_first(sized_page, bob, synced):
+    """Issue 17, broken path 12: the sandbox's learners had a last activity before their first.
+    Every session's learner table, and the attempts table, read first ≤ last."""
+    from reports.models import PathSession
+
+    page = sized_page
+    log_in(page, "bob", PASSWORD)
+    pairs = 0
+    for session in PathSession.objects.order_by("start_date"):
+        page.goto(f"/reports/path-sessions/{session.pk}/?sort=activity")
+        rows = page.locator("#learner-table tbody tr")
+        expect(rows.first).to_be_visible()
+        for first, last in zip(
+            rows.locator("td:nth-child(9)").all_inner_texts(),
+            rows.locator("td:nth-child(10)").all_inner_texts(),
+            strict=True,
+        ):
+            assert first != "—" or last == "—", (session.name, first, last)  # no activity before a start
+            if last != "—":
+                pairs += 1
+                assert first <= last, (session.name, first, last)  # ISO dates compare as text
+    assert pairs > 0
+    take_screenshot(page, "reports-learner-activity")
+
+    page.goto("/reports/attempts/?sort=-activity")
+    rows = page.locator("table.attempts tbody tr")
+    expect(rows.first).to_be_visible()
+    for first, last in zip(
+        rows.locator("td:nth-child(7)").all_inner_texts(),
+        rows.locator("td:nth-child(8)").all_inner_texts(),
+        strict=True,
+    ):
+        assert first <= last, (first, last)
+    take_screenshot(page, "reports-attempt-activity")
