@@ -330,7 +330,9 @@ def test_a_file_over_the_upload_limit_is_refused_on_the_form_at_once(page, setti
     page.goto(f"/imports/new/?integration={integration.pk}&kind=stats")
     field(page, "File").set_input_files({"name": "big.csv", "mimeType": "text/csv", "buffer": big})
     page.get_by_role("button", name="Upload and preview").click()
-    expect(page.locator("#field-file").get_by_text("The file is larger than 1 MB, the largest accepted")).to_be_visible()
+    expect(
+        page.locator("#field-file").get_by_text("The file is larger than 1 MB, the largest accepted")
+    ).to_be_visible()
     assert not ImportRun.objects.exists()
 
 
@@ -483,3 +485,50 @@ def test_a_utf16_export_from_excel_is_read_into_a_correct_preview(page, alice, i
     _read_in_background(page).join(timeout=30)
     expect(page.get_by_role("heading", level=1)).to_have_text("Preview: Learner statistics from excel-unicode.csv")
     expect(page.get_by_role("list", name="Counts")).to_contain_text("5 valid, ready to send")
+
+
+def test_an_admin_browses_a_runs_records_by_result_and_by_name(
+    sized_page, alice, connection_360, integration, learners
+):
+    """Results are read in the page, not only in the evidence zip: filter, search, pages."""
+    from integrations.sync import services as sync_services
+    from reports.models import LmsUser
+
+    for kind in ("users", "courses"):
+        sync, _ = sync_services.sync_run_create(connection=connection_360, kind=kind)
+        sync_services.sync_run_execute(run_id=sync.pk)
+    rows = stats_rows(learners, 30)
+    rows[1][1] = UNKNOWN_LEARNER
+    run = import_runs.import_run_prepare(actor=alice, integration=integration, kind="stats", uploaded=csv_upload(rows))
+    run = import_runs.import_run_launch(actor=alice, run=run, enqueue=False)
+    import_run_execute(run_id=run.pk)
+
+    page = sized_page
+    log_in(page, "alice", PASSWORD)
+    page.goto(f"/imports/{run.pk}/")
+    records = page.locator("#result-records tbody tr")
+    expect(records).to_have_count(25)
+    expect(page.locator("#results-count")).to_have_text("30 records.")
+    _fits(page)
+    take_screenshot(page, "imports-results-all")
+
+    # Failed only: the one the LMS refused, with its reason (keyboard: the radio takes a Space).
+    page.get_by_role("radio", name="Failed").check()
+    expect(records).to_have_count(1)
+    expect(records.first).to_contain_text(UNKNOWN_LEARNER)
+    expect(records.first).to_contain_text("Error")
+    assert "status=failed" in page.url  # the filtered view is a link that can be shared
+    take_screenshot(page, "imports-results-failed")
+
+    # A learner found by name, whatever the case typed.
+    user = LmsUser.objects.get(mail__iexact=learners[0][0])
+    page.get_by_role("radio", name="All").check()
+    page.get_by_role("searchbox", name="Search").fill(user.last_name.lower())
+    expect(page.locator("#results-count")).to_contain_text("match")
+    expect(records.first).to_contain_text(f"{user.first_name} {user.last_name}")
+    take_screenshot(page, "imports-results-search")
+
+    page.get_by_role("searchbox", name="Search").fill("")
+    expect(page.locator("#results-count")).to_have_text("30 records.")
+    page.get_by_role("navigation", name="Pages of records").get_by_role("link", name="Next").click()
+    expect(records).to_have_count(5)
