@@ -4,10 +4,12 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from lms_admin import views
+from lms_admin.favicon import favicon
 from lms_admin.roles import authenticated, public
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("favicon.ico", favicon, name="favicon"),
     path("accounts/login/", public(auth_views.LoginView.as_view()), name="login"),
     path("accounts/logout/", authenticated(auth_views.LogoutView.as_view()), name="logout"),
     path(

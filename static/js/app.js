@@ -172,3 +172,48 @@ document.addEventListener("htmx:afterSettle", (event) => {
   }
 });
 // ==== end of Connections and forms ====
+
+// ==== Layout (issue 17): the phone menu, scrollable tables ====
+// The phone menu (base.html): the "Menu" button shows and hides the main navigation below
+// 60rem; at wider widths the CSS ignores the button's state. Escape closes it.
+(() => {
+  const toggle = document.querySelector(".nav-toggle");
+  if (!toggle) {
+    return;
+  }
+  toggle.closest(".topbar").classList.add("has-menu");
+  const setOpen = (open) => toggle.setAttribute("aria-expanded", open ? "true" : "false");
+  toggle.addEventListener("click", () => setOpen(toggle.getAttribute("aria-expanded") !== "true"));
+  document.addEventListener("keydown", (event) => {
+    if (event.key === "Escape" && toggle.getAttribute("aria-expanded") === "true") {
+      setOpen(false);
+      toggle.focus();
+    }
+  });
+})();
+
+// A table box that scrolls (a wide table on a phone) takes the keyboard focus, so it can be
+// scrolled with the arrow keys even when no link inside it is; boxes that fit stay out of the
+// Tab order.
+function markScrollableTables() {
+  for (const box of document.querySelectorAll(".table-scroll, .table")) {
+    if (box.matches(".table-scroll > .table")) {
+      continue;
+    }
+    const style = getComputedStyle(box);
+    const scrolls =
+      (/auto|scroll/.test(style.overflowX) && box.scrollWidth > box.clientWidth + 1) ||
+      (/auto|scroll/.test(style.overflowY) && box.scrollHeight > box.clientHeight + 1);
+    if (scrolls && !box.hasAttribute("tabindex")) {
+      box.setAttribute("tabindex", "0");
+      box.dataset.scrollFocus = "true";
+    } else if (!scrolls && box.dataset.scrollFocus) {
+      box.removeAttribute("tabindex");
+      delete box.dataset.scrollFocus;
+    }
+  }
+}
+document.addEventListener("DOMContentLoaded", markScrollableTables);
+document.addEventListener("htmx:afterSettle", markScrollableTables);
+window.addEventListener("resize", markScrollableTables);
+// ==== end of Layout ====

@@ -24,3 +24,11 @@ def tab_to(page: Page, target: Locator, *, limit: int = 40) -> None:
         if target.evaluate("element => element === document.activeElement"):
             return
     raise AssertionError(f"{target} is not reachable with Tab ({limit} presses)")
+
+
+def main_nav(page: Page) -> Locator:
+    """The main navigation, opened first when it is folded behind the phone's "Menu" button."""
+    toggle = page.get_by_role("button", name="Menu")
+    if toggle.is_visible() and toggle.get_attribute("aria-expanded") != "true":
+        toggle.click()
+    return page.get_by_role("navigation", name="Main")
