@@ -116,7 +116,7 @@ def test_the_admin_pages_run_with_no_violation(page, violations, alice, synced):
 
     # static/js/app.js: Enter in the author search runs the search instead of posting the form.
     _visit(page, reverse("integration-create", kwargs={"pk": connection.pk}))
-    search = field(page, "Find an author")
+    search = field(page, "Author")
     search.fill("a")
     with page.expect_response(re.compile(r"/connections/\d+/users/\?")):
         search.press("Enter")
