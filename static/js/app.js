@@ -216,4 +216,6 @@ function markScrollableTables() {
 document.addEventListener("DOMContentLoaded", markScrollableTables);
 document.addEventListener("htmx:afterSettle", markScrollableTables);
 window.addEventListener("resize", markScrollableTables);
+// A <details> opened shows tables that had no width while it was shut ("toggle" does not bubble).
+document.addEventListener("toggle", markScrollableTables, true);
 // ==== end of Layout ====

@@ -125,6 +125,8 @@ def test_every_page_is_accessible_and_fits_the_screen(role, width, browser, live
                 continue
             page.goto(url)
             visited.append(url)
+            # Folded sections (column guides, raw payloads, definitions) are checked open.
+            page.evaluate("() => document.querySelectorAll('main details').forEach(d => { d.open = true; })")
             _check(page, url, failures)
             take_screenshot(page, f"{role}-{name}")
 

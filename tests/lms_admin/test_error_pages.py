@@ -82,3 +82,15 @@ def test_favicon_ico_redirects_to_the_icon_without_a_login(client):
     response = client.get("/favicon.ico")
     assert response.status_code == 302
     assert response["Location"] == "/static/img/favicon.png"
+
+
+def test_a_form_sent_without_its_token_gets_a_plain_page_in_the_layout(alice):
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(alice)
+    response = client.post("/connections/new/", {"name": "x"})
+    assert response.status_code == 403
+    html = response.content.decode()
+    assert "<h1>This form has expired</h1>" in html
+    assert 'aria-label="Main"' in html
