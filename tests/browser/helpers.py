@@ -32,3 +32,33 @@ def main_nav(page: Page) -> Locator:
     if toggle.is_visible() and toggle.get_attribute("aria-expanded") != "true":
         toggle.click()
     return page.get_by_role("navigation", name="Main")
+
+
+def assert_fits(page: Page) -> None:
+    """The page does not scroll sideways (wide tables scroll inside their own box)."""
+    overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+    if overflow > 0:
+        # The outermost elements that stick out, to say where to look.
+        culprits = page.evaluate(
+            """() => [...document.querySelectorAll("body *")]
+              .filter(e => e.getBoundingClientRect().right > document.documentElement.clientWidth + 1)
+              .filter(e => !e.parentElement.closest(".table-scroll"))
+              .slice(0, 8).map(e => `${e.tagName.toLowerCase()}#${e.id}.${e.className}`)"""
+        )
+        raise AssertionError(
+            f"{page.url} scrolls sideways by {overflow} px at {page.viewport_size['width']} px: {culprits}"
+        )
+
+
+def assert_accessible(page: Page) -> None:
+    """No serious or critical axe-core violation on the page as it is now."""
+    from axe_playwright_python.base import AXE_SCRIPT
+
+    page.evaluate(AXE_SCRIPT)
+    violations = page.evaluate("() => axe.run(document, {resultTypes: ['violations']})")["violations"]
+    found = [
+        f"{v['id']} ({v['impact']}) at {', '.join(' '.join(n['target']) for n in v['nodes'][:3])}"
+        for v in violations
+        if v["impact"] in ("serious", "critical")
+    ]
+    assert found == [], f"{page.url}: {found}"

@@ -24,7 +24,7 @@ from integrations.services.import_preparation import import_run_read
 from integrations.services.integrations import integration_pull
 from sandbox import constants as c
 from tests.browser.conftest import log_in, take_screenshot
-from tests.browser.helpers import field, tab_to
+from tests.browser.helpers import assert_accessible, assert_fits, field, tab_to
 from tests.conftest import PASSWORD
 from tests.integrations.import_runs.conftest import csv_upload, stats_rows
 
@@ -336,20 +336,6 @@ def test_a_file_over_the_upload_limit_is_refused_on_the_form_at_once(page, setti
     assert not ImportRun.objects.exists()
 
 
-def _fits(page) -> None:
-    """The page does not scroll sideways (wide tables scroll inside their own box)."""
-    overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
-    if overflow > 0:
-        # The outermost elements that stick out, to say where to look.
-        culprits = page.evaluate(
-            """() => [...document.querySelectorAll("body *")]
-              .filter(e => e.getBoundingClientRect().right > document.documentElement.clientWidth + 1)
-              .filter(e => !e.parentElement.closest(".table-scroll"))
-              .slice(0, 8).map(e => `${e.tagName.toLowerCase()}#${e.id}.${e.className}`)"""
-        )
-        pytest.fail(f"{page.url} scrolls sideways by {overflow} px at {page.viewport_size['width']} px: {culprits}")
-
-
 def _upload(page, integration, name: str, content: bytes) -> None:
     page.goto(f"/imports/new/?integration={integration.pk}&kind=stats")
     field(page, "File").set_input_files({"name": name, "mimeType": "application/octet-stream", "buffer": content})
@@ -378,7 +364,8 @@ def test_broken_path_2_a_never_synced_connection_predicts_no_refusal_for_valid_l
     expect(page.locator("#cannot-predict").get_by_role("button", name="Sync this connection now")).to_be_visible()
     expect(page.locator("#preview-records tbody tr")).to_have_count(5)
     expect(page.locator("#preview-records")).not_to_contain_text("refused", ignore_case=True)
-    _fits(page)
+    assert_fits(page)
+    assert_accessible(page)
     take_screenshot(page, "imports-broken-path-2-preview")
 
 
@@ -402,7 +389,8 @@ def test_broken_path_3_a_file_imported_minutes_ago_asks_before_it_is_sent_again(
     expect(warning.get_by_role("link", name=f"Open run #{first.pk}")).to_be_visible()
     send_again = page.get_by_role("button", name="Send the 4 valid records again anyway")
     expect(send_again).to_be_visible()
-    _fits(page)
+    assert_fits(page)
+    assert_accessible(page)
     take_screenshot(page, "imports-broken-path-3-preview")
 
     # "Send again anyway" sends: the skip box does not quietly turn it into nothing.
@@ -437,7 +425,7 @@ def test_broken_path_4_back_after_send_shows_the_run_never_a_dead_send_button(si
     page.go_back()
     expect(page.locator("#run-progress")).to_be_visible()
     expect(page.get_by_role("button", name="Send the 6 valid records")).to_have_count(0)
-    _fits(page)
+    assert_fits(page)
     take_screenshot(page, "imports-broken-path-4-back")
 
 
@@ -456,7 +444,7 @@ def test_broken_path_6_text_and_images_are_refused_and_a_draft_is_discarded(size
         _upload(page, integration, name, content)
         expect(page.get_by_role("heading", level=1)).to_have_text(f"{name} cannot be imported")
         expect(page.locator("#file-refused")).to_contain_text(reason)
-        _fits(page)
+        assert_fits(page)
         take_screenshot(page, f"imports-broken-path-6-refused-{shot}")
         page.get_by_role("button", name="Dismiss").click()
         expect(page.get_by_role("heading", level=1)).to_have_text("New import")
@@ -474,6 +462,11 @@ def test_broken_path_6_text_and_images_are_refused_and_a_draft_is_discarded(size
     expect(field(page, "Integration")).to_have_value(str(integration.pk))
     take_screenshot(page, "imports-broken-path-6-draft-discarded")
     assert not ImportRun.objects.filter(pk=draft.pk).exists()
+
+    # The form and its column guide, the chosen kind's guide open.
+    page.goto(f"/imports/new/?integration={integration.pk}&kind=courses")
+    expect(page.locator("#guide-courses")).to_have_attribute("open", "")
+    assert_accessible(page)
 
 
 def test_a_utf16_export_from_excel_is_read_into_a_correct_preview(page, alice, integration, learners):
@@ -509,7 +502,8 @@ def test_an_admin_browses_a_runs_records_by_result_and_by_name(
     records = page.locator("#result-records tbody tr")
     expect(records).to_have_count(25)
     expect(page.locator("#results-count")).to_have_text("30 records.")
-    _fits(page)
+    assert_fits(page)
+    assert_accessible(page)
     take_screenshot(page, "imports-results-all")
 
     # Failed only: the one the LMS refused, with its reason (keyboard: the radio takes a Space).

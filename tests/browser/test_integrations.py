@@ -14,15 +14,10 @@ from playwright.sync_api import expect
 from integrations.services.integrations import integration_pull
 from integrations.sync import services as sync_services
 from tests.browser.conftest import log_in, take_screenshot
-from tests.browser.helpers import field
+from tests.browser.helpers import assert_accessible, assert_fits, field
 from tests.conftest import PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def _fits(page) -> None:
-    overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
-    assert overflow <= 0, f"{page.url} scrolls sideways by {overflow} px"
 
 
 def test_the_author_is_chosen_with_the_keyboard_and_the_list_shows_names(sized_page, alice, connection_360):
@@ -49,7 +44,8 @@ def test_the_author_is_chosen_with_the_keyboard_and_the_list_shows_names(sized_p
     expect(choices.first).to_be_focused()
     page.keyboard.press("Space")
     expect(choices.first).to_be_checked()
-    _fits(page)
+    assert_fits(page)
+    assert_accessible(page)
     take_screenshot(page, "integrations-author-picker")
     page.get_by_role("button", name="Create in 360Learning").click()
     expect(page.get_by_role("status").filter(has_text="Integration “Keyboard Academy” saved")).to_be_visible()
@@ -58,5 +54,5 @@ def test_the_author_is_chosen_with_the_keyboard_and_the_list_shows_names(sized_p
     row = page.get_by_role("row", name=re.compile("Keyboard Academy"))
     expect(row).to_contain_text(f"{author.first_name} {author.last_name}")
     expect(row.locator("code.id", has_text=author.oid)).to_be_visible()
-    _fits(page)
+    assert_fits(page)
     take_screenshot(page, "integrations-list")
