@@ -140,3 +140,21 @@ def test_a_cursor_reads_as_words():
         words == "attempts completed since 4 Dec 14:16 (last full listing 1 Dec 09:00; one runs at least once a week)"
     )
     assert sync_cursor_words(kind="users", cursor={}) == "everything the LMS has (a full listing)"
+
+
+def test_the_dashboard_costs_the_same_queries_for_one_connection_or_many(
+    admin_client, never_synced, django_assert_max_num_queries
+):
+    from django.db import connection as db
+    from django.test.utils import CaptureQueriesContext
+
+    SyncRun.objects.create(connection=never_synced, kind="users", state="completed")
+    with CaptureQueriesContext(db) as one:
+        admin_client.get("/")
+    for n in range(4):
+        other = Connection.objects.create(
+            name=f"Other {n}", provider="ispring", base_url="https://x.example", client_id="x"
+        )
+        SyncRun.objects.create(connection=other, kind="module-results", state="completed")
+    with django_assert_max_num_queries(len(one)):
+        admin_client.get("/")
