@@ -219,3 +219,17 @@ window.addEventListener("resize", markScrollableTables);
 // A <details> opened shows tables that had no width while it was shut ("toggle" does not bubble).
 document.addEventListener("toggle", markScrollableTables, true);
 // ==== end of Layout ====
+
+// <section data-follows="SELECT_ID"> of <details id="guide-VALUE">: the new-import page's column
+// guide opens the chosen kind's columns when "What to import" changes (all stay openable by hand).
+document.addEventListener("change", (event) => {
+  const select = event.target;
+  if (!(select instanceof HTMLSelectElement) || !select.id) {
+    return;
+  }
+  for (const guide of document.querySelectorAll(`[data-follows="${CSS.escape(select.id)}"]`)) {
+    for (const details of guide.querySelectorAll("details[id^='guide-']")) {
+      details.open = details.id === `guide-${select.value}`;
+    }
+  }
+});

@@ -463,9 +463,12 @@ def test_broken_path_6_text_and_images_are_refused_and_a_draft_is_discarded(size
     take_screenshot(page, "imports-broken-path-6-draft-discarded")
     assert not ImportRun.objects.filter(pk=draft.pk).exists()
 
-    # The form and its column guide, the chosen kind's guide open.
-    page.goto(f"/imports/new/?integration={integration.pk}&kind=courses")
+    # The form and its column guide: the chosen kind's columns open, and follow the choice.
+    page.goto(f"/imports/new/?integration={integration.pk}&kind=stats")
+    expect(page.locator("#guide-stats")).to_have_attribute("open", "")
+    field(page, "What to import").select_option(label="Courses upsert")
     expect(page.locator("#guide-courses")).to_have_attribute("open", "")
+    expect(page.locator("#guide-stats")).not_to_have_attribute("open", "")
     assert_accessible(page)
 
 
