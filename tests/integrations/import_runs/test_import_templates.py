@@ -32,6 +32,16 @@ def test_a_downloaded_template_uploaded_unchanged_has_no_invalid_row(admin_clien
     assert run.preparation == Preparation.READY  # every column found: no mapping step
     assert (run.total_records, run.valid_records, run.invalid_records) == (1, 1, 0)
 
+    # Its preview reads as a table: the course by name or external id, what will happen.
+    preview = admin_client.get(f"/imports/{run.pk}/")
+    [row] = preview.context["preview"]
+    assert row.course.ident == "coursera-python-101"
+    if kind == "courses":
+        assert row.course.name == "Python for beginners"
+    if kind == "stats":
+        assert row.learner.detail == "learner@example.com"
+    assert '<code class="id" title="external id">coursera-python-101</code>' in preview.content.decode()
+
 
 def test_a_template_has_a_column_for_every_field_the_validator_knows():
     for kind in Kind:
