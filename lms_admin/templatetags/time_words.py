@@ -16,8 +16,10 @@ register = template.Library()
 
 
 def span_in_words(seconds: float) -> str:
-    """A span as "12 seconds", "1 minute", "3 hours, 5 minutes" (Django's words above a minute)."""
-    seconds = max(0, int(seconds))
+    """A span as "under a second", "12 seconds", "1 minute", "3 hours, 5 minutes" (Django's words above a minute)."""
+    if seconds < 1:
+        return "under a second"
+    seconds = int(seconds)
     if seconds < 60:
         return "1 second" if seconds == 1 else f"{seconds} seconds"
     now = timezone.now()

@@ -7,7 +7,8 @@ from lms_admin.templatetags.time_words import ago, span_in_words, took
 
 
 def test_spans_under_a_minute_read_in_seconds():
-    assert span_in_words(0) == "0 seconds"
+    assert span_in_words(0) == "under a second"
+    assert span_in_words(0.4) == "under a second"
     assert span_in_words(1) == "1 second"
     assert span_in_words(42.7) == "42 seconds"
     assert span_in_words(60) == "1\xa0minute"
