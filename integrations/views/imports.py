@@ -10,7 +10,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.cache import patch_cache_control
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
-from django_htmx.http import HTMX_STOP_POLLING, HttpResponseClientRedirect
+from django_htmx.http import HTMX_STOP_POLLING, HttpResponseClientRedirect, trigger_client_event
 
 from integrations import selectors
 from integrations.forms import ImportFilterForm, ImportResultsForm, ImportUploadForm, MappingForm
@@ -26,6 +26,7 @@ from lms_admin.uploads import oversized_fields
 
 PREVIEW_ROWS = 20
 RESULTS_PAGE_SIZE = 25
+RUN_FINISHED_EVENT = "importrun-finished"
 INVALID_ROWS_SHOWN = 500
 
 
@@ -106,6 +107,8 @@ def import_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         response = render(request, "integrations/importrun_detail.html#progress", context)
         if run.is_finished:
             response.status_code = HTMX_STOP_POLLING
+            # The records list below shows the final results without a reload.
+            trigger_client_event(response, RUN_FINISHED_EVENT)
         return response
     return render(request, "integrations/importrun_detail.html", {**context, **_results(request, run)})
 

@@ -247,6 +247,10 @@ def test_an_admin_maps_previews_launches_and_watches_a_stats_import(
     expect(errors).to_have_count(1)
     expect(errors.locator("td").first).to_have_text(str(unknown_line))
     expect(errors).to_contain_text(refused)
+    # The records list below refreshed itself once the run finished: no "Pending" left.
+    records = page.locator("#result-records tbody tr")
+    expect(records.filter(has_text=UNKNOWN_LEARNER)).to_contain_text("Error")
+    expect(records.filter(has_text="Pending")).to_have_count(0)
     screenshot("imports-06-completed")
 
     with page.expect_download() as info:

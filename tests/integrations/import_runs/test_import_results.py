@@ -6,6 +6,7 @@ imported statistics into "Sandbox Academy"; one row names a learner 360Learning 
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -124,3 +125,19 @@ def test_the_preview_shows_learners_and_courses_by_name_and_the_json_behind_a_to
     assert 'id="preview-records"' in html
     assert html.count('<details class="raw">') == 3
     assert "Predicted effect" in html
+
+
+def test_the_last_progress_poll_tells_the_records_list_to_refresh(admin_client, alice, integration, learners):
+    run = import_runs.import_run_prepare(
+        actor=alice, integration=integration, kind="stats", uploaded=csv_upload(stats_rows(learners, 3))
+    )
+    run = import_runs.import_run_launch(actor=alice, run=run, enqueue=False)
+    page = admin_client.get(f"/imports/{run.pk}/").content.decode()
+    assert 'hx-trigger="importrun-finished from:body"' in page  # still sending: it listens
+
+    import_run_execute(run_id=run.pk)
+    poll = admin_client.get(f"/imports/{run.pk}/", headers={"HX-Request": "true", "HX-Target": "run-progress"})
+    assert poll.status_code == 286 and json.loads(poll["HX-Trigger"]) == {"importrun-finished": {}}
+    results = admin_client.get(f"/imports/{run.pk}/", headers={"HX-Request": "true", "HX-Target": "run-results"})
+    assert "importrun-finished" not in results.content.decode()  # finished: nothing more to wait for
+    assert [r.record.status for r in results.context["result_rows"]] == ["success"] * 3
