@@ -155,6 +155,14 @@ def _draft(request: HtmxHttpRequest, run: ImportRun) -> HttpResponse:
             count for effect, count in run.options.get("predicted", {}).items() if effect.startswith(CANNOT_PREDICT)
         ),
         "already_imported": import_runs.import_run_already_imported(run=run),
+        "integration_names": (
+            selectors.integration_list()
+            .filter(pk=run.integration_id)
+            .values("group_name", "author_name", "author_mail")
+            .first()
+            if run.kind == ImportKind.COURSES
+            else None
+        ),
     }
     return render(request, "integrations/importrun_preview.html", context)
 

@@ -38,6 +38,10 @@ def test_a_downloaded_template_uploaded_unchanged_has_no_invalid_row(admin_clien
     assert row.course.ident == "coursera-python-101"
     if kind == "courses":
         assert row.course.name == "Python for beginners"
+        # Where new courses go, by name when synced (here: never synced, said so).
+        assert (
+            'new courses go to the group <span class="muted">(name not synced yet)</span>' in preview.content.decode()
+        )
     if kind == "stats":
         assert row.learner.detail == "learner@example.com"
     assert '<code class="id" title="external id">coursera-python-101</code>' in preview.content.decode()
