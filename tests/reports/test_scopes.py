@@ -306,4 +306,6 @@ def test_an_unknown_group_is_named_in_the_error_summary_and_linked_to_the_groups
     html = admin_client.post(
         f"/managers/{teams.erin.pk}/scope/", {"groups": ["999999"], "rule_operator": "equals", "match": "any"}
     ).content.decode()
-    assert 'href="#id_groups"' in html and '<fieldset class="field group-picker has-error" id="id_groups"' in html
+    # The summary's link puts the focus on the first group's box.
+    assert 'href="#id_groups_0"' in html and 'id="id_groups_0"' in html
+    assert '<fieldset class="field group-picker has-error" id="field-groups"' in html
