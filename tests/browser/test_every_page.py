@@ -58,8 +58,8 @@ def crawl_objects(bob, url_objects, connection_360, connection_ispring) -> dict[
     return {**url_objects, **sessions, "pk": connection_360.pk, "syncrun-detail:pk": sync_run.pk}
 
 
-def _urls(role: str, objects: dict[str, object]) -> list[tuple[str, str]]:
-    """(URL name, URL) of every pattern the role may open, filled with the sample objects."""
+def _urls(role: str, objects: dict[str, object]) -> list[tuple[str, str, int]]:
+    """(URL name, URL, status) of every pattern the role may open, filled with the sample objects."""
     username, levels = ROLES[role]
     objects = {**objects, **objects.get(f"as:{username}", {})}
     urls = []
@@ -71,13 +71,17 @@ def _urls(role: str, objects: dict[str, object]) -> list[tuple[str, str]]:
         except KeyError:
             continue  # signed unsubscribe links
         # The URL name, not the URL, names the screenshot: ids differ from run to run.
-        urls.append((pattern.name or re.sub(r"[^a-z0-9]+", "-", route).strip("-"), url))
+        urls.append((pattern.name or re.sub(r"[^a-z0-9]+", "-", route).strip("-"), url, 200))
+    # The error pages are pages too (broken path 9): a missing page, and a manager refused one.
+    urls.append(("error-404", "/no-such-page/", 404))
+    if ACCESS_ADMIN not in levels:
+        urls.append(("error-403", "/connections/", 403))
     return urls
 
 
-def _is_page(response) -> bool:
+def _is_page(response, status: int) -> bool:
     """A whole HTML page (not a JSON answer, a download, a redirect or an htmx fragment)."""
-    if response.status != 200 or not response.headers.get("content-type", "").startswith("text/html"):
+    if response.status != status or not response.headers.get("content-type", "").startswith("text/html"):
         return False
     return response.text().lstrip().lower().startswith("<!doctype html")
 
@@ -119,9 +123,10 @@ def test_every_page_is_accessible_and_fits_the_screen(role, width, browser, live
     visited: list[str] = []
     try:
         log_in(page, username, PASSWORD)
-        for name, url in _urls(role, crawl_objects):
-            # Asked first without the page, so downloads, redirects and POST-only URLs are skipped.
-            if not _is_page(context.request.get(url, max_redirects=0)):
+        urls = _urls(role, crawl_objects)
+        for name, url, status in urls:
+            # Asked first without the page, so redirects, POST-only URLs and fragments are skipped.
+            if not _is_page(context.request.get(url, max_redirects=0), status):
                 continue
             page.goto(url)
             visited.append(url)
@@ -140,4 +145,5 @@ def test_every_page_is_accessible_and_fits_the_screen(role, width, browser, live
     finally:
         context.close()
     assert len(visited) >= MIN_PAGES[role], visited
+    assert {url for _, url, status in urls if status != 200} <= set(visited), "an error page is not a page"
     assert failures == [], "\n".join(failures)
