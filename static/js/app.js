@@ -55,6 +55,49 @@ document.addEventListener("keydown", (event) => {
   }
 });
 
+// ==== Connections and forms (issue 17) ====
+// <form data-clears-messages hx-post=…>: once its answer is in, the flash messages of the
+// previous page ("Connection … added") go: a red test result must not sit under a green
+// message that no longer describes where things stand. Without JavaScript the form posts and
+// the next page shows only its own messages.
+document.addEventListener("htmx:afterRequest", (event) => {
+  const form = event.target instanceof Element ? event.target.closest("form[data-clears-messages]") : null;
+  if (form && event.detail.successful) {
+    for (const list of document.querySelectorAll("main .messages")) {
+      list.remove();
+    }
+  }
+});
+
+// A form that comes back with errors: the keyboard and screen-reader focus moves to its error
+// summary (or to its form-wide error), so nobody has to hunt for what went wrong.
+function focusErrorSummary(root) {
+  const summary = root.querySelector("[data-error-summary]") || root.querySelector(".form-errors[role=alert]");
+  if (summary) {
+    if (!summary.hasAttribute("tabindex")) {
+      summary.setAttribute("tabindex", "-1");
+    }
+    summary.focus();
+  }
+}
+document.addEventListener("DOMContentLoaded", () => focusErrorSummary(document));
+// A link of the summary puts the focus in the field itself (following "#id" only scrolls).
+document.addEventListener("click", (event) => {
+  const link = event.target instanceof Element ? event.target.closest("[data-error-summary] a[href^='#']") : null;
+  const control = link ? document.getElementById(link.getAttribute("href").slice(1)) : null;
+  if (control) {
+    event.preventDefault();
+    control.scrollIntoView({ block: "center" });
+    control.focus();
+  }
+});
+document.addEventListener("htmx:afterSettle", (event) => {
+  if (event.target instanceof Element) {
+    focusErrorSummary(event.target);
+  }
+});
+// ==== end of Connections and forms ====
+
 // ==== Manager scope: the group picker (templates/reports/managerscope_form.html) ====
 // <fieldset data-group-picker data-disabled-by="ID">: a checkbox per group. The search box
 // (shown here, as it needs script) hides the groups whose label lacks its words; the status line
@@ -129,49 +172,6 @@ document.addEventListener("keydown", (event) => {
   }
 });
 // ==== end of the group picker ====
-
-// ==== Connections and forms (issue 17) ====
-// <form data-clears-messages hx-post=…>: once its answer is in, the flash messages of the
-// previous page ("Connection … added") go: a red test result must not sit under a green
-// message that no longer describes where things stand. Without JavaScript the form posts and
-// the next page shows only its own messages.
-document.addEventListener("htmx:afterRequest", (event) => {
-  const form = event.target instanceof Element ? event.target.closest("form[data-clears-messages]") : null;
-  if (form && event.detail.successful) {
-    for (const list of document.querySelectorAll("main .messages")) {
-      list.remove();
-    }
-  }
-});
-
-// A form that comes back with errors: the keyboard and screen-reader focus moves to its error
-// summary (or to its form-wide error), so nobody has to hunt for what went wrong.
-function focusErrorSummary(root) {
-  const summary = root.querySelector("[data-error-summary]") || root.querySelector(".form-errors[role=alert]");
-  if (summary) {
-    if (!summary.hasAttribute("tabindex")) {
-      summary.setAttribute("tabindex", "-1");
-    }
-    summary.focus();
-  }
-}
-document.addEventListener("DOMContentLoaded", () => focusErrorSummary(document));
-// A link of the summary puts the focus in the field itself (following "#id" only scrolls).
-document.addEventListener("click", (event) => {
-  const link = event.target instanceof Element ? event.target.closest("[data-error-summary] a[href^='#']") : null;
-  const control = link ? document.getElementById(link.getAttribute("href").slice(1)) : null;
-  if (control) {
-    event.preventDefault();
-    control.scrollIntoView({ block: "center" });
-    control.focus();
-  }
-});
-document.addEventListener("htmx:afterSettle", (event) => {
-  if (event.target instanceof Element) {
-    focusErrorSummary(event.target);
-  }
-});
-// ==== end of Connections and forms ====
 
 // ==== Layout (issue 17): the phone menu, scrollable tables ====
 // The phone menu (base.html): the "Menu" button shows and hides the main navigation below
