@@ -221,15 +221,25 @@ document.addEventListener("toggle", markScrollableTables, true);
 // ==== end of Layout ====
 
 // <section data-follows="SELECT_ID"> of <details id="guide-VALUE">: the new-import page's column
-// guide opens the chosen kind's columns when "What to import" changes (all stay openable by hand).
-document.addEventListener("change", (event) => {
-  const select = event.target;
-  if (!(select instanceof HTMLSelectElement) || !select.id) {
-    return;
-  }
+// guide opens the chosen kind's columns, on load and when "What to import" changes (all stay
+// openable by hand).
+function followSelect(select) {
   for (const guide of document.querySelectorAll(`[data-follows="${CSS.escape(select.id)}"]`)) {
     for (const details of guide.querySelectorAll("details[id^='guide-']")) {
       details.open = details.id === `guide-${select.value}`;
+    }
+  }
+}
+document.addEventListener("change", (event) => {
+  if (event.target instanceof HTMLSelectElement && event.target.id) {
+    followSelect(event.target);
+  }
+});
+document.addEventListener("DOMContentLoaded", () => {
+  for (const guide of document.querySelectorAll("[data-follows]")) {
+    const select = document.getElementById(guide.dataset.follows);
+    if (select instanceof HTMLSelectElement) {
+      followSelect(select);
     }
   }
 });

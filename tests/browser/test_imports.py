@@ -469,6 +469,8 @@ def test_broken_path_6_text_and_images_are_refused_and_a_draft_is_discarded(size
     assert not ImportRun.objects.filter(pk=draft.pk).exists()
 
     # The form and its column guide: the chosen kind's columns open, and follow the choice.
+    page.goto("/imports/new/")  # nothing chosen yet: the kind the select shows first is open
+    expect(page.locator("#guide-courses")).to_have_attribute("open", "")
     page.goto(f"/imports/new/?integration={integration.pk}&kind=stats")
     expect(page.locator("#guide-stats")).to_have_attribute("open", "")
     field(page, "What to import").select_option(label="Courses upsert")
