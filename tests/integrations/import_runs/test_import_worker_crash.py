@@ -7,7 +7,9 @@ import os
 import signal
 
 import pytest
+from django.utils import timezone
 from django_q.models import Schedule
+from django_q.tasks import async_task
 
 from integrations.models import ChunkState, ImportRun, ImportState
 from integrations.services import import_runs
@@ -55,6 +57,12 @@ def test_a_worker_killed_while_polling_is_resumed_by_the_next_worker(alice, inte
     sent_before_kill = set(run.chunks.exclude(operation_id="").values_list("pk", flat=True))
     assert sent_before_kill and not ImportRun.objects.get(pk=run.pk).is_finished
 
+    # The dead worker's lease lapses (3 s); then the resume task the schedule runs every minute
+    # is queued now, as its next firing would (django-q2's scheduler first looks 30 s after start).
+    assert wait_until(
+        lambda: ImportRun.objects.filter(pk=run.pk, lease_expires_at__lt=timezone.now()).exists(), timeout=15
+    )
+    async_task("integrations.tasks.resume_import_runs")
     second = start_manage("qcluster", **WORKER_ENV)
     try:
         assert wait_until(lambda: ImportRun.objects.get(pk=run.pk).is_finished, timeout=150, interval=1)
