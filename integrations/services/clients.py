@@ -17,11 +17,24 @@ from django.views.decorators.debug import sensitive_variables
 from integrations.clients.ispring import ISpringClient
 from integrations.clients.learning360 import Learning360Client
 from integrations.clients.learning360_v1 import Learning360V1Client
-from integrations.clients.transport import CredentialsClient, user_agent
+from integrations.clients.transport import DEFAULT_RETRY, CredentialsClient, RetryPolicy, user_agent
 from integrations.models import Connection, Provider
 
 USER_AGENT = user_agent(settings.LMS_ADMIN_VERSION)
 C = TypeVar("C", bound=CredentialsClient)
+
+# A person waits on the calls made inside a web request (test connection, the integration form's
+# lookups, pull): one attempt and short timeouts, so a slow or failing LMS is reported well
+# inside the web server's timeout (gunicorn: 60 s) instead of after minutes of retries. Workers
+# and the command line keep the patient defaults (LMS_HTTP_TIMEOUT, retries with backoff).
+INTERACTIVE_TIMEOUT: tuple[float, float] = (3.0, 10.0)
+INTERACTIVE_RETRY = RetryPolicy(max_attempts=1)
+
+
+def _patience(interactive: bool) -> dict:
+    if interactive:
+        return {"timeout": INTERACTIVE_TIMEOUT, "retry": INTERACTIVE_RETRY}
+    return {"timeout": settings.LMS_HTTP_TIMEOUT, "retry": DEFAULT_RETRY}
 
 
 class CacheTokenStore:
@@ -47,7 +60,9 @@ class CacheTokenStore:
 
 
 @sensitive_variables("secret", "client_secret")
-def _credentials_client(cls: type[C], connection: Connection, provider: str, client_secret: str | None) -> C:
+def _credentials_client(
+    cls: type[C], connection: Connection, provider: str, client_secret: str | None, interactive: bool
+) -> C:
     if connection.provider != provider:
         raise ValueError(f"{connection.name} is not a connection to {Provider(provider).label}")
     secret = client_secret if client_secret is not None else connection.client_secret
@@ -57,21 +72,27 @@ def _credentials_client(cls: type[C], connection: Connection, provider: str, cli
         secret,
         token_store=CacheTokenStore(secret),
         user_agent=USER_AGENT,
-        timeout=settings.LMS_HTTP_TIMEOUT,
         allow_loopback=settings.LMS_ALLOW_LOOPBACK,
+        **_patience(interactive),
     )
 
 
 @sensitive_variables("client_secret")
-def learning360_client(connection: Connection, *, client_secret: str | None = None) -> Learning360Client:
-    """``client_secret`` overrides the stored one (to check a secret before it is saved)."""
-    return _credentials_client(Learning360Client, connection, Provider.LEARNING360, client_secret)
+def learning360_client(
+    connection: Connection, *, client_secret: str | None = None, interactive: bool = False
+) -> Learning360Client:
+    """``client_secret`` overrides the stored one (to check a secret before it is saved);
+    ``interactive``: a web request waits on it (one attempt, short timeouts)."""
+    return _credentials_client(Learning360Client, connection, Provider.LEARNING360, client_secret, interactive)
 
 
 @sensitive_variables("client_secret")
-def ispring_client(connection: Connection, *, client_secret: str | None = None) -> ISpringClient:
-    """``client_secret`` overrides the stored one (to check a secret before it is saved)."""
-    return _credentials_client(ISpringClient, connection, Provider.ISPRING, client_secret)
+def ispring_client(
+    connection: Connection, *, client_secret: str | None = None, interactive: bool = False
+) -> ISpringClient:
+    """``client_secret`` overrides the stored one (to check a secret before it is saved);
+    ``interactive``: a web request waits on it (one attempt, short timeouts)."""
+    return _credentials_client(ISpringClient, connection, Provider.ISPRING, client_secret, interactive)
 
 
 @sensitive_variables()

@@ -198,10 +198,10 @@ def _first(iterable, limit: int) -> list:
 
 
 @sensitive_variables("client_secret")
-def _probe_360(connection: Connection, client_secret: str | None) -> tuple[tuple[str, str], ...]:
+def _probe_360(connection: Connection, client_secret: str | None, interactive: bool) -> tuple[tuple[str, str], ...]:
     from integrations.services.clients import learning360_client
 
-    with learning360_client(connection, client_secret=client_secret) as client:
+    with learning360_client(connection, client_secret=client_secret, interactive=interactive) as client:
         groups = _first(client.groups(), 500)
         integrations = _first(client.integrations(), 100)
     facts = [
@@ -215,29 +215,32 @@ def _probe_360(connection: Connection, client_secret: str | None) -> tuple[tuple
 
 
 @sensitive_variables("client_secret")
-def _probe_ispring(connection: Connection, client_secret: str | None) -> tuple[tuple[str, str], ...]:
+def _probe_ispring(connection: Connection, client_secret: str | None, interactive: bool) -> tuple[tuple[str, str], ...]:
     from integrations.services.clients import ispring_client
 
-    with ispring_client(connection, client_secret=client_secret) as client:
+    with ispring_client(connection, client_secret=client_secret, interactive=interactive) as client:
         results = _first(client.module_results(page_size=1), 1)
     return (("Module results readable", "yes" if results else "yes (none yet)"),)
 
 
 @sensitive_variables("client_secret")
-def connection_check(*, connection: Connection, client_secret: str | None = None, record: bool = True) -> CheckResult:
+def connection_check(
+    *, connection: Connection, client_secret: str | None = None, record: bool = True, interactive: bool = False
+) -> CheckResult:
     """Fetch a token and one small listing; say what the tenant looks like or exactly why not.
 
     ``client_secret`` checks a secret before it is saved. The outcome is stored as the
-    connection's health unless ``record`` is false. Never raises for remote faults.
+    connection's health unless ``record`` is false. ``interactive``: a web request waits on it
+    (one attempt, short timeouts). Never raises for remote faults.
     """
     from integrations.clients import errors
 
     provider = connection.get_provider_display()
     try:
         if connection.provider == "360learning":
-            facts = _probe_360(connection, client_secret)
+            facts = _probe_360(connection, client_secret, interactive)
         else:
-            facts = _probe_ispring(connection, client_secret)
+            facts = _probe_ispring(connection, client_secret, interactive)
         result = CheckResult(ok=True, message=f"Connected to {provider} at {connection.base_url}.", facts=facts)
     except errors.AddressRefused as exc:
         # A stored URL the policy refuses today (loopback switched off, a name now pointing

@@ -83,10 +83,12 @@ def _mirror(integration: Integration, remote: api.Integration) -> None:
     integration.pulled_at = timezone.now()
 
 
-def integration_create(*, actor, connection: Connection, data: IntegrationData) -> Integration:
+def integration_create(
+    *, actor, connection: Connection, data: IntegrationData, interactive: bool = False
+) -> Integration:
     """Create remotely, then mirror. Raises IntegrationRemoteError."""
     try:
-        with learning360_client(connection) as client:
+        with learning360_client(connection, interactive=interactive) as client:
             remote = client.integration_create(**data.remote_fields())
     except errors.LmsError as exc:
         raise _remote_error(exc) from exc
@@ -103,7 +105,9 @@ def integration_create(*, actor, connection: Connection, data: IntegrationData) 
     return integration
 
 
-def integration_update(*, actor, integration: Integration, data: IntegrationData) -> Integration:
+def integration_update(
+    *, actor, integration: Integration, data: IntegrationData, interactive: bool = False
+) -> Integration:
     """PATCH only what changed, then mirror. Raises IntegrationRemoteError."""
     before = snapshot(integration, AUDITED_FIELDS)
     wanted = data.remote_fields()
@@ -112,7 +116,7 @@ def integration_update(*, actor, integration: Integration, data: IntegrationData
     if not changes:
         return integration
     try:
-        with learning360_client(integration.connection) as client:
+        with learning360_client(integration.connection, interactive=interactive) as client:
             remote = client.integration_edit(integration.remote_id, **changes)
     except errors.LmsError as exc:
         raise _remote_error(exc) from exc
@@ -129,10 +133,10 @@ def integration_update(*, actor, integration: Integration, data: IntegrationData
     return integration
 
 
-def integration_delete(*, actor, integration: Integration) -> None:
+def integration_delete(*, actor, integration: Integration, interactive: bool = False) -> None:
     """Delete remotely (an already-deleted remote counts as done), then locally."""
     try:
-        with learning360_client(integration.connection) as client:
+        with learning360_client(integration.connection, interactive=interactive) as client:
             client.integration_delete(integration.remote_id)
     except errors.NotFound:
         pass
@@ -160,9 +164,9 @@ class PullResult:
     removed: int
 
 
-def integration_pull(*, actor, connection: Connection) -> PullResult:
+def integration_pull(*, actor, connection: Connection, interactive: bool = False) -> PullResult:
     """Adopt every remote integration configuration; mark local mirrors the remote no longer has."""
-    with learning360_client(connection) as client:
+    with learning360_client(connection, interactive=interactive) as client:
         remotes = list(client.integrations())  # ≤ a few hundred: the remote caps them per tenant
     created = updated = 0
     with transaction.atomic():

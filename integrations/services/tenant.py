@@ -20,9 +20,9 @@ class Choice:
     label: str
 
 
-def tenant_groups(*, connection: Connection) -> list[Choice]:
+def tenant_groups(*, connection: Connection, interactive: bool = False) -> list[Choice]:
     """Raises LmsError when the tenant cannot be read."""
-    with learning360_client(connection) as client:
+    with learning360_client(connection, interactive=interactive) as client:
         groups = list(islice(client.groups(), GROUPS_SHOWN))
     return sorted((Choice(g.id, g.name) for g in groups), key=lambda c: c.label.lower())
 
@@ -32,11 +32,11 @@ def _user_label(user) -> str:
     return f"{name} <{user.mail}>" if name and user.mail else (user.mail or name or user.username or user.id)
 
 
-def tenant_user_search(*, connection: Connection, query: str = "") -> list[Choice]:
+def tenant_user_search(*, connection: Connection, query: str = "", interactive: bool = False) -> list[Choice]:
     """Users matching ``query``: an exact mail is looked up remotely; other text is matched
     against the first USERS_SCANNED users' names and mails. Raises LmsError."""
     query = query.strip()
-    with learning360_client(connection) as client:
+    with learning360_client(connection, interactive=interactive) as client:
         if "@" in query:
             users = list(islice(client.users(mail_eq=query), USERS_SHOWN))
         else:

@@ -95,7 +95,7 @@ def connection_delete_view(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def connection_check_view(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     connection = get_object_or_404(Connection, pk=pk)
-    result = connection_check(connection=connection)
+    result = connection_check(connection=connection, interactive=True)
     if not request.htmx:
         (messages.success if result.ok else messages.error)(request, result.message)
         return redirect("connection-detail", pk=connection.pk)

@@ -42,7 +42,11 @@ def _pickers(connection: Connection, request: HtmxHttpRequest) -> tuple[list | N
     """Groups and a first list of authors from the tenant; None and an error text when it
     cannot be read (the form then asks for the ids)."""
     try:
-        return tenant.tenant_groups(connection=connection), tenant.tenant_user_search(connection=connection), ""
+        return (
+            tenant.tenant_groups(connection=connection, interactive=True),
+            tenant.tenant_user_search(connection=connection, interactive=True),
+            "",
+        )
     except LmsError as exc:
         return None, None, tenant.lookup_error_message(exc)
 
@@ -91,7 +95,7 @@ def integration_create_view(request: HtmxHttpRequest, pk: int) -> HttpResponse:
             request,
             form,
             connection,
-            lambda data: integration_create(actor=request.user, connection=connection, data=data),
+            lambda data: integration_create(actor=request.user, connection=connection, data=data, interactive=True),
         )
         if done:
             return done
@@ -117,7 +121,7 @@ def integration_edit(request: HtmxHttpRequest, pk: int) -> HttpResponse:
             request,
             form,
             connection,
-            lambda data: integration_update(actor=request.user, integration=integration, data=data),
+            lambda data: integration_update(actor=request.user, integration=integration, data=data, interactive=True),
         )
         if done:
             return done
@@ -131,7 +135,7 @@ def integration_delete_view(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     error = ""
     if request.method == "POST":
         try:
-            integration_delete(actor=request.user, integration=integration)
+            integration_delete(actor=request.user, integration=integration, interactive=True)
         except IntegrationRemoteError as exc:
             error = exc.message
         else:
@@ -145,7 +149,7 @@ def integration_delete_view(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 def integration_pull_view(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     connection = get_object_or_404(Connection, pk=pk, provider=Provider.LEARNING360)
     try:
-        result = integration_pull(actor=request.user, connection=connection)
+        result = integration_pull(actor=request.user, connection=connection, interactive=True)
     except LmsError as exc:
         messages.error(request, tenant.lookup_error_message(exc))
     else:
@@ -163,7 +167,9 @@ def tenant_user_search_view(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     connection = get_object_or_404(Connection, pk=pk, provider=Provider.LEARNING360)
     error = ""
     try:
-        authors = tenant.tenant_user_search(connection=connection, query=request.GET.get("q", "")[:200])
+        authors = tenant.tenant_user_search(
+            connection=connection, query=request.GET.get("q", "")[:200], interactive=True
+        )
     except LmsError as exc:
         authors, error = [], tenant.lookup_error_message(exc)
     initial = {"author_id": request.GET.get("author_id", "")[:24]}

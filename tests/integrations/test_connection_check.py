@@ -146,3 +146,36 @@ def test_a_loopback_url_stored_while_allowed_stops_working_when_loopback_is_swit
     assert (result.ok, result.message) == (False, expected)
     assert str(caught.value) == expected
     assert not RequestLog.objects.exists()  # the sandbox received nothing
+
+
+def test_a_check_from_the_web_makes_one_attempt_where_the_command_line_retries(connection_360, admin_client):
+    """A person waits on "Test connection": a 503 is reported at once (one request), while the
+    command line (and the workers) ride out the same fault with their retries."""
+    from sandbox import constants as c, services
+    from sandbox.selectors import request_log_list
+
+    def groups_requests() -> int:
+        return len(list(request_log_list(method="GET", path_prefix="/api/v2/groups")))
+
+    connection_check(connection=connection_360)  # a token is cached: only the listing is counted
+    before = groups_requests()
+    services.fault_add(client_id=c.DEFAULT_CLIENT_ID, kind="server_error", count=2, path_prefix="/api/v2/groups")
+    page = admin_client.post(f"/connections/{connection_360.pk}/check/", headers={"HX-Request": "true"})
+    assert page.status_code == 200
+    assert "503" in page.content.decode() or "unavailable" in page.content.decode().lower()
+    assert groups_requests() == before + 1
+
+    # The second fault is still armed: the patient path retries through it and succeeds.
+    assert connection_check(connection=connection_360).ok
+    assert groups_requests() == before + 3
+
+
+def test_web_clients_have_short_timeouts_and_one_attempt(connection_360, settings):
+    from integrations.services.clients import INTERACTIVE_TIMEOUT, learning360_client
+
+    with learning360_client(connection_360, interactive=True) as client:
+        assert client._transport.timeout == INTERACTIVE_TIMEOUT == (3.0, 10.0)
+        assert client._transport.retry.max_attempts == 1
+    with learning360_client(connection_360) as client:
+        assert client._transport.timeout == settings.LMS_HTTP_TIMEOUT
+        assert client._transport.retry.max_attempts > 1
