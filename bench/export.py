@@ -16,7 +16,7 @@ measurement in its own process (peak RSS is that process's own ``ru_maxrss``, fr
    DB-API cursor, rows written by ``csv.writer`` with no conversion, no escaping, no BOM —
    the floor an export cannot beat. The ratio (a)/(c) is the price of the product's cells.
    Then the learners of the largest path session (100k, custom fields included) with
-   ``export_report path-session``, to CSV and to XLSX (openpyxl write-only mode).
+   ``export_report path-session``, to CSV and to XLSX (the streaming writer of reports/xlsx.py).
 2. **Report pages** at that scale, as a signed-in manager: p50/p95 latency over
    ``--page-runs`` requests and the number of SQL queries of the path-session report of a
    100k-learner session (full page, a status clicked, the learner table fragment, a search,

@@ -33,10 +33,11 @@ from typing import IO, Any
 from django.utils import timezone
 
 from integrations.imports.error_csv import FORMULA_PREFIXES, safe_cell
-from reports import selectors
+from reports import selectors, xlsx
 from reports.models import DETAILED_STATUSES, STATUS_REASONS, PathSession
 from reports.provenance import Provenance
 from reports.selectors import COMPLETION_STATUSES, ReportFilters
+from reports.xlsx import BOOL, DATETIME, FLOAT, INT, TEXT
 
 CSV = "csv"
 XLSX = "xlsx"
@@ -48,10 +49,6 @@ CONTENT_TYPES = {
 #: Rows per streamed CSV chunk, and per database round trip.
 CSV_CHUNK_ROWS = 1000
 DB_CHUNK_ROWS = 2000
-#: Excel's limit; a longer table continues on another sheet.
-XLSX_MAX_ROWS = 1_048_576
-
-TEXT, INT, FLOAT, DATETIME, BOOL = "text", "int", "float", "datetime", "bool"
 
 
 @dataclass(frozen=True)
@@ -501,63 +498,18 @@ def csv_chunks(table: Table, *, sidecar: bool = False) -> Iterator[bytes]:
         yield buffer.getvalue().encode("utf-8")
 
 
-_XLSX_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
-
-
 def xlsx_write(table: Table, fh: IO[bytes], *, sidecar: bool = False) -> int:
-    """Write the table to ``fh`` as an XLSX workbook (openpyxl write-only mode: rows go to disk
-    as they come), with the provenance row above the header when ``sidecar``. Dates are UTC,
+    """Write the table to ``fh`` as an XLSX workbook (``reports.xlsx``: streamed, typed cells),
+    with the provenance row above the header when ``sidecar``. Dates are UTC date-times,
     text is always text. Returns the number of data rows."""
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-
-    workbook = Workbook(write_only=True)
-    sheet = None
-    sheet_rows = XLSX_MAX_ROWS
-    count = 0
-
-    def text(value: Any) -> Any:
-        if value is None or value == "":
-            return None
-        value = _XLSX_ILLEGAL.sub("", str(value))
-        if value.startswith(("=", "#", *FORMULA_PREFIXES)):
-            # openpyxl would store "=…" as a formula and "#N/A" as an error: set the type by hand.
-            cell = WriteOnlyCell(sheet)
-            cell._value, cell.data_type = value, "s"
-            return cell
-        return value
-
-    def when(value: Any) -> Any:
-        if isinstance(value, datetime):
-            return value.astimezone(UTC).replace(tzinfo=None)
-        return value
-
-    converters = {TEXT: text, INT: lambda v: v, FLOAT: lambda v: v, DATETIME: when, BOOL: lambda v: v}
-    cells = [converters[kind] for kind in table.kinds]
-    provenance = table.sidecar() if sidecar else None
-
-    def start_sheet(number: int) -> None:
-        nonlocal sheet, sheet_rows
-        sheet = workbook.create_sheet(table.name[:25] if number == 1 else f"{table.name[:24]} {number}")
-        sheet_rows = 0
-        if provenance and number == 1:
-            sheet.append([text(cell) for cell in provenance])
-            sheet_rows += 1
-        sheet.append(list(table.columns))
-        sheet_rows += 1
-
-    sheets = 0
-    for row in table.rows():
-        if sheet_rows >= XLSX_MAX_ROWS:
-            sheets += 1
-            start_sheet(sheets)
-        sheet.append([cell(value) for cell, value in zip(cells, row, strict=True)])
-        sheet_rows += 1
-        count += 1
-    if sheet is None:
-        start_sheet(1)
-    workbook.save(fh)
-    return count
+    return xlsx.write_workbook(
+        fh,
+        name=table.name,
+        kinds=table.kinds,
+        header=table.columns,
+        rows=table.rows(),
+        top=table.sidecar() if sidecar else None,
+    )
 
 
 def file_format(path: Path) -> str:

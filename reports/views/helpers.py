@@ -59,8 +59,8 @@ def export_response(
     request: HtmxHttpRequest, table: exports.Table, file_format: str, *, provenance: Provenance
 ) -> HttpResponse:
     """The table as a download named after its provenance (``?provenance=1`` adds the sidecar
-    row): CSV streamed as it is read; XLSX written to a temporary file (openpyxl write-only
-    mode) and streamed from it."""
+    row): CSV streamed as it is read; XLSX written to a temporary file (``reports.xlsx``)
+    and streamed from it."""
     table = replace(table, provenance=provenance)
     sidecar = request.GET.get(PROVENANCE_PARAM) == "1"
     filename = table.filename(file_format)
