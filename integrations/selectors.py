@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import Count, Max, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, Max, OuterRef, Q, QuerySet, Subquery, TextField, Value
+from django.db.models.functions import Cast, Concat, Trim
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -236,9 +237,6 @@ def sync_cursor_words(*, kind: str, cursor: dict) -> str:
 def integration_list() -> QuerySet[Integration]:
     """Integrations with their group's and author's names from the synced cache (``group_name``,
     ``author_name``, ``author_mail``; empty when the cache does not know them)."""
-    from django.db.models import TextField, Value
-    from django.db.models.functions import Concat, Trim
-
     from reports.models import LmsGroup, LmsUser
 
     group = LmsGroup.objects.filter(connection=OuterRef("connection"), remote_id=OuterRef("group_id"))
@@ -311,9 +309,6 @@ def import_run_results(*, run: ImportRun, status: str = "", query: str = "") -> 
     query = query.strip()
     if not query:
         return records
-    from django.db.models import Q, TextField
-    from django.db.models.functions import Cast
-
     from reports.models import Course, LmsUser
 
     connection_id = run.integration.connection_id

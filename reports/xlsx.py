@@ -21,6 +21,8 @@ from decimal import Decimal
 from typing import IO, Any
 from xml.sax.saxutils import escape, quoteattr
 
+from integrations.imports.readers import column_letters
+
 TEXT, INT, FLOAT, DATETIME, BOOL = "text", "int", "float", "datetime", "bool"
 MAX_ROWS = 1_048_576  # Excel's limit per sheet
 MAX_SHEET_NAME = 31
@@ -97,16 +99,6 @@ _PKG_REL = "http://schemas.openxmlformats.org/package/2006/relationships"
 _OFFICE = "application/vnd.openxmlformats-officedocument"
 
 
-def _column_letters(index: int) -> str:
-    """0 → "A", 25 → "Z", 26 → "AA"."""
-    letters = ""
-    index += 1
-    while index:
-        index, rest = divmod(index - 1, 26)
-        letters = chr(65 + rest) + letters
-    return letters
-
-
 def _sheet_name(name: str, number: int) -> str:
     name = re.sub(r"[\[\]:*?/\\]", " ", name).strip() or "Sheet"
     return name[:MAX_SHEET_NAME] if number == 1 else f"{name[: MAX_SHEET_NAME - 6]} {number}"
@@ -125,7 +117,7 @@ def write_workbook(
     ``header``, then ``rows`` typed by ``kinds``; past Excel's row limit the table continues on
     further sheets, each with the header. Returns the number of data rows written."""
     cells = [CELLS[kind] for kind in kinds]
-    letters = [_column_letters(n) for n in range(max(len(kinds), len(top or ())))]
+    letters = [column_letters(n) for n in range(1, max(len(kinds), len(top or ())) + 1)]
 
     # One format string per row shape: the row number goes into every reference in one C call.
     templates: dict[int, str] = {}

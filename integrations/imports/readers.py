@@ -452,7 +452,8 @@ def _size(size: int) -> str:
     return f"{size / 1_000_000:,.1f} MB" if size >= 1_000_000 else f"{max(size, 1) / 1000:,.0f} kB"
 
 
-def _column_letters(number: int) -> str:
+def column_letters(number: int) -> str:
+    """A spreadsheet column's letters: 1 → "A", 26 → "Z", 27 → "AA"."""
     letters = ""
     while number > 0:
         number, rest = divmod(number - 1, 26)
@@ -587,7 +588,7 @@ def _scan_sheet(fh: IO[bytes], name: str, limits: XlsxLimits) -> _Extent:
         elif name in _VALUE_TAGS:
             if column > last_column:
                 if column > max_columns:
-                    letters = _column_letters(column)
+                    letters = column_letters(column)
                     raise ImportFileError(
                         messages.FILE_XLSX_TOO_MANY_COLUMNS.format(
                             column=letters, cell=f"{letters}{row}", limit=max_columns

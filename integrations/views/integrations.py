@@ -56,6 +56,21 @@ def _author_label(connection: Connection, form_data, initial: dict) -> str:
     return integration_author_label(connection=connection, author_id=author_id)
 
 
+def _integration_form(
+    request: HtmxHttpRequest, connection: Connection, *, initial: dict
+) -> tuple[IntegrationForm, str]:
+    """The create/edit form with the tenant's groups and authors (or the lookup's error)."""
+    groups, authors, lookup_error = _pickers(connection, request)
+    form = IntegrationForm(
+        request.POST or None,
+        groups=groups,
+        authors=authors,
+        initial=initial,
+        current_author_label=_author_label(connection, request.POST, initial),
+    )
+    return form, lookup_error
+
+
 def _integration_form_page(request, form, connection, integration=None, lookup_error=""):
     return render(
         request,
@@ -81,15 +96,7 @@ def _save(request, form, connection, save) -> HttpResponse | None:
 @require_http_methods(["GET", "POST"])
 def integration_create_view(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     connection = get_object_or_404(Connection, pk=pk, provider=Provider.LEARNING360)
-    groups, authors, lookup_error = _pickers(connection, request)
-    initial = {"default_progress": 0}
-    form = IntegrationForm(
-        request.POST or None,
-        groups=groups,
-        authors=authors,
-        initial=initial,
-        current_author_label=_author_label(connection, request.POST, initial),
-    )
+    form, lookup_error = _integration_form(request, connection, initial={"default_progress": 0})
     if request.method == "POST" and form.is_valid():
         done = _save(
             request,
@@ -107,15 +114,8 @@ def integration_create_view(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 def integration_edit(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     integration = get_object_or_404(Integration.objects.select_related("connection"), pk=pk)
     connection = integration.connection
-    groups, authors, lookup_error = _pickers(connection, request)
     initial = {field: getattr(integration, field) for field in IntegrationForm.base_fields}
-    form = IntegrationForm(
-        request.POST or None,
-        groups=groups,
-        authors=authors,
-        initial=initial,
-        current_author_label=_author_label(connection, request.POST, initial),
-    )
+    form, lookup_error = _integration_form(request, connection, initial=initial)
     if request.method == "POST" and form.is_valid():
         done = _save(
             request,
