@@ -2,7 +2,7 @@
 ``export_report``. No HTTP here: the views wrap ``csv_chunks``/``xlsx_write`` in responses.
 
 A ``Table`` is a header of stable column names (in the domain's words; the 360Learning and
-iSpring names for statuses) and rows produced lazily from ``.iterator()``, so a million-row
+iSpring names for statuses) and rows read lazily in chunks (``cursor_rows``), so a million-row
 export holds one chunk of rows in memory at a time.
 
 Cells:
@@ -30,6 +30,9 @@ from itertools import islice
 from pathlib import Path
 from typing import IO, Any
 
+from django.db import connections
+from django.db.models import QuerySet
+from django.db.models.sql.constants import MULTI
 from django.utils import timezone
 
 from integrations.imports.error_csv import FORMULA_PREFIXES, safe_cell
@@ -105,6 +108,40 @@ def _batched(iterable: Iterable, size: int) -> Iterator[list]:
     iterator = iter(iterable)
     while batch := list(islice(iterator, size)):
         yield batch
+
+
+# Django's converters the cursor reader skips, per database: Django's SQLite connection already
+# parses declared date-time and date columns (into naive UTC date-times and dates), and the
+# writers read booleans' 0/1 by truthiness.
+_SKIPPED_CONVERTERS = {"sqlite": {"DateTimeField", "DateField", "BooleanField"}}
+
+
+def cursor_rows(queryset: QuerySet) -> Iterator[tuple]:
+    """The rows of a ``values_list`` queryset, read from the DB-API cursor in chunks of
+    ``DB_CHUNK_ROWS`` (a server-side cursor on PostgreSQL, as ``.iterator()`` uses).
+
+    ``.iterator()`` sends every value through Django's converter chain (a list per row, three
+    calls per date-time on SQLite), a large part of the cost above a bare ``SELECT`` dump
+    (bench/export.py). Here values come as the driver gives them, so **date-times are naive
+    UTC on SQLite** (aware UTC on PostgreSQL) and booleans may be 0/1: the writers
+    (``_iso``, ``reports.xlsx``) read both. Only the other typed columns (JSON, decimals)
+    keep Django's converters."""
+    connection = connections[queryset.db]
+    compiler = queryset.query.get_compiler(using=queryset.db)
+    chunked = not connection.settings_dict.get("DISABLE_SERVER_SIDE_CURSORS")
+    chunks = compiler.execute_sql(MULTI, chunked_fetch=chunked, chunk_size=DB_CHUNK_ROWS)
+    skipped = _SKIPPED_CONVERTERS.get(connection.vendor, set())
+    columns = [selected[0] for selected in compiler.select[: compiler.col_count]]
+    converters = {
+        position: (chain, expression)
+        for position, (chain, expression) in compiler.get_converters(columns).items()
+        if expression.output_field.get_internal_type() not in skipped
+    }
+    for chunk in chunks:
+        if converters:
+            yield from map(tuple, compiler.apply_converters(chunk, converters))
+        else:
+            yield from map(tuple, chunk)
 
 
 # The tables ------------------------------------------------------------------------------------
@@ -216,7 +253,7 @@ def path_session_learners_table(*, session: PathSession, filters: ReportFilters)
 
     def rows() -> Iterator[tuple]:
         learners = selectors.path_session_learners(session=session, filters=filters).values_list(*LEARNER_FIELDS)
-        for row in learners.iterator(chunk_size=DB_CHUNK_ROWS):
+        for row in cursor_rows(learners):
             custom = row[17] or {}
             yield (
                 *row[:10],
@@ -355,7 +392,7 @@ def attempts_table(*, filters: ReportFilters) -> Table:
 
     def rows() -> Iterator[tuple]:
         attempts = selectors.attempt_list(filters=filters).values_list(*ATTEMPT_FIELDS)
-        for row in attempts.iterator(chunk_size=DB_CHUNK_ROWS):
+        for row in cursor_rows(attempts):
             yield (*row[:11], _seconds(row[11]), *row[12:])
 
     return _table("course-attempts", columns, rows, selectors.attempt_list(filters=filters).count)
@@ -443,7 +480,7 @@ def module_result_rows_table(*, filters: ReportFilters) -> Table:
 
     def rows() -> Iterator[tuple]:
         results = selectors.module_result_list(filters=filters).values_list(*RESULT_FIELDS)
-        yield from results.iterator(chunk_size=DB_CHUNK_ROWS)
+        yield from cursor_rows(results)
 
     return _table("module-result-rows", columns, rows, selectors.module_result_list(filters=filters).count)
 
@@ -459,14 +496,12 @@ def _text(value: Any) -> str:
     return safe_cell(value)
 
 
-def _plain(value: Any) -> str:
-    return "" if value is None else str(value)
-
-
 def _iso(value: datetime | date | None) -> str:
     if value is None:
         return ""
     if isinstance(value, datetime):
+        if value.tzinfo is None:  # naive date-times are UTC (``cursor_rows`` on SQLite)
+            return value.isoformat(timespec="seconds") + "+00:00"
         if value.tzinfo is not UTC:
             value = value.astimezone(UTC)
         return value.isoformat(timespec="seconds")
@@ -477,25 +512,52 @@ def _bool(value: bool | None) -> str:
     return "" if value is None else ("true" if value else "false")
 
 
-CSV_CELLS: dict[str, Callable[[Any], str]] = {TEXT: _text, INT: _plain, FLOAT: _plain, DATETIME: _iso, BOOL: _bool}
+# The cells converted one by one; ``csv.writer`` writes numbers and text as they are.
+TYPED_CSV_CELLS: dict[str, Callable[[Any], str]] = {DATETIME: _iso, BOOL: _bool}
+
+
+# Where a written cell could start a formula: at the start of a line or after a comma, quoted or
+# not (a cell starting with a carriage return is always quoted; unquoted, it is a row's end
+# after an empty cell). Numbers may match too (a negative score): a match only sends the
+# chunk the slow way.
+_MAYBE_FORMULA = re.compile(r'(?:\A|,|\n)(?:"?[=+\-@\t]|"\r)')
 
 
 def csv_chunks(table: Table, *, sidecar: bool = False) -> Iterator[bytes]:
     """The table as CSV bytes: the BOM, the provenance row when ``sidecar`` (and the table has a
-    provenance), the header, then ``CSV_CHUNK_ROWS`` rows per chunk."""
+    provenance), the header, then ``CSV_CHUNK_ROWS`` rows per chunk.
+
+    Only date-times and booleans are converted cell by cell; ``csv.writer`` writes numbers and
+    text (``None`` as empty). Text that could start a formula is rare, so a chunk is written
+    first as it comes and only rewritten with formula-safe text cells when ``_MAYBE_FORMULA``
+    finds a cell that might (a call per text cell was a third of a million-row export)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
-    cells = [CSV_CELLS[kind] for kind in table.kinds]
+    typed = [(i, TYPED_CSV_CELLS[kind]) for i, kind in enumerate(table.kinds) if kind in TYPED_CSV_CELLS]
+    texts = [(i, _text) for i, kind in enumerate(table.kinds) if kind == TEXT]
     provenance = table.sidecar() if sidecar else None
     if provenance:
         writer.writerow([safe_cell(cell) for cell in provenance])
     writer.writerow([safe_cell(name) for name in table.columns])
     yield codecs.BOM_UTF8 + buffer.getvalue().encode("utf-8")
     for batch in _batched(table.rows(), CSV_CHUNK_ROWS):
+        if typed:
+            batch = [_cells(row, typed) for row in batch]
         buffer.seek(0)
         buffer.truncate(0)
-        writer.writerows([[cell(value) for cell, value in zip(cells, row, strict=True)] for row in batch])
+        writer.writerows(batch)
+        if texts and _MAYBE_FORMULA.search(buffer.getvalue()):
+            buffer.seek(0)
+            buffer.truncate(0)
+            writer.writerows([_cells(row, texts) for row in batch])
         yield buffer.getvalue().encode("utf-8")
+
+
+def _cells(row: Iterable, converters: list[tuple[int, Callable[[Any], str]]]) -> list:
+    row = list(row)
+    for position, convert in converters:
+        row[position] = convert(row[position])
+    return row
 
 
 def xlsx_write(table: Table, fh: IO[bytes], *, sidecar: bool = False) -> int:

@@ -11,7 +11,9 @@ import pytest
 from django.http import StreamingHttpResponse
 from openpyxl import load_workbook
 
-from reports import exports
+from reports import exports, selectors
+from reports.models import PathSession
+from reports.selectors import ReportFilters
 from tests.reports.conftest import HYPERLINK, SCRIPT
 
 LEARNER_COLUMNS = [
@@ -227,6 +229,33 @@ def test_csv_chunks_stream_a_bounded_number_of_rows_at_a_time():
     assert chunks[0] == b"\xef\xbb\xbfname,n\r\n"
 
 
+DANGEROUS = ["=1+1", "+33 6 12", "-cmd", "@SUM(A1)", "\tx", "\rx", 'say "=hi"', "a,=b", "line\n=2"]
+
+
+@pytest.mark.parametrize("dangerous", DANGEROUS)
+@pytest.mark.parametrize("column", [0, 2])
+def test_every_text_cell_is_formula_safe_wherever_it_sits_in_a_chunk(dangerous, column):
+    """A chunk is written as it comes and rewritten only when a cell may start a formula:
+    whatever the position (first column, last, mid-chunk), the text comes back escaped the
+    same way as cell by cell, and numbers (negative too) and dates are untouched."""
+    when = datetime(2025, 6, 1, 9, 30)
+    rows = [["safe", -n, "x", when] for n in range(1500)]
+    rows[1234][column] = dangerous
+    table = exports.Table(
+        "t", ("a", "n", "b", "at"), (exports.TEXT, exports.INT, exports.TEXT, exports.DATETIME), lambda: iter(rows)
+    )
+
+    body = b"".join(exports.csv_chunks(table))
+    parsed = list(csv.reader(io.StringIO(body.decode("utf-8-sig"), newline="")))[1:]
+
+    assert len(parsed) == 1500
+    assert parsed[1234][column] == exports._text(dangerous)
+    assert parsed[1234][column] != dangerous or not dangerous.startswith(("=", "+", "-", "@", "\t", "\r"))
+    assert [row[1] for row in parsed[:3]] == ["0", "-1", "-2"]
+    assert {row[3] for row in parsed} == {"2025-06-01T09:30:00+00:00"}
+    assert all(row[column] == "safe" or row[column] == "x" for i, row in enumerate(parsed) if i != 1234)
+
+
 @pytest.mark.parametrize(
     "value,expected",
     [
@@ -246,6 +275,44 @@ def test_text_cells_are_escaped_against_formulas(value, expected):
 
 
 def test_numbers_dates_and_booleans_keep_their_value():
-    assert exports._plain(-5) == "-5"
+    assert exports._iso(datetime(2025, 6, 1, 11, 30)) == "2025-06-01T11:30:00+00:00"  # naive: UTC (SQLite cursor)
     assert exports._iso(datetime(2025, 6, 1, 11, 30, tzinfo=UTC)) == "2025-06-01T11:30:00+00:00"
     assert exports._bool(False) == "false" and exports._bool(None) == ""
+
+
+@pytest.mark.parametrize(
+    ("queryset", "fields"),
+    [
+        (lambda: selectors.attempt_list(filters=ReportFilters()), exports.ATTEMPT_FIELDS),
+        (lambda: selectors.module_result_list(filters=ReportFilters()), exports.RESULT_FIELDS),
+        (
+            lambda: selectors.path_session_learners(
+                session=PathSession.objects.get(name="Onboarding · Cohort 1"), filters=ReportFilters()
+            ),
+            exports.LEARNER_FIELDS,
+        ),
+    ],
+    ids=["attempts", "module-results", "learners"],
+)
+def test_the_cursor_reader_gives_the_values_django_gives(cache, queryset, fields):
+    """Exports read rows without Django's converters: the values must still be the same
+    (aware UTC date-times, dates, booleans, JSON), on SQLite and on PostgreSQL."""
+    expected = list(queryset().values_list(*fields))
+    rows = list(exports.cursor_rows(queryset().values_list(*fields)))
+
+    assert len(rows) == len(expected) > 0
+
+    # Naive date-times are UTC (SQLite) and booleans may be 0/1: the writers read both.
+    def as_django_gives(value):
+        return value.replace(tzinfo=UTC) if isinstance(value, datetime) and value.tzinfo is None else value
+
+    assert [tuple(map(as_django_gives, row)) for row in rows] == [tuple(row) for row in expected]
+    for row, django_row in zip(rows, expected, strict=True):
+        for value, django_value in zip(row, django_row, strict=True):
+            if not isinstance(django_value, bool):
+                assert type(value) is type(django_value), (value, django_value)
+    assert any(isinstance(value, datetime) for row in rows for value in row)
+
+
+def test_the_cursor_reader_of_an_empty_queryset_yields_nothing(db):
+    assert list(exports.cursor_rows(selectors.attempt_list(filters=ReportFilters()).none().values_list("pk"))) == []
