@@ -454,6 +454,9 @@ class CourseAttempt(AttemptFields, Cached):
             models.Index(fields=["course", "completed_at"], name="reports_attempt_course"),
             models.Index(fields=["user", "completed_at"], name="reports_attempt_user"),
             models.Index(fields=["connection", "completed_at"], name="reports_attempt_completed"),
+            # An import's preview looks up the attempts of each learner of the file by remote id
+            # (the user link may not be made yet): without it, one scan of every attempt a batch.
+            models.Index(fields=["connection", "user_remote_id"], name="reports_attempt_learner"),
         ]
 
 

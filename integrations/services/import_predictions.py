@@ -199,9 +199,12 @@ class Predictor:
             user_remote_id__in={user for user, _ in pairs},
             course_remote_id__in={course for _, course in pairs},
         )
-        for a in attempts.order_by("remote_id").values_list(
+        # Sorted here, not by the database: ORDER BY remote_id makes SQLite walk the whole
+        # (connection, remote_id) index instead of the learners' index (one scan a batch).
+        rows = attempts.order_by().values_list(
             "remote_id", "user_remote_id", "course_remote_id", "first_activity_at", "last_activity_at", "completed_at"
-        ):
+        )
+        for a in sorted(rows):
             if (a[1], a[2]) in pairs:
                 k.attempts[(a[1], a[2])].append(_Attempt(a[0], a[3], a[4], a[5]))
 

@@ -14,6 +14,7 @@ rows and no stored file: only the draft with the reason, which the page shows.
 
 from __future__ import annotations
 
+import json
 import logging
 from contextlib import closing, nullcontext
 from datetime import timedelta
@@ -39,6 +40,7 @@ from integrations.models import (
 from integrations.services.clients import learning360_client
 from integrations.services.import_execution import worker_identity
 from integrations.services.import_predictions import Predictor
+from lms_admin.bulk import insert_rows
 
 logger = logging.getLogger(__name__)
 
@@ -159,7 +161,7 @@ def _read(run: ImportRun, owner: str) -> None:
                     predictor,
                     columns=stream.summary.columns,
                     position=position,
-                    rows=rows,
+                    rows_read=rows,
                     at=fh.tell(),
                 )
     summary = stream.summary
@@ -191,49 +193,78 @@ def _store(
     *,
     columns: tuple[str, ...],
     position: int,
-    rows: int,
+    rows_read: int,
     at: int,
 ) -> int:
     """Store one batch with the run's progress, in one transaction; returns the next position."""
     valid = [item for item in batch if type(item) is ValidRecord]
     predictions = iter(predictor.predict([record.payload for record in valid]))
-    records = []
+    rows = []
     for item in batch:
         if type(item) is ValidRecord:
-            records.append(
-                ImportRecord(
-                    run=run,
-                    position=position,
-                    source_line=item.line,
-                    status=RecordStatus.PENDING,
-                    payload=item.payload,
-                    payload_sha256=item.sha256,
-                    note="; ".join(item.notes),
-                    prediction=next(predictions),
+            rows.append(
+                (
+                    run.pk,
+                    position,
+                    item.line,
+                    RecordStatus.PENDING.value,
+                    _json(item.payload),
+                    "{}",
+                    "",
+                    "",
+                    "; ".join(item.notes),
+                    "",
+                    item.sha256,
+                    _json(next(predictions)),
                 )
             )
             position += 1
         else:
-            records.append(_invalid_record(run, item, columns=columns))
+            rows.append(_invalid_row(run, item, columns=columns))
     with transaction.atomic():
         # The progress UPDATE first: it fails (and nothing is written) once the draft is no
         # longer ours, and on PostgreSQL it holds the row so a discard waits for this batch.
-        if not _mine(run, owner).update(rows_read=rows, bytes_read=at, lease_expires_at=_lease_until()):
+        if not _mine(run, owner).update(rows_read=rows_read, bytes_read=at, lease_expires_at=_lease_until()):
             raise _LeaseLost
-        ImportRecord.objects.bulk_create(records, batch_size=500)
+        insert_rows(ImportRecord, RECORD_COLUMNS, rows)
     return position
 
 
-def _invalid_record(run: ImportRun, row: InvalidRow, *, columns: tuple[str, ...]) -> ImportRecord:
-    return ImportRecord(
-        run=run,
-        position=0,
-        source_line=row.line,
-        status=RecordStatus.INVALID,
-        source=dict(zip(columns, (_cell(c) for c in row.cells), strict=False)),
-        field=", ".join(dict.fromkeys(e.field for e in row.errors))[:100],
-        message="; ".join(e.reason for e in row.errors),
-        note="; ".join(row.notes),
+#: The columns ``_store`` writes, in the order of its rows (``chunk_id`` stays NULL until launch).
+RECORD_COLUMNS = (
+    "run_id",
+    "position",
+    "source_line",
+    "status",
+    "payload",
+    "source",
+    "field",
+    "message",
+    "note",
+    "resource_id",
+    "payload_sha256",
+    "prediction",
+)
+
+
+def _json(value: object) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _invalid_row(run: ImportRun, row: InvalidRow, *, columns: tuple[str, ...]) -> tuple:
+    return (
+        run.pk,
+        0,
+        row.line,
+        RecordStatus.INVALID.value,
+        None,
+        _json(dict(zip(columns, (_cell(c) for c in row.cells), strict=False))),
+        ", ".join(dict.fromkeys(e.field for e in row.errors))[:100],
+        "; ".join(e.reason for e in row.errors),
+        "; ".join(row.notes),
+        "",
+        "",
+        "{}",
     )
 
 
