@@ -37,13 +37,14 @@ import smtplib
 import tempfile
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection as db_connection, connections, transaction
 from django.db.models import F, Q, QuerySet
 from django.http import QueryDict
 from django.template.loader import render_to_string
@@ -393,6 +394,36 @@ def _remove_partial_files(export: ReportExport) -> None:
         path.unlink(missing_ok=True)
 
 
+class _Progress:
+    """The run's progress and lease writes, made while the rows are still being read.
+
+    Outside a transaction (a worker's task) they go through a connection of their own, a
+    helper thread's: on SQLite, a connection whose read of the rows is still open cannot write
+    once another process has written meanwhile ("database is locked", whatever the busy
+    timeout), so the rows' connection only reads until the last row. Inside a caller's
+    transaction, reads and writes share it and that cannot happen."""
+
+    def __init__(self, export_id: int, owner: str) -> None:
+        self.export_id, self.owner = export_id, owner
+        self.executor = None
+        if not db_connection.in_atomic_block:
+            self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"report-export-{export_id}")
+
+    def _update(self, rows: int) -> int:
+        return _mine(self.export_id, self.owner).update(rows_written=rows, lease_expires_at=_lease_until())
+
+    def step(self, rows: int) -> None:
+        """Record ``rows`` written and renew the lease; raises ``_LeaseLost`` when it is not ours any more."""
+        done = self.executor.submit(self._update, rows).result() if self.executor else self._update(rows)
+        if not done:
+            raise _LeaseLost
+
+    def close(self) -> None:
+        if self.executor is not None:
+            self.executor.submit(connections.close_all).result()  # the helper thread's connection
+            self.executor.shutdown()
+
+
 def _write(export: ReportExport, owner: str) -> tuple[int, int, str]:
     """Write the file to a temporary name, then rename it into place. Returns (rows, bytes, download name)."""
     built = _owner_table(export)
@@ -402,16 +433,19 @@ def _write(export: ReportExport, owner: str) -> tuple[int, int, str]:
         raise _LeaseLost
     every = settings.EXPORT_PROGRESS_ROWS
     written = 0
+    progress = _Progress(export.pk, owner)
 
     def rows() -> Iterator[tuple]:
         nonlocal written
-        for row in table.rows():
-            yield row
-            written += 1
-            if written % every == 0 and not _mine(export.pk, owner).update(
-                rows_written=written, lease_expires_at=_lease_until()
-            ):
-                raise _LeaseLost
+        source = table.rows()
+        try:
+            for row in source:
+                yield row
+                written += 1
+                if written % every == 0:
+                    progress.step(written)
+        finally:
+            source.close()  # and with it the database cursor, before anything else is written
 
     directory = Path(settings.EXPORT_FILES_DIR)
     directory.mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -434,6 +468,8 @@ def _write(export: ReportExport, owner: str) -> tuple[int, int, str]:
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+    finally:
+        progress.close()
     return written, size, table.filename(export.file_format)
 
 
