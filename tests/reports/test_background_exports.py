@@ -300,11 +300,14 @@ def test_my_exports_lists_the_owners_exports_newest_first(
 
 
 # The progress page ------------------------------------------------------------------------------
-def test_the_progress_fragment_polls_until_the_file_is_ready(cache, manager_client, background):
+def test_the_progress_fragment_polls_until_the_file_is_ready(
+    cache, manager_client, background, django_assert_max_num_queries
+):
     export = _request(manager_client, "/reports/attempts/export.csv")
     ReportExport.objects.filter(pk=export.pk).update(state=State.RUNNING, rows_written=2)
 
-    running = manager_client.get(f"/reports/exports/{export.pk}/", headers=PROGRESS)
+    with django_assert_max_num_queries(4):  # the session, the user, their roles, the export
+        running = manager_client.get(f"/reports/exports/{export.pk}/", headers=PROGRESS)
     assert running.status_code == 200
     assert running.content.decode().lstrip().startswith('<section id="export-progress"')
     assert "<strong>2</strong> of 5 rows written (40%)" in running.content.decode()
