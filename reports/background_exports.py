@@ -50,6 +50,7 @@ from django.http import QueryDict
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django_q.tasks import async_task
 
 from integrations.models import SyncKind
 from integrations.services.import_execution import worker_identity
@@ -180,7 +181,9 @@ def filters_query(query: QueryDict) -> str:
     return copy.urlencode()
 
 
-def _request_key(*, report: str, file_format: str, session: PathSession | None, query: str, sidecar: bool, scope: str):
+def _request_key(
+    *, report: str, file_format: str, session: PathSession | None, query: str, sidecar: bool, scope: str
+) -> str:
     text = "\n".join([report, file_format, str(session.pk if session else ""), query, str(sidecar), scope])
     return hashlib.sha256(text.encode()).hexdigest()
 
@@ -246,8 +249,6 @@ def _reusable(*, owner, key: str, file_name: str) -> ReportExport | None:
 
 
 def _enqueue_on_commit(export_id: int) -> None:
-    from django_q.tasks import async_task
-
     # After the commit: the worker must see the row the task names.
     transaction.on_commit(
         lambda: async_task(
