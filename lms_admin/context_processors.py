@@ -28,7 +28,12 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         {"label": label, "url": reverse(name), "current": request.path.startswith(prefix)}
         for label, name, prefix in items
     ]
-    context = {"nav_items": nav, "user_is_admin": is_admin(user), "user_role": role_label(user)}
+    context = {
+        "nav_items": nav,
+        "user_is_admin": is_admin(user),
+        "user_reads_reports": can_view_reports(user),
+        "user_role": role_label(user),
+    }
     if context["user_is_admin"]:
         from integrations.services.alerts import alerts_open
 

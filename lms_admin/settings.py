@@ -318,3 +318,17 @@ IMPORT_RECONCILE_GRACE_SECONDS = envfloat("IMPORT_RECONCILE_GRACE_SECONDS", 120,
 IMPORT_MAX_IN_FLIGHT = envint("IMPORT_MAX_IN_FLIGHT", 2, minimum=1)
 # The same file launched again within this window joins the first run instead of sending again.
 IMPORT_DUPLICATE_WINDOW_SECONDS = envint("IMPORT_DUPLICATE_WINDOW_SECONDS", 600, minimum=0)
+
+# Report exports. One with more rows than this is written by a worker (a progress page, the file
+# kept for a while, an e-mail when ready) instead of inside the web request, which the web
+# timeout would kill; smaller ones stream as they are read. ``export_report`` always writes in place.
+EXPORT_BACKGROUND_ROWS = envint("EXPORT_BACKGROUND_ROWS", 50_000, minimum=0)
+# Where finished background exports are kept: private, never served as static or media files
+# (only the owner's download view reads them).
+EXPORT_FILES_DIR = Path(envstr("EXPORT_FILES_DIR") or VAR_DIR / "exports")
+EXPORT_KEEP_DAYS = envint("EXPORT_KEEP_DAYS", 7, minimum=1)
+# A worker writing an export holds it this long and renews the hold at each progress step;
+# one whose worker died is written again from the first row once the hold lapses.
+EXPORT_LEASE_SECONDS = envfloat("EXPORT_LEASE_SECONDS", 120, minimum=1)
+# Rows written between two progress (and lease) updates.
+EXPORT_PROGRESS_ROWS = envint("EXPORT_PROGRESS_ROWS", 5000, minimum=1)

@@ -620,3 +620,89 @@ class DigestChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_remote_id}: {self.old_status or '—'} → {self.new_status}"
+
+
+# Background exports ----------------------------------------------------------------------------------
+class ReportExport(models.Model):
+    """One report export written by a worker rather than inside the web request
+    (``reports.background_exports``): too many rows to finish well within the web timeout.
+
+    The worker re-builds the table from ``query`` under the owner's scope at run time, so a
+    file holds exactly what the same link would have streamed. It writes to a temporary file
+    and renames it into ``file_path`` (relative to ``EXPORT_FILES_DIR``) only when complete;
+    a worker that dies leaves its lease to lapse and the export is written again from row 0.
+    Only the owner ever sees or downloads an export.
+    """
+
+    class Report(models.TextChoices):
+        SESSIONS = "sessions", "Path sessions"
+        PATH_SESSION_LEARNERS = "path-session-learners", "Learners of a path session"
+        COURSE_STATS = "course-stats", "Course statistics"
+        ATTEMPTS = "attempts", "Course attempts"
+        MODULE_RESULTS = "module-results", "iSpring module results"
+        MODULE_RESULT_ROWS = "module-result-rows", "iSpring module results, one row per result"
+
+    class Format(models.TextChoices):
+        CSV = "csv", "CSV"
+        XLSX = "xlsx", "Excel"
+
+    class State(models.TextChoices):
+        QUEUED = "queued", "Waiting for a worker"
+        RUNNING = "running", "Being written"
+        DONE = "done", "Ready"
+        FAILED = "failed", "Failed"
+        EXPIRED = "expired", "Deleted (expired)"
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="report_exports")
+    report = models.CharField(max_length=30, choices=Report.choices)
+    file_format = models.CharField(max_length=4, choices=Format.choices)
+    query = models.TextField(blank=True, help_text="The report's filters, as the export link's query string.")
+    sidecar = models.BooleanField(default=False, help_text="With the provenance row above the header.")
+    session = models.ForeignKey(PathSession, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    request_key = models.CharField(
+        max_length=64, help_text="Digest of what was asked (report, format, session, filters, sidecar)."
+    )
+    filters_text = models.TextField(blank=True, help_text="The filters in words, as the page showed them.")
+    state = models.CharField(max_length=10, choices=State.choices, default=State.QUEUED)
+    rows_total = models.BigIntegerField(null=True, blank=True)
+    rows_written = models.BigIntegerField(default=0)
+    file_name = models.CharField(max_length=255, blank=True, help_text="The name the download is given.")
+    file_path = models.CharField(max_length=255, blank=True, help_text="Where the file is, in EXPORT_FILES_DIR.")
+    file_size = models.BigIntegerField(null=True, blank=True)
+    error = models.TextField(blank=True, help_text="Why it failed, in plain words.")
+    attempts = models.PositiveSmallIntegerField(default=0, help_text="Times a worker started writing it.")
+    lease_owner = models.CharField(max_length=100, blank=True)
+    lease_expires_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    enqueued_at = models.DateTimeField(null=True, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["owner", "-created_at"], name="reports_export_owner"),
+            models.Index(fields=["state", "expires_at"], name="reports_export_state"),
+        ]
+        constraints = [
+            # A double click or a reload joins the export already under way, even when two
+            # requests race: only one active export per owner and request.
+            models.UniqueConstraint(
+                fields=["owner", "request_key"],
+                condition=models.Q(state__in=["queued", "running"]),
+                name="reports_export_one_active",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_report_display()} ({self.get_file_format_display()}) export #{self.pk} of {self.owner}"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.state in (self.State.DONE, self.State.FAILED, self.State.EXPIRED)
+
+    @property
+    def percent(self) -> int:
+        if not self.rows_total:
+            return 100 if self.state == self.State.DONE else 0
+        return min(100, self.rows_written * 100 // self.rows_total)

@@ -1,6 +1,6 @@
 from django.urls import path, register_converter
 
-from reports.views import courses, digests, index, module_results, path_sessions
+from reports.views import courses, digests, exports, index, module_results, path_sessions
 from reports.views.converters import ExportFormatConverter
 
 register_converter(ExportFormatConverter, "export")
@@ -43,6 +43,10 @@ urlpatterns = [
         module_results.module_result_rows_export,
         name="module-result-rows-export",
     ),
+    # Background exports: the reader's own only.
+    path("exports/", exports.report_export_list, name="report-export-list"),
+    path("exports/<int:pk>/", exports.report_export_detail, name="report-export-detail"),
+    path("exports/<int:pk>/download/", exports.report_export_download, name="report-export-download"),
     # E-mail digests.
     path("digests/", digests.digest_list, name="digest-list"),
     path("digests/new/", digests.digest_create, name="digest-create"),

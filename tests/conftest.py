@@ -136,8 +136,26 @@ def _digest_url_objects(alice) -> dict[str, object]:
     owned = {}
     for user in User.objects.filter(username__in=("alice", "bob")):
         pk = digest_create(user=user, data=data).pk
-        owned[f"as:{user.username}"] = {"digest-edit:pk": pk, "digest-delete:pk": pk}
+        owned[f"as:{user.username}"] = {"digest-edit:pk": pk, "digest-delete:pk": pk, **_export_url_objects(user)}
     return owned
+
+
+def _export_url_objects(user) -> dict[str, object]:
+    """A background export of ``user``'s (their own only: anyone else's answers 404), waiting for
+    a worker: its page shows the progress bar, its download leads back to that page."""
+    from reports.models import ReportExport
+
+    export = ReportExport.objects.create(
+        owner=user,
+        report=ReportExport.Report.ATTEMPTS,
+        file_format=ReportExport.Format.CSV,
+        request_key=f"matrix-{user.pk}",
+        rows_total=120_000,
+        rows_written=48_000,
+        state=ReportExport.State.RUNNING,
+        file_name="course-attempts_never-synced.csv",
+    )
+    return {"report-export-detail:pk": export.pk, "report-export-download:pk": export.pk}
 
 
 def _report_url_objects(connection) -> dict[str, object]:

@@ -11,16 +11,19 @@ from django.views.decorators.http import require_GET
 from integrations.models import SyncKind
 from lms_admin.http import HtmxHttpRequest
 from lms_admin.roles import reports_required
-from reports import exports, selectors
+from reports import selectors
 from reports.forms import AttemptFilterForm
+from reports.models import ReportExport
 from reports.views.helpers import (
     PAGE_SIZE,
-    filtered_export,
     fragment,
     query_without_page,
     reader_filters,
     render_report,
+    report_export,
 )
+
+Report = ReportExport.Report
 
 STATS_TEMPLATE = "reports/course_stats.html"
 ATTEMPTS_TEMPLATE = "reports/attempt_list.html"
@@ -56,7 +59,7 @@ def course_stats(request: HtmxHttpRequest) -> HttpResponse:
 @reports_required
 @require_GET
 def course_stats_export(request: HtmxHttpRequest, file_format: str) -> HttpResponse:
-    return _export(request, exports.course_stats_table, file_format)
+    return report_export(request, report=Report.COURSE_STATS, file_format=file_format)
 
 
 @reports_required
@@ -71,8 +74,4 @@ def attempt_list(request: HtmxHttpRequest) -> HttpResponse:
 @reports_required
 @require_GET
 def attempt_export(request: HtmxHttpRequest, file_format: str) -> HttpResponse:
-    return _export(request, exports.attempts_table, file_format)
-
-
-def _export(request: HtmxHttpRequest, table, file_format: str) -> HttpResponse:
-    return filtered_export(request, AttemptFilterForm(request.GET), table, file_format, kind=SyncKind.COURSE_STATS)
+    return report_export(request, report=Report.ATTEMPTS, file_format=file_format)

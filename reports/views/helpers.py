@@ -1,26 +1,27 @@
-"""What every report view shares: the reader's base filters, fragment rendering, export responses."""
+"""What every report view shares: the reader's base filters, fragment rendering, export responses
+(streamed, or handed to a worker when big: ``reports.background_exports``)."""
 
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
 from django.http import FileResponse, HttpResponse, HttpResponseBadRequest, StreamingHttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.utils.cache import patch_vary_headers
 from django.utils.http import content_disposition_header
 
 from lms_admin.http import HtmxHttpRequest
-from reports import exports
+from reports import background_exports, exports
 from reports.forms import ReportForm
-from reports.provenance import PROVENANCE_PARAM, Provenance, report_provenance
+from reports.models import PathSession
+from reports.provenance import PROVENANCE_PARAM, Provenance
 from reports.scopes import reader_scope
 from reports.selectors import ReportFilters
 
 PAGE_SIZE = 50
-INVALID_EXPORT = "These filters are not valid, so nothing was exported: {errors}"
+INVALID_EXPORT = background_exports.INVALID_FILTERS
 
 
 def reader_filters(request: HtmxHttpRequest) -> ReportFilters:
@@ -76,21 +77,33 @@ def export_response(
     return response
 
 
-def filtered_export(
-    request: HtmxHttpRequest,
-    form: ReportForm,
-    table: Callable[..., exports.Table],
-    file_format: str,
-    *,
-    kind: str,
+def report_export(
+    request: HtmxHttpRequest, *, report: str, file_format: str, session: PathSession | None = None
 ) -> HttpResponse:
-    """A report's export under the reader's filters: 400 with the form's errors, or the
-    ``table`` built from them, named after the provenance of the ``kind`` of sync it reads."""
-    if not form.is_valid():
-        return invalid_export(form)
-    filters = form.filters(reader_filters(request))
-    provenance = report_provenance(kind=kind, filters=filters, applied=form.applied())
-    return export_response(request, table(filters=filters), file_format, provenance=provenance)
+    """A report's export link (``ReportExport.Report``) under the reader's filters: 400 with the
+    form's errors; the file itself when it is small; else a background export (a worker writes
+    it) and its page, where the reader follows its progress and downloads it."""
+    try:
+        built = background_exports.report_table(
+            report=report, base=reader_filters(request), query=request.GET, session=session
+        )
+    except background_exports.InvalidFilters as invalid:
+        return invalid_export(invalid.form)
+    rows = built.table.row_count()
+    if background_exports.goes_to_background(rows=rows):
+        export, _ = background_exports.report_export_request(
+            owner=request.user,
+            report=report,
+            file_format=file_format,
+            query=request.GET,
+            built=built,
+            rows=rows,
+            session=session,
+        )
+        return redirect("report-export-detail", export.pk)
+    # Counted once: the sidecar row reuses it.
+    table = replace(built.table, count=lambda: rows)
+    return export_response(request, table, file_format, provenance=table.provenance)
 
 
 def invalid_export(form: ReportForm) -> HttpResponse:

@@ -11,19 +11,21 @@ from django.views.decorators.http import require_GET
 from integrations.models import SyncKind
 from lms_admin.http import HtmxHttpRequest
 from lms_admin.roles import reports_required
-from reports import exports, selectors
+from reports import selectors
 from reports.forms import ModuleResultFilterForm
+from reports.models import ReportExport
 from reports.scopes import NOT_APPLICABLE_ISPRING
 from reports.views.helpers import (
     PAGE_SIZE,
-    filtered_export,
     fragment,
     query_without_page,
     reader_filters,
     render_report,
+    report_export,
 )
 
 TEMPLATE = "reports/module_results.html"
+Report = ReportExport.Report
 
 
 @reports_required
@@ -56,16 +58,10 @@ def module_results(request: HtmxHttpRequest) -> HttpResponse:
 @reports_required
 @require_GET
 def module_results_export(request: HtmxHttpRequest, file_format: str) -> HttpResponse:
-    return _export(request, exports.module_results_table, file_format)
+    return report_export(request, report=Report.MODULE_RESULTS, file_format=file_format)
 
 
 @reports_required
 @require_GET
 def module_result_rows_export(request: HtmxHttpRequest, file_format: str) -> HttpResponse:
-    return _export(request, exports.module_result_rows_table, file_format)
-
-
-def _export(request: HtmxHttpRequest, table, file_format: str) -> HttpResponse:
-    return filtered_export(
-        request, ModuleResultFilterForm(request.GET), table, file_format, kind=SyncKind.MODULE_RESULTS
-    )
+    return report_export(request, report=Report.MODULE_RESULT_ROWS, file_format=file_format)

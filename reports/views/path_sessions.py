@@ -18,22 +18,22 @@ from lms_admin.http import HtmxHttpRequest
 from lms_admin.roles import reports_required
 from reports import exports, selectors
 from reports.forms import LearnerFilterForm, PathSessionFilterForm
-from reports.models import PathSession
+from reports.models import PathSession, ReportExport
 from reports.provenance import session_provenance
 from reports.scopes import WHOLE_SESSION_HIDDEN
 from reports.views.helpers import (
     PAGE_SIZE,
     export_response,
-    filtered_export,
     fragment,
-    invalid_export,
     query_without_page,
     reader_filters,
     render_report,
+    report_export,
 )
 
 LIST_TEMPLATE = "reports/pathsession_list.html"
 DETAIL_TEMPLATE = "reports/pathsession_detail.html"
+Report = ReportExport.Report
 
 
 @reports_required
@@ -73,9 +73,7 @@ def pathsession_list(request: HtmxHttpRequest) -> HttpResponse:
 @reports_required
 @require_GET
 def pathsession_export(request: HtmxHttpRequest, file_format: str) -> HttpResponse:
-    return filtered_export(
-        request, PathSessionFilterForm(request.GET), exports.sessions_table, file_format, kind=SyncKind.SESSIONS
-    )
+    return report_export(request, report=Report.SESSIONS, file_format=file_format)
 
 
 def _session(request: HtmxHttpRequest, pk: int) -> PathSession:
@@ -137,15 +135,9 @@ def pathsession_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 @reports_required
 @require_GET
 def pathsession_learner_export(request: HtmxHttpRequest, pk: int, file_format: str) -> HttpResponse:
-    session = _session(request, pk)
-    base = reader_filters(request)
-    form = LearnerFilterForm(request.GET, groups=selectors.path_session_groups(session=session, filters=base))
-    if not form.is_valid():
-        return invalid_export(form)
-    filters = form.filters(base)
-    table = exports.path_session_learners_table(session=session, filters=filters)
-    provenance = session_provenance(session=session, filters=filters, applied=form.applied())
-    return export_response(request, table, file_format, provenance=provenance)
+    return report_export(
+        request, report=Report.PATH_SESSION_LEARNERS, file_format=file_format, session=_session(request, pk)
+    )
 
 
 @reports_required
