@@ -7,7 +7,9 @@ Crash safety rests on three rules:
    ``sending`` after a crash, or whose answer was lost, is ``uncertain``: it is reconciled
    against the LMS's list of bulk operations, never blindly re-sent.
 2. Only the worker holding the run's lease works on it (claimed by a conditional UPDATE);
-   a run whose worker died is resumed by another once the lease lapses.
+   a run whose worker died is resumed by another once the lease lapses. A worker takes one
+   step per task and never sleeps: between steps the lease is kept for the next step, which
+   claims it by its number, and lapses if that step never comes.
 3. Remote faults that leave nothing applied (429, 503, an unreachable LMS) put the chunk
    back to ``pending`` with a time for the next attempt; the run pauses, never fails.
 """
