@@ -134,6 +134,10 @@ class ImportRun(models.Model):
     The worker that executes a run holds a lease (``lease_owner``/``lease_expires_at``) taken
     with a conditional UPDATE, so several workers on several machines never run it twice
     at once, and a run whose worker died is resumed once the lease lapses.
+
+    A run is executed in short steps, one task each (integrations.tasks.import_run_execute):
+    between two steps the lease is held for the next one, due at ``next_step_at``, and the
+    next task claims it by its number (``steps``), so a task delivered twice works once.
     """
 
     integration = models.ForeignKey(Integration, on_delete=models.PROTECT, related_name="import_runs")
@@ -164,6 +168,10 @@ class ImportRun(models.Model):
     last_error = models.TextField(blank=True)
     lease_owner = models.CharField(max_length=100, blank=True)
     lease_expires_at = models.DateTimeField(null=True, blank=True)
+    next_step_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the next step is due (empty while one runs, and once finished)."
+    )
+    steps = models.PositiveIntegerField(default=0, help_text="Steps taken: the next one claims the next number.")
 
     class Meta:
         ordering = ["-created_at", "-pk"]

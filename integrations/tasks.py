@@ -11,10 +11,34 @@ from django.db import transaction
 from django_q.tasks import async_task
 
 from integrations.services import import_execution, import_preparation
+from lms_admin.brokers import async_task_at
 
 
-def import_run_execute(run_id: int) -> bool:
-    return import_execution.import_run_execute(run_id=run_id, max_seconds=settings.Q_CLUSTER["timeout"] - 60)
+def import_run_execute(run_id: int, owner: str | None = None, step: int | None = None) -> bool:
+    """One step of the run (send a chunk, poll an operation, fetch results); the next step is
+    queued for when it is due, and the worker is free meanwhile. Returns True when finished.
+
+    Held back in the broker (lms_admin.brokers explains why not a sleep or a Schedule): if that
+    task is lost, the run's lease lapses a little after the step was due and the minute
+    schedule (``resume_import_runs``) starts the run again.
+    """
+    outcome = import_execution.import_run_step(run_id=run_id, owner=owner, step=step)
+    if outcome.due_at is not None:
+        due_at, owner, step = outcome.due_at, outcome.owner, outcome.step
+        transaction.on_commit(
+            lambda: async_task_at(
+                due_at,
+                "integrations.tasks.import_run_execute",
+                run_id,
+                owner,
+                step,
+                task_name=f"import-run-{run_id}-step-{step + 1}",
+                timeout=settings.Q_CLUSTER["timeout"],
+                # Hundreds of steps per run: keep the task history for failures and other tasks.
+                save=False,
+            )
+        )
+    return outcome.finished
 
 
 def import_run_enqueue(run_id: int) -> None:

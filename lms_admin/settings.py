@@ -150,6 +150,8 @@ if REDIS_URL:
     Q_CLUSTER["redis"] = REDIS_URL
 else:
     Q_CLUSTER["orm"] = "default"
+# django-q2's ORM and Redis brokers, plus tasks held back until a given time (lms_admin/brokers.py).
+Q_CLUSTER["broker_class"] = "lms_admin.brokers.Redis" if REDIS_URL else "lms_admin.brokers.ORM"
 
 CACHES = (
     {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}

@@ -7,7 +7,9 @@ Crash safety rests on three rules:
    ``sending`` after a crash, or whose answer was lost, is ``uncertain``: it is reconciled
    against the LMS's list of bulk operations, never blindly re-sent.
 2. Only the worker holding the run's lease works on it (claimed by a conditional UPDATE);
-   a run whose worker died is resumed by another once the lease lapses.
+   a run whose worker died is resumed by another once the lease lapses. A worker takes one
+   step per task and never sleeps: between steps the lease is kept for the next step, which
+   claims it by its number, and lapses if that step never comes.
 3. Remote faults that leave nothing applied (429, 503, an unreachable LMS) put the chunk
    back to ``pending`` with a time for the next attempt; the run pauses, never fails.
 """
@@ -21,6 +23,7 @@ import socket
 import time
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -75,21 +78,32 @@ def _lease_until() -> datetime:
     return timezone.now() + timedelta(seconds=settings.IMPORT_LEASE_SECONDS)
 
 
-def import_run_claim(*, run_id: int, owner: str) -> bool:
-    """Take the run's lease if it is free, lapsed or already ours. True when taken."""
+def import_run_claim(*, run_id: int, owner: str, step: int | None = None) -> int | None:
+    """Take the run's lease for one step; returns the step's number, or None when not taken.
+
+    Without ``step`` (a first step: launch, resume, a task delivered again) the lease must be
+    free, lapsed or already ``owner``'s. With ``step`` (the next step that the previous one
+    handed over) the lease must still be ``owner``'s and the run still at that step: of two
+    deliveries of one task, only one works.
+    """
     now = timezone.now()
-    claimed = (
-        ImportRun.objects.filter(_workable())
-        .filter(pk=run_id)
-        .filter(Q(lease_expires_at__isnull=True) | Q(lease_expires_at__lt=now) | Q(lease_owner=owner))
-        .update(
+    runs = ImportRun.objects.filter(_workable()).filter(pk=run_id)
+    if step is None:
+        runs = runs.filter(Q(lease_expires_at__isnull=True) | Q(lease_expires_at__lt=now) | Q(lease_owner=owner))
+    else:
+        runs = runs.filter(lease_owner=owner, steps=step)
+    with transaction.atomic():
+        claimed = runs.update(
             lease_owner=owner,
             lease_expires_at=_lease_until(),
             state=_keep_cancelled(ImportState.RUNNING),
             started_at=Coalesce(F("started_at"), now),
+            steps=F("steps") + 1,
+            next_step_at=None,
         )
-    )
-    return claimed == 1
+        if claimed != 1:
+            return None
+        return ImportRun.objects.values_list("steps", flat=True).get(pk=run_id)
 
 
 def _workable() -> Q:
@@ -104,17 +118,23 @@ def _keep_cancelled(state: str) -> Case:
     return Case(When(state=ImportState.CANCELLED, then=Value(ImportState.CANCELLED)), default=Value(state))
 
 
-def _renew(run: ImportRun, owner: str, *, state: str, last_error: str) -> bool:
+def _hand_over(run: ImportRun, owner: str, *, step: int, state: str, last_error: str, due_at: datetime) -> bool:
+    """Keep the lease for the next step, due at ``due_at``; False when the lease was lost."""
     return (
-        ImportRun.objects.filter(pk=run.pk, lease_owner=owner).update(
-            lease_expires_at=_lease_until(), state=_keep_cancelled(state), last_error=last_error
+        ImportRun.objects.filter(pk=run.pk, lease_owner=owner, steps=step).update(
+            lease_expires_at=due_at + timedelta(seconds=settings.IMPORT_LEASE_SECONDS),
+            next_step_at=due_at,
+            state=_keep_cancelled(state),
+            last_error=last_error,
         )
         == 1
     )
 
 
 def _release(run_id: int, owner: str) -> None:
-    ImportRun.objects.filter(pk=run_id, lease_owner=owner).update(lease_owner="", lease_expires_at=None)
+    ImportRun.objects.filter(pk=run_id, lease_owner=owner).update(
+        lease_owner="", lease_expires_at=None, next_step_at=None
+    )
 
 
 # Sending --------------------------------------------------------------------------------------
@@ -404,7 +424,7 @@ def _finish_chunk_with_error(chunk: ImportChunk, message: str) -> None:
         )
 
 
-# The loop ---------------------------------------------------------------------------------------
+# Steps ---------------------------------------------------------------------------------------
 def _refresh_counts(run: ImportRun) -> None:
     counts = dict(
         run.records.exclude(status=RecordStatus.INVALID).values_list("status").annotate(n=Count("pk")).order_by()
@@ -455,8 +475,59 @@ def _finalize(run: ImportRun) -> None:
             run.state = ImportState.COMPLETED
         run.ended_at = timezone.now()
         run.last_error = ""
-        run.lease_owner, run.lease_expires_at = "", None
-        run.save(update_fields=["state", "ended_at", "last_error", "lease_owner", "lease_expires_at"])
+        run.lease_owner, run.lease_expires_at, run.next_step_at = "", None, None
+        run.save(update_fields=["state", "ended_at", "last_error", "lease_owner", "lease_expires_at", "next_step_at"])
+
+
+@dataclass(frozen=True)
+class StepOutcome:
+    """What one step of a run left to do.
+
+    ``finished``: the run is finished. ``due_at``: when the next step is due, to be taken with
+    ``owner`` and ``step`` (None when the run is finished or its lease is not this caller's).
+    """
+
+    finished: bool
+    owner: str = ""
+    step: int = 0
+    due_at: datetime | None = None
+
+
+def import_run_step(*, run_id: int, owner: str | None = None, step: int | None = None) -> StepOutcome:
+    """Do what is due on the run now (send, poll, fetch results, reconcile), then hand the
+    lease over to the next step and say when that one is due. Never waits.
+
+    ``owner``/``step`` are those of the outcome of the previous step; without them this is a
+    first step, which only takes a free or lapsed lease. Safe to call from any number of
+    workers at once: only the lease holder works.
+    """
+    owner = owner or worker_identity()
+    claimed = import_run_claim(run_id=run_id, owner=owner, step=step)
+    if claimed is None:
+        return StepOutcome(finished=ImportRun.objects.filter(pk=run_id, ended_at__isnull=False).exists())
+    run = ImportRun.objects.select_related("integration__connection").get(pk=run_id)
+    handed_over = False
+    try:
+        if run.state == ImportState.CANCELLED:
+            run.chunks.filter(state=ChunkState.PENDING).update(state=ChunkState.CANCELLED)
+        with learning360_client(run.integration.connection) as client:
+            fault, wait = _step(client, run)
+        _refresh_counts(run)
+        if not run.chunks.exclude(state__in=[ChunkState.COMPLETED, ChunkState.ERROR, ChunkState.CANCELLED]).exists():
+            _finalize(run)
+            return StepOutcome(finished=True)
+        state = ImportState.PAUSED if fault else ImportState.RUNNING
+        due_at = timezone.now() + timedelta(seconds=max(wait, settings.IMPORT_POLL_MIN_SECONDS))
+        handed_over = _hand_over(run, owner, step=claimed, state=state, last_error=fault, due_at=due_at)
+        if not handed_over:
+            logger.warning("Import #%s: lease lost; another worker continues it", run_id)
+            return StepOutcome(finished=False)
+        return StepOutcome(finished=False, owner=owner, step=claimed, due_at=due_at)
+    finally:
+        if not handed_over:
+            # Finished (nothing to release), lost, or failed: a failed run is free for the
+            # next resume instead of waiting for its lease to lapse.
+            _release(run_id, owner)
 
 
 def import_run_execute(
@@ -466,40 +537,23 @@ def import_run_execute(
     sleep: Callable[[float], None] = time.sleep,
     max_seconds: float | None = None,
 ) -> bool:
-    """Work on a run until it is finished, its lease is lost, or ``max_seconds`` pass.
+    """Take the run's steps in this process, sleeping between them, until it is finished, its
+    lease is lost, or ``max_seconds`` pass. Returns True when the run is finished.
 
-    Safe to call from any number of workers at once: only the lease holder works.
-    Returns True when the run is finished.
+    For the command line (``run_import --wait``) and tests: a worker never sleeps, it takes
+    one step per task (integrations.tasks.import_run_execute).
     """
     owner = owner or worker_identity()
-    if not import_run_claim(run_id=run_id, owner=owner):
-        return ImportRun.objects.filter(pk=run_id, ended_at__isnull=False).exists()
-    run = ImportRun.objects.select_related("integration__connection").get(pk=run_id)
     deadline = time.monotonic() + max_seconds if max_seconds else None
     try:
-        with learning360_client(run.integration.connection) as client:
-            while True:
-                run.refresh_from_db(fields=["state"])
-                if run.state == ImportState.CANCELLED:
-                    run.chunks.filter(state=ChunkState.PENDING).update(state=ChunkState.CANCELLED)
-                fault, wait = _step(client, run)
-                _refresh_counts(run)
-                if not run.chunks.exclude(
-                    state__in=[ChunkState.COMPLETED, ChunkState.ERROR, ChunkState.CANCELLED]
-                ).exists():
-                    _finalize(run)
-                    return True
-                state = (
-                    ImportState.CANCELLED
-                    if run.state == ImportState.CANCELLED
-                    else (ImportState.PAUSED if fault else ImportState.RUNNING)
-                )
-                if not _renew(run, owner, state=state, last_error=fault) and state != ImportState.CANCELLED:
-                    logger.warning("Import #%s: lease lost; another worker continues it", run_id)
-                    return False
-                if deadline and time.monotonic() + wait > deadline:
-                    return False
-                sleep(max(wait, settings.IMPORT_POLL_MIN_SECONDS))
+        outcome = import_run_step(run_id=run_id, owner=owner)
+        while outcome.due_at is not None:
+            wait = max(0.0, (outcome.due_at - timezone.now()).total_seconds())
+            if deadline and time.monotonic() + wait > deadline:
+                return False
+            sleep(wait)
+            outcome = import_run_step(run_id=run_id, owner=owner, step=outcome.step)
+        return outcome.finished
     finally:
         _release(run_id, owner)
 
