@@ -6,10 +6,14 @@ only (``gone_at`` unset: the LMS still returns them) and pass through ``_in_scop
 place where a manager's scope (``reports.scopes``, ``ReportFilters.scope``) narrows what every
 report counts, lists and exports. Nothing here calls the LMS.
 
-Counts on the pages are computed from the learner rows (never from stored totals), so a
-status breakdown always sums to the enrolled count it shows, also when a scope hides some
-learners. ``path_session_breakdown`` sets those counts beside the LMS's own ``user-statuses``
-counts, which a sync stores per session (for readers who see every learner).
+Counts on the pages are counts of the learner rows, so a status breakdown always sums to the
+enrolled count it shows, also when a scope hides some learners. The sync that refreshes a
+session stores them per group, status and reason (``PathSessionLearnerCount``): a reader who
+sees every learner reads the whole-session rows, a manager whose scope is made of groups sums
+the rows of those groups, and any other reader, or a session synced before those counts
+existed, gets the learners counted live (``_status_counts``): the same numbers either way.
+``path_session_breakdown`` sets them beside the LMS's own ``user-statuses`` counts, which a
+sync stores per session (for readers who see every learner).
 """
 
 from __future__ import annotations
@@ -48,6 +52,7 @@ from reports.models import (
     ModuleResult,
     Path,
     PathSession,
+    PathSessionLearnerCount,
     PathSessionSnapshot,
     PathSessionStatusCounts,
     PathSessionUserStat,
@@ -461,12 +466,41 @@ def shares(values: list[int], *, decimals: int = 1) -> list[float]:
 
 
 def _status_counts(learners: QuerySet[PathSessionUserStat], *, by_session: bool) -> dict[int | None, StatusCounts]:
+    """Learners per status and reason (per session with ``by_session``), counted live."""
+    return _tally(
+        learners, by_session=by_session, n=Count("pk"), certificates=Count("pk", filter=Q(has_certificate=True))
+    )
+
+
+#: Where ``PathSessionLearnerCount`` keeps what a scope of groups selects (it keeps no mail
+#: and no custom field: a scope with a rule is never applied to it, see ``_stored_counts_answer``).
+COUNTED_LEARNER = LearnerFields("connection_id", "group_remote_id", "", "")
+
+
+def _stored_counts_answer(session: PathSession, filters: ReportFilters) -> bool:
+    """Whether the counts the session's last sync stored answer ``filters``' reader: they are
+    of the learners now cached (not of a sync from before they existed) and the scope is every
+    learner or made of groups only (a rule reads mails and custom fields they do not keep)."""
+    counted = session.learner_counts_run_id
+    scope = filters.scope
+    return counted is not None and counted == session.stats_run_id and (scope is None or scope.rule is None)
+
+
+def _stored_status_counts(session_ids: list[int], filters: ReportFilters) -> dict[int | None, StatusCounts]:
+    """Learners per session, status and reason, summed from the stored counts: the whole-session
+    rows for every learner, else the rows of the scope's groups. Only where ``_stored_counts_answer``."""
+    rows = PathSessionLearnerCount.objects.filter(session_id__in=session_ids)
+    if filters.scope is None:
+        rows = rows.filter(whole_session=True)
+    else:
+        rows = rows.filter(whole_session=False).filter(filters.scope.q(COUNTED_LEARNER))
+    return _tally(rows, by_session=True, n=Sum("learners"), certificates=Sum("certificates"))
+
+
+def _tally(rows: QuerySet, *, by_session: bool, n, certificates) -> dict[int | None, StatusCounts]:
     keys = ["session_id", "status_type", "status_reason"] if by_session else ["status_type", "status_reason"]
     rows = (
-        learners.order_by()
-        .values(*keys)
-        .annotate(n=Count("pk"), certificates=Count("pk", filter=Q(has_certificate=True)))
-        .values_list(*keys, "n", "certificates")
+        rows.order_by().values(*keys).annotate(n=n, certificates=certificates).values_list(*keys, "n", "certificates")
     )
     result: dict[int | None, StatusCounts] = {}
     for row in rows:
@@ -551,11 +585,16 @@ def _learner_count(filters: ReportFilters, *, status: str) -> Subquery:
 
 
 def path_session_status_counts(*, sessions: list[PathSession], filters: ReportFilters) -> dict[int, StatusCounts]:
-    """Learners per status and reason of each of ``sessions`` (a page of them), in one query."""
+    """Learners per status and reason of each of ``sessions`` (a page of them): one query over
+    the counts their syncs stored, and one counting the learners of those without usable ones."""
     ids = [session.pk for session in sessions]
     if not ids:
         return {}
-    counts = _status_counts(_learners(filters).filter(session_id__in=ids), by_session=True)
+    stored = [session.pk for session in sessions if _stored_counts_answer(session, filters)]
+    live = [pk for pk in ids if pk not in set(stored)]
+    counts = _stored_status_counts(stored, filters) if stored else {}
+    if live:
+        counts |= _status_counts(_learners(filters).filter(session_id__in=live), by_session=True)
     return {pk: counts.get(pk, StatusCounts()) for pk in ids}
 
 
@@ -650,9 +689,13 @@ class Breakdown:
 
 def path_session_breakdown(*, session: PathSession, filters: ReportFilters) -> Breakdown:
     """Every (detailed status, reason) the API defines with its learners and share of the
-    enrolled total (shares add up to 100), beside the LMS's own count per status. One query
-    (the LMS's counts come with ``path_session_get``)."""
-    counts = _status_counts(_learners(filters).filter(session=session), by_session=False).get(None, StatusCounts())
+    enrolled total (shares add up to 100), beside the LMS's own count per status. One query,
+    over the counts the sync stored where they answer (the LMS's counts come with
+    ``path_session_get``)."""
+    if _stored_counts_answer(session, filters):
+        counts = _stored_status_counts([session.pk], filters).get(session.pk, StatusCounts())
+    else:
+        counts = _status_counts(_learners(filters).filter(session=session), by_session=False).get(None, StatusCounts())
     # The LMS counts every learner of the session: beside a scoped count they would reveal the rest.
     lms = session.lms_counts if filters.scope is None and _has_lms_counts(session) else None
     theirs = lms.by_status() if lms is not None else {}
