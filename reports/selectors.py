@@ -26,6 +26,7 @@ from typing import TypeVar
 from django.core.exceptions import FieldDoesNotExist
 from django.db.models import (
     Avg,
+    Case,
     Count,
     Exists,
     F,
@@ -37,6 +38,7 @@ from django.db.models import (
     QuerySet,
     Subquery,
     Sum,
+    When,
 )
 from django.db.models.functions import Cast, Coalesce, NullIf
 from django.utils import timezone
@@ -576,12 +578,25 @@ def path_session_list(*, filters: ReportFilters) -> QuerySet[PathSession]:
     return _ordered(sessions, sorts, filters.sort, SESSION_DEFAULT_SORT)
 
 
-def _learner_count(filters: ReportFilters, *, status: str) -> Subquery:
-    """The learners (in ``status``, when given) of the outer session that ``filters`` may see."""
+def _learner_count(filters: ReportFilters, *, status: str) -> Subquery | Case:
+    """The learners (in ``status``, when given) of the outer session that ``filters`` may see:
+    summed from the session's stored counts where they answer, else counted live."""
     learners = _learners(filters).filter(session=OuterRef("pk"))
     if status:
         learners = learners.filter(status_type=status)
-    return Subquery(learners.order_by().values("session").annotate(n=Count("pk")).values("n"))
+    live = Subquery(learners.order_by().values("session").annotate(n=Count("pk")).values("n"))
+    if filters.scope is not None and filters.scope.rule is not None:
+        return live
+    rows = PathSessionLearnerCount.objects.filter(session=OuterRef("pk"))
+    if filters.scope is None:
+        rows = rows.filter(whole_session=True)
+    else:
+        rows = rows.filter(whole_session=False).filter(filters.scope.q(COUNTED_LEARNER))
+    if status:
+        rows = rows.filter(status_type=status)
+    stored = Subquery(rows.order_by().values("session").annotate(n=Sum("learners")).values("n"))
+    # As _stored_counts_answer, per row: the database evaluates only the branch it takes.
+    return Case(When(learner_counts_run_id=F("stats_run_id"), then=stored), default=live)
 
 
 def path_session_status_counts(*, sessions: list[PathSession], filters: ReportFilters) -> dict[int, StatusCounts]:
@@ -801,13 +816,23 @@ def path_session_groups(*, session: PathSession, filters: ReportFilters) -> Quer
     return LmsGroup.objects.current().filter(connection_id=session.connection_id).order_by("name", "pk")
 
 
-def path_session_learner_count(*, breakdown: Breakdown, filters: ReportFilters) -> int | None:
+def path_session_learner_count(*, session: PathSession, breakdown: Breakdown, filters: ReportFilters) -> int | None:
     """How many learners ``path_session_learners`` lists, read from the breakdown when only
-    status and reason filter them (saving a count over every learner of the session);
-    ``None`` when a group or a search narrows them further."""
-    if filters.group is not None or _words(filters.search):
+    status and reason filter them (saving a count over every learner of the session), and from
+    the group's stored counts when a group filters them too and those answer the reader;
+    ``None`` when a search narrows them, or a group without usable stored counts."""
+    if _words(filters.search):
         return None
     reason = "" if filters.reason == NO_REASON else filters.reason
+    if filters.group is not None:
+        if not _stored_counts_answer(session, filters):
+            return None
+        rows = PathSessionLearnerCount.objects.filter(
+            session=session, whole_session=False, group_remote_id=filters.group.remote_id
+        ).filter(_learner_status_q(filters))
+        if filters.scope is not None:
+            rows = rows.filter(filters.scope.q(COUNTED_LEARNER))
+        return rows.aggregate(n=Coalesce(Sum("learners"), 0))["n"]
     return sum(
         n
         for (status, r), n in breakdown.counts.counts.items()

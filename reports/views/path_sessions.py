@@ -92,11 +92,11 @@ def pathsession_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     base = reader_filters(request)
     form = LearnerFilterForm(request.GET, groups=selectors.path_session_groups(session=session, filters=base))
     filters = form.filters(base)
-    # One pass over the session's learners gives the breakdown, and the table's row count
-    # whenever only a status or reason filters it.
+    # The breakdown (from the counts the sync stored, or one pass over the learners) gives the
+    # table's row count whenever only a status, reason or group filters it.
     breakdown = selectors.path_session_breakdown(session=session, filters=base)
     paginator = Paginator(selectors.path_session_learners(session=session, filters=filters), PAGE_SIZE)
-    count = selectors.path_session_learner_count(breakdown=breakdown, filters=filters)
+    count = selectors.path_session_learner_count(session=session, breakdown=breakdown, filters=filters)
     if count is not None:
         paginator.count = count
     page = paginator.get_page(request.GET.get("page"))

@@ -12,6 +12,7 @@ from collections import Counter
 import pytest
 from django.core.management import call_command
 from django.db import connection as db
+from django.db.models import F
 from django.test.utils import CaptureQueriesContext
 
 from reports import selectors
@@ -223,3 +224,31 @@ def test_counts_of_an_older_sync_are_not_read_once_another_sync_swapped_the_lear
     breakdown = selectors.path_session_breakdown(session=session, filters=selectors.ReportFilters())
 
     assert breakdown.counts == _counted(session)
+
+
+def test_a_group_filter_and_the_overview_sorts_read_the_stored_counts_with_the_same_numbers(sessions, group_scope):
+    session = max(sessions, key=lambda s: s.enrolled_count)
+    group = LmsGroup.objects.get(remote_id=sorted(group_scope.groups)[0][1])
+    for scope in (None, group_scope):
+        base = selectors.ReportFilters(scope=scope)
+        breakdown = selectors.path_session_breakdown(session=session, filters=base)
+        for filters in (base.but(group=group), base.but(group=group, status="onTime"), base.but(status="late")):
+            listed = selectors.path_session_learners(session=session, filters=filters).count()
+            with CaptureQueriesContext(db) as queries:
+                count = selectors.path_session_learner_count(session=session, breakdown=breakdown, filters=filters)
+            assert count == listed
+            assert not _reads_learners(queries)
+        assert (
+            selectors.path_session_learner_count(session=session, breakdown=breakdown, filters=base.but(search="a"))
+            is None
+        )
+
+        for sort in ("-completion", "-enrolled"):
+            filters = base.but(sort=sort)
+            stored = [(s.pk, getattr(s, "completion_rate", None)) for s in selectors.path_session_list(filters=filters)]
+            PathSession.objects.update(learner_counts_run_id=None)
+            live = [(s.pk, getattr(s, "completion_rate", None)) for s in selectors.path_session_list(filters=filters)]
+            PathSession.objects.filter(pk__in=[s.pk for s in sessions]).update(learner_counts_run_id=F("stats_run_id"))
+            assert stored == live
+            if sort == "-completion":
+                assert any(rate for _, rate in stored)
