@@ -357,6 +357,18 @@ def report_freshness(*, filters: ReportFilters, kind: str) -> ReportFreshness:
     return ReportFreshness(shown=shown, not_shown=not_shown)
 
 
+def report_data_version(*, connection_id: int | None = None) -> str:
+    """What a connection's cached rows (or every connection's) are as of: its last completed
+    sync (id and end), ``""`` before any. Every write to the cache is a sync's, so rendered
+    report fragments cached under this version are those of the same rows. One query."""
+    runs = SyncRun.objects.filter(state=SyncState.COMPLETED)
+    if connection_id is not None:
+        runs = runs.filter(connection_id=connection_id)
+    # By end, not by id: a long run started first may complete after a later one.
+    last = runs.order_by("-ended_at", "-pk").values_list("pk", "ended_at").first()
+    return f"{last[0]}@{last[1].isoformat()}" if last else ""
+
+
 def session_freshness(session: PathSession) -> Freshness:
     """When the session's learner statistics were last swapped in (needs ``stats_run`` and
     ``connection`` selected).

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse, HttpResponseForbidden
+from django.utils.functional import SimpleLazyObject
 from django.views.decorators.http import require_GET
 
 from integrations.models import SyncKind
@@ -22,10 +23,12 @@ from reports.models import PathSession
 from reports.provenance import session_provenance
 from reports.scopes import WHOLE_SESSION_HIDDEN
 from reports.views.helpers import (
+    FRAGMENT_SECONDS,
     PAGE_SIZE,
     export_response,
     filtered_export,
     fragment,
+    fragment_key,
     invalid_export,
     query_without_page,
     reader_filters,
@@ -42,23 +45,30 @@ def pathsession_list(request: HtmxHttpRequest) -> HttpResponse:
     form = PathSessionFilterForm(request.GET)
     filters = form.filters(reader_filters(request))
     page = Paginator(selectors.path_session_list(filters=filters), PAGE_SIZE).get_page(request.GET.get("page"))
-    sessions = list(page.object_list)
-    counts = selectors.path_session_status_counts(sessions=sessions, filters=filters)
-    rows = [
-        {
-            "session": session,
-            "counts": counts[session.pk],
-            "phase": selectors.SESSION_PHASES[selectors.path_session_phase(session)],
-            "freshness": selectors.session_freshness(session),
-        }
-        for session in sessions
-    ]
+
+    def rows() -> list[dict]:
+        sessions = list(page.object_list)
+        counts = selectors.path_session_status_counts(sessions=sessions, filters=filters)
+        return [
+            {
+                "session": session,
+                "counts": counts[session.pk],
+                "phase": selectors.SESSION_PHASES[selectors.path_session_phase(session)],
+                "freshness": selectors.session_freshness(session),
+            }
+            for session in sessions
+        ]
+
+    version = selectors.report_data_version()
     context = {
         "filter_form": form,
         "applied": form.applied(),
         "scope": filters.scope,
         "page_obj": page,
-        "rows": rows,
+        # Read only when the table is not cached for this sync, scope and query (``fragment_key``).
+        "rows": SimpleLazyObject(rows),
+        "fragment_seconds": FRAGMENT_SECONDS if version else 0,
+        "table_key": fragment_key(request, version=version, query=True),
         "query": query_without_page(request),
         "sort": filters.sort or selectors.SESSION_DEFAULT_SORT,
         "sort_param": filters.sort,
@@ -100,11 +110,18 @@ def pathsession_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     if count is not None:
         paginator.count = count
     page = paginator.get_page(request.GET.get("page"))
+    # The sections the template caches per sync (``fragment_key``) read their rows lazily, so a
+    # cached fragment costs no query.
+    version = selectors.report_data_version(connection_id=session.connection_id)
     context = {
         "session": session,
+        # Never cached before a sync: there is no version to tell those rows from later ones.
+        "fragment_seconds": FRAGMENT_SECONDS if version else 0,
+        "sections_key": fragment_key(request, version=version, query=False),
+        "table_key": fragment_key(request, version=version, query=True),
         "filter_form": form,
         "page_obj": page,
-        "custom_fields": selectors.custom_field_names(page.object_list),
+        "custom_fields": SimpleLazyObject(lambda: selectors.custom_field_names(page.object_list)),
         "query": query_without_page(request),
         "sort": filters.sort or selectors.LEARNER_DEFAULT_SORT,
         "sort_param": filters.sort,
@@ -120,7 +137,7 @@ def pathsession_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     context.update(
         breakdown=breakdown,
         segments=breakdown.segments(),
-        trend=selectors.path_session_trend(session=session, filters=base),
+        trend=SimpleLazyObject(lambda: selectors.path_session_trend(session=session, filters=base)),
         freshness=selectors.session_freshness(session),
         phase=selectors.SESSION_PHASES[selectors.path_session_phase(session)],
         status_definitions=[
