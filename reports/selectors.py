@@ -496,18 +496,27 @@ def _stored_counts_answer(session: PathSession, filters: ReportFilters) -> bool:
     of the learners now cached (not of a sync from before they existed) and the scope is every
     learner or made of groups only (a rule reads mails and custom fields they do not keep)."""
     counted = session.learner_counts_run_id
-    scope = filters.scope
-    return counted is not None and counted == session.stats_run_id and (scope is None or scope.rule is None)
+    return counted is not None and counted == session.stats_run_id and _groups_only(filters)
+
+
+def _groups_only(filters: ReportFilters) -> bool:
+    """Whether stored counts can answer the reader's scope: every learner, or groups only."""
+    return filters.scope is None or filters.scope.rule is None
+
+
+def _stored_rows(filters: ReportFilters) -> QuerySet[PathSessionLearnerCount]:
+    """The stored count rows the reader sums: the whole-session rows for every learner, else the
+    rows of the scope's groups. Only where ``_groups_only``."""
+    rows = PathSessionLearnerCount.objects.all()
+    if filters.scope is None:
+        return rows.filter(whole_session=True)
+    return rows.filter(whole_session=False).filter(filters.scope.q(COUNTED_LEARNER))
 
 
 def _stored_status_counts(session_ids: list[int], filters: ReportFilters) -> dict[int | None, StatusCounts]:
-    """Learners per session, status and reason, summed from the stored counts: the whole-session
-    rows for every learner, else the rows of the scope's groups. Only where ``_stored_counts_answer``."""
-    rows = PathSessionLearnerCount.objects.filter(session_id__in=session_ids)
-    if filters.scope is None:
-        rows = rows.filter(whole_session=True)
-    else:
-        rows = rows.filter(whole_session=False).filter(filters.scope.q(COUNTED_LEARNER))
+    """Learners per session, status and reason, summed from the stored counts (only where
+    ``_stored_counts_answer``)."""
+    rows = _stored_rows(filters).filter(session_id__in=session_ids)
     return _tally(rows, by_session=True, n=Sum("learners"), certificates=Sum("certificates"))
 
 
@@ -597,13 +606,9 @@ def _learner_count(filters: ReportFilters, *, status: str) -> Subquery | Case:
     if status:
         learners = learners.filter(status_type=status)
     live = Subquery(learners.order_by().values("session").annotate(n=Count("pk")).values("n"))
-    if filters.scope is not None and filters.scope.rule is not None:
+    if not _groups_only(filters):
         return live
-    rows = PathSessionLearnerCount.objects.filter(session=OuterRef("pk"))
-    if filters.scope is None:
-        rows = rows.filter(whole_session=True)
-    else:
-        rows = rows.filter(whole_session=False).filter(filters.scope.q(COUNTED_LEARNER))
+    rows = _stored_rows(filters).filter(session=OuterRef("pk"))
     if status:
         rows = rows.filter(status_type=status)
     stored = Subquery(rows.order_by().values("session").annotate(n=Sum("learners")).values("n"))
@@ -843,7 +848,7 @@ def path_session_learner_count(*, session: PathSession, breakdown: Breakdown, fi
             session=session, whole_session=False, group_remote_id=filters.group.remote_id
         ).filter(_learner_status_q(filters))
         if filters.scope is not None:
-            rows = rows.filter(filters.scope.q(COUNTED_LEARNER))
+            rows = rows.filter(filters.scope.q(COUNTED_LEARNER))  # the group's learners in scope
         return rows.aggregate(n=Coalesce(Sum("learners"), 0))["n"]
     return sum(
         n
