@@ -26,8 +26,9 @@ that process's own (``ru_maxrss`` from ``wait4``).
    covering index bench/load.py and bench/export.py propose for the learners table): the
    synced learners are staged again and merged as a sessions sync merges them (upsert, mark
    gone, store the learner counts), into an emptied table, unchanged, and with a tenth of them
-   changing status; and the live count of the largest session's breakdown (what the reports
-   fall back to), each without the index then with it, in one process.
+   changing status; the learner counts stored alone; and the live count of the largest
+   session's breakdown (what the reports fall back to); without the index, with it, and
+   without it again, in one process.
 
 ``run(**scale)`` returns every figure as a dict (for ``python -m bench``).
 """
@@ -342,6 +343,10 @@ def _measure_learner_merge(*, rounds: int, connection_name: str = CONNECTION_360
     def live_count() -> None:
         selectors._status_counts(selectors._learners(filters).filter(session=largest), by_session=False)
 
+    def counts_store() -> None:
+        with transaction.atomic():
+            learner_counts_store(connection_id=connection.pk, run_id=run_id, session_pks=session_pks)
+
     figures: dict[str, Any] = {"learners": staged.count(), "sessions": len(session_pks), "rounds": rounds}
     # Without, with, then without again: a difference that is only the order shows as such.
     for label in ("without_index", "with_index", "without_index_again"):
@@ -350,12 +355,13 @@ def _measure_learner_merge(*, rounds: int, connection_name: str = CONNECTION_360
         elif label == "without_index_again":
             db.cursor().execute("DROP INDEX bench_userstat_current")
         db.cursor().execute("ANALYZE" if db.vendor == "sqlite" else "VACUUM ANALYZE reports_pathsessionuserstat")
-        runs = {"first_load": [], "unchanged": [], "tenth_changed": [], "live_count": []}
+        runs = {"first_load": [], "unchanged": [], "tenth_changed": [], "counts_store": [], "live_count": []}
         for _ in range(rounds):
             runs["first_load"].append(timed(first_load))
             runs["unchanged"].append(timed(merge))
             runs["tenth_changed"].append(timed(tenth_changed))
         for _ in range(5):
+            runs["counts_store"].append(timed(counts_store))
             runs["live_count"].append(timed(live_count))
         figures[label] = {name: round(stats.median(values), 3) for name, values in runs.items()}
     stage_discard(spec, run_id=run_id)
