@@ -22,6 +22,13 @@ that process's own (``ru_maxrss`` from ``wait4``).
    listing, for the end-to-end cost of ingest on top of fetching.
 3. **Incremental re-sync** after a small remote change (5 new completed attempts, one learner's
    status): time, rows, RSS, and the requests the LMS answered per endpoint.
+4. **Learners merge with and without the proposed index** (``LEARNER_INDEX``, the partial
+   covering index bench/load.py and bench/export.py propose for the learners table): the
+   synced learners are staged again and merged as a sessions sync merges them (upsert, mark
+   gone, store the learner counts), into an emptied table, unchanged, and with a tenth of them
+   changing status; the learner counts stored alone; and the live count of the largest
+   session's breakdown (what the reports fall back to); without the index, with it, and
+   without it again, in one process.
 
 ``run(**scale)`` returns every figure as a dict (for ``python -m bench``).
 """
@@ -105,6 +112,20 @@ def _kind_lines(output: str) -> dict[str, str]:
     }
 
 
+#: The partial covering index proposed for the learners table (bench/load.py's PROPOSED_INDEX,
+#: bench/export.py's reports_userstat_current), per database.
+LEARNER_INDEX = {
+    "sqlite": (
+        "CREATE INDEX bench_userstat_current ON reports_pathsessionuserstat "
+        "(session_id, status_type, status_reason, has_certificate) WHERE gone_at IS NULL"
+    ),
+    "postgresql": (
+        "CREATE INDEX bench_userstat_current ON reports_pathsessionuserstat "
+        "(session_id, status_type, status_reason) INCLUDE (has_certificate) WHERE gone_at IS NULL"
+    ),
+}
+
+
 # Child measurements (run with --child, Django set up on the product database) ----------------
 def _child_main(argv: list[str]) -> int:
     import django
@@ -116,6 +137,11 @@ def _child_main(argv: list[str]) -> int:
         answer = _measure_ingest(rows=int(rest[0]))
     elif what == "fetch":
         answer = _measure_fetch()
+    elif what == "learner-merge":
+        # ``learner-merge [ROUNDS [CONNECTION]]``: also on another benchmark's synced product.
+        answer = _measure_learner_merge(
+            rounds=int(rest[0]) if rest else 3, connection_name=rest[1] if len(rest) > 1 else CONNECTION_360
+        )
     else:
         raise SystemExit(f"unknown child measurement {what!r}")
     sys.stdout.write(json.dumps(answer) + "\n")
@@ -251,6 +277,101 @@ def _measure_ingest(*, rows: int) -> dict[str, Any]:
     return figures
 
 
+def _measure_learner_merge(*, rounds: int, connection_name: str = CONNECTION_360) -> dict[str, Any]:
+    """Measurement 4 (see the module docstring) on the learners the full sync cached."""
+    import statistics as stats
+
+    from django.db import connection as db, transaction
+    from django.db.models import Case, Value, When
+    from django.utils import timezone
+
+    from integrations.models import Connection, SyncKind, SyncRun, SyncState
+    from integrations.sync import records
+    from integrations.sync.derived import learner_counts_store
+    from integrations.sync.staging import large_sqlite_cache, stage_discard, stage_mark_gone, stage_merge
+    from reports import selectors
+    from reports.models import PathSession, PathSessionUserStat
+
+    connection = Connection.objects.get(name=connection_name)
+    spec = records.USER_STATS
+    # A run of its own (the stored counts point at it), failed so that nothing reads it.
+    run = SyncRun.objects.create(
+        connection=connection, kind=SyncKind.SESSIONS, state=SyncState.FAILED, error="bench.sync_ingest learner-merge"
+    )
+    run_id = run.pk
+    qn = db.ops.quote_name
+    live = PathSessionUserStat.objects.filter(connection=connection)
+    columns = ", ".join(qn(c) for c in spec.data_columns)
+    with transaction.atomic(), db.cursor() as cursor:
+        # What a sync would stage: the rows the LMS gave, as they were cached.
+        cursor.execute(
+            f"INSERT INTO {qn(spec.stage._meta.db_table)} ({qn('run_id')}, {qn('remote_id')}, {columns}) "
+            f"SELECT %s, {qn('remote_id')}, {columns} FROM {qn(spec.live._meta.db_table)} "
+            f"WHERE {qn('connection_id')} = %s AND {qn('gone_at')} IS NULL",
+            [run_id, connection.pk],
+        )
+    staged = spec.stage.objects.filter(run_id=run_id)
+    session_pks = list(PathSession.objects.filter(connection=connection).values_list("pk", flat=True))
+
+    def merge() -> None:
+        # As integrations.sync.sessions._apply merges the learners (its other steps left out).
+        with large_sqlite_cache(), transaction.atomic():
+            stage_merge(spec, run_id=run_id, connection_id=connection.pk, now=timezone.now())
+            stage_mark_gone(spec, run_id=run_id, scope=live.filter(session_id__in=session_pks), now=timezone.now())
+            learner_counts_store(connection_id=connection.pk, run_id=run_id, session_pks=session_pks)
+
+    def first_load() -> None:
+        live.delete()
+        merge()
+
+    def tenth_changed() -> None:
+        # Every round flips the same tenth, so each merge rewrites that many rows.
+        tenth = list(staged.order_by("pk").values_list("pk", flat=True)[: max(1, staged.count() // 10)])
+        staged.filter(pk__in=tenth).update(
+            status_type=Case(When(status_type="late", then=Value("onTime")), default=Value("late"))
+        )
+        merge()
+
+    def timed(fn) -> float:
+        began = time.monotonic()
+        fn()
+        return time.monotonic() - began
+
+    largest = PathSession.objects.filter(connection=connection).order_by("-enrolled_count", "pk").first()
+    filters = selectors.ReportFilters()
+
+    def live_count() -> None:
+        selectors._status_counts(selectors._learners(filters).filter(session=largest), by_session=False)
+
+    def counts_store() -> None:
+        with transaction.atomic():
+            learner_counts_store(connection_id=connection.pk, run_id=run_id, session_pks=session_pks)
+
+    figures: dict[str, Any] = {"learners": staged.count(), "sessions": len(session_pks), "rounds": rounds}
+    # Without, with, then without again: a difference that is only the order shows as such.
+    for label in ("without_index", "with_index", "without_index_again"):
+        if label == "with_index":
+            figures["index_create_seconds"] = round(timed(lambda: db.cursor().execute(LEARNER_INDEX[db.vendor])), 2)
+        elif label == "without_index_again":
+            db.cursor().execute("DROP INDEX bench_userstat_current")
+        db.cursor().execute("ANALYZE" if db.vendor == "sqlite" else "VACUUM ANALYZE reports_pathsessionuserstat")
+        runs = {"first_load": [], "unchanged": [], "tenth_changed": [], "counts_store": [], "live_count": []}
+        for _ in range(rounds):
+            runs["first_load"].append(timed(first_load))
+            runs["unchanged"].append(timed(merge))
+            runs["tenth_changed"].append(timed(tenth_changed))
+        for _ in range(5):
+            runs["counts_store"].append(timed(counts_store))
+            runs["live_count"].append(timed(live_count))
+        figures[label] = {name: round(stats.median(values), 3) for name, values in runs.items()}
+    stage_discard(spec, run_id=run_id)
+    without = {name: (figures["without_index"][name] + figures["without_index_again"][name]) / 2 for name in runs}
+    figures["ratio_with_over_without"] = {
+        name: round(figures["with_index"][name] / without[name], 2) for name in runs if without[name]
+    }
+    return figures
+
+
 # The benchmark ------------------------------------------------------------------------------------
 REMOTE_CHANGE = """
 from datetime import timedelta
@@ -383,6 +504,9 @@ def run(
                 "kinds": _kind_lines(again["stdout"]),
                 "requests": requests,
             }
+
+            # 4. The learners merge with and without the proposed index.
+            result["learner_merge"] = _child(product_env, "learner-merge", folder=folder)
     finally:
         if not keep:
             shutil.rmtree(folder, ignore_errors=True)

@@ -158,6 +158,14 @@ CACHES = (
     if REDIS_URL
     else {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "lms_admin_cache"}}
 )
+# Rendered report fragments ({% cache %}), in each process's memory: their keys name the sync
+# their rows are from (reports.views.helpers.fragment_key), so no process can serve another
+# sync's, and reading one costs no query or round trip. ~50 kB each at most.
+CACHES["template_fragments"] = {
+    "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+    "LOCATION": "report-fragments",
+    "OPTIONS": {"MAX_ENTRIES": 500},
+}
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -6,10 +6,14 @@ only (``gone_at`` unset: the LMS still returns them) and pass through ``_in_scop
 place where a manager's scope (``reports.scopes``, ``ReportFilters.scope``) narrows what every
 report counts, lists and exports. Nothing here calls the LMS.
 
-Counts on the pages are computed from the learner rows (never from stored totals), so a
-status breakdown always sums to the enrolled count it shows, also when a scope hides some
-learners. ``path_session_breakdown`` sets those counts beside the LMS's own ``user-statuses``
-counts, which a sync stores per session (for readers who see every learner).
+Counts on the pages are counts of the learner rows, so a status breakdown always sums to the
+enrolled count it shows, also when a scope hides some learners. The sync that refreshes a
+session stores them per group, status and reason (``PathSessionLearnerCount``): a reader who
+sees every learner reads the whole-session rows, a manager whose scope is made of groups sums
+the rows of those groups, and any other reader, or a session synced before those counts
+existed, gets the learners counted live (``_status_counts``): the same numbers either way.
+``path_session_breakdown`` sets them beside the LMS's own ``user-statuses`` counts, which a
+sync stores per session (for readers who see every learner).
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from typing import TypeVar
 from django.core.exceptions import FieldDoesNotExist
 from django.db.models import (
     Avg,
+    Case,
     Count,
     Exists,
     F,
@@ -33,6 +38,7 @@ from django.db.models import (
     QuerySet,
     Subquery,
     Sum,
+    When,
 )
 from django.db.models.functions import Cast, Coalesce, NullIf
 from django.utils import timezone
@@ -48,6 +54,7 @@ from reports.models import (
     ModuleResult,
     Path,
     PathSession,
+    PathSessionLearnerCount,
     PathSessionSnapshot,
     PathSessionStatusCounts,
     PathSessionUserStat,
@@ -350,6 +357,18 @@ def report_freshness(*, filters: ReportFilters, kind: str) -> ReportFreshness:
     return ReportFreshness(shown=shown, not_shown=not_shown)
 
 
+def report_data_version(*, connection_id: int | None = None) -> str:
+    """What a connection's cached rows (or every connection's) are as of: its last completed
+    sync (id and end), ``""`` before any. Every write to the cache is a sync's, so rendered
+    report fragments cached under this version are those of the same rows. One query."""
+    runs = SyncRun.objects.filter(state=SyncState.COMPLETED)
+    if connection_id is not None:
+        runs = runs.filter(connection_id=connection_id)
+    # By end, not by id: a long run started first may complete after a later one.
+    last = runs.order_by("-ended_at", "-pk").values_list("pk", "ended_at").first()
+    return f"{last[0]}@{last[1].isoformat()}" if last else ""
+
+
 def session_freshness(session: PathSession) -> Freshness:
     """When the session's learner statistics were last swapped in (needs ``stats_run`` and
     ``connection`` selected).
@@ -461,12 +480,50 @@ def shares(values: list[int], *, decimals: int = 1) -> list[float]:
 
 
 def _status_counts(learners: QuerySet[PathSessionUserStat], *, by_session: bool) -> dict[int | None, StatusCounts]:
+    """Learners per status and reason (per session with ``by_session``), counted live."""
+    return _tally(
+        learners, by_session=by_session, n=Count("pk"), certificates=Count("pk", filter=Q(has_certificate=True))
+    )
+
+
+#: Where ``PathSessionLearnerCount`` keeps what a scope of groups selects (it keeps no mail
+#: and no custom field: a scope with a rule is never applied to it, see ``_stored_counts_answer``).
+COUNTED_LEARNER = LearnerFields("connection_id", "group_remote_id", "", "")
+
+
+def _stored_counts_answer(session: PathSession, filters: ReportFilters) -> bool:
+    """Whether the counts the session's last sync stored answer ``filters``' reader: they are
+    of the learners now cached (not of a sync from before they existed) and the scope is every
+    learner or made of groups only (a rule reads mails and custom fields they do not keep)."""
+    counted = session.learner_counts_run_id
+    return counted is not None and counted == session.stats_run_id and _groups_only(filters)
+
+
+def _groups_only(filters: ReportFilters) -> bool:
+    """Whether stored counts can answer the reader's scope: every learner, or groups only."""
+    return filters.scope is None or filters.scope.rule is None
+
+
+def _stored_rows(filters: ReportFilters) -> QuerySet[PathSessionLearnerCount]:
+    """The stored count rows the reader sums: the whole-session rows for every learner, else the
+    rows of the scope's groups. Only where ``_groups_only``."""
+    rows = PathSessionLearnerCount.objects.all()
+    if filters.scope is None:
+        return rows.filter(whole_session=True)
+    return rows.filter(whole_session=False).filter(filters.scope.q(COUNTED_LEARNER))
+
+
+def _stored_status_counts(session_ids: list[int], filters: ReportFilters) -> dict[int | None, StatusCounts]:
+    """Learners per session, status and reason, summed from the stored counts (only where
+    ``_stored_counts_answer``)."""
+    rows = _stored_rows(filters).filter(session_id__in=session_ids)
+    return _tally(rows, by_session=True, n=Sum("learners"), certificates=Sum("certificates"))
+
+
+def _tally(rows: QuerySet, *, by_session: bool, n, certificates) -> dict[int | None, StatusCounts]:
     keys = ["session_id", "status_type", "status_reason"] if by_session else ["status_type", "status_reason"]
     rows = (
-        learners.order_by()
-        .values(*keys)
-        .annotate(n=Count("pk"), certificates=Count("pk", filter=Q(has_certificate=True)))
-        .values_list(*keys, "n", "certificates")
+        rows.order_by().values(*keys).annotate(n=n, certificates=certificates).values_list(*keys, "n", "certificates")
     )
     result: dict[int | None, StatusCounts] = {}
     for row in rows:
@@ -542,20 +599,34 @@ def path_session_list(*, filters: ReportFilters) -> QuerySet[PathSession]:
     return _ordered(sessions, sorts, filters.sort, SESSION_DEFAULT_SORT)
 
 
-def _learner_count(filters: ReportFilters, *, status: str) -> Subquery:
-    """The learners (in ``status``, when given) of the outer session that ``filters`` may see."""
+def _learner_count(filters: ReportFilters, *, status: str) -> Subquery | Case:
+    """The learners (in ``status``, when given) of the outer session that ``filters`` may see:
+    summed from the session's stored counts where they answer, else counted live."""
     learners = _learners(filters).filter(session=OuterRef("pk"))
     if status:
         learners = learners.filter(status_type=status)
-    return Subquery(learners.order_by().values("session").annotate(n=Count("pk")).values("n"))
+    live = Subquery(learners.order_by().values("session").annotate(n=Count("pk")).values("n"))
+    if not _groups_only(filters):
+        return live
+    rows = _stored_rows(filters).filter(session=OuterRef("pk"))
+    if status:
+        rows = rows.filter(status_type=status)
+    stored = Subquery(rows.order_by().values("session").annotate(n=Sum("learners")).values("n"))
+    # As _stored_counts_answer, per row: the database evaluates only the branch it takes.
+    return Case(When(learner_counts_run_id=F("stats_run_id"), then=stored), default=live)
 
 
 def path_session_status_counts(*, sessions: list[PathSession], filters: ReportFilters) -> dict[int, StatusCounts]:
-    """Learners per status and reason of each of ``sessions`` (a page of them), in one query."""
+    """Learners per status and reason of each of ``sessions`` (a page of them): one query over
+    the counts their syncs stored, and one counting the learners of those without usable ones."""
     ids = [session.pk for session in sessions]
     if not ids:
         return {}
-    counts = _status_counts(_learners(filters).filter(session_id__in=ids), by_session=True)
+    stored = [session.pk for session in sessions if _stored_counts_answer(session, filters)]
+    live = [pk for pk in ids if pk not in set(stored)]
+    counts = _stored_status_counts(stored, filters) if stored else {}
+    if live:
+        counts |= _status_counts(_learners(filters).filter(session_id__in=live), by_session=True)
     return {pk: counts.get(pk, StatusCounts()) for pk in ids}
 
 
@@ -650,9 +721,13 @@ class Breakdown:
 
 def path_session_breakdown(*, session: PathSession, filters: ReportFilters) -> Breakdown:
     """Every (detailed status, reason) the API defines with its learners and share of the
-    enrolled total (shares add up to 100), beside the LMS's own count per status. One query
-    (the LMS's counts come with ``path_session_get``)."""
-    counts = _status_counts(_learners(filters).filter(session=session), by_session=False).get(None, StatusCounts())
+    enrolled total (shares add up to 100), beside the LMS's own count per status. One query,
+    over the counts the sync stored where they answer (the LMS's counts come with
+    ``path_session_get``)."""
+    if _stored_counts_answer(session, filters):
+        counts = _stored_status_counts([session.pk], filters).get(session.pk, StatusCounts())
+    else:
+        counts = _status_counts(_learners(filters).filter(session=session), by_session=False).get(None, StatusCounts())
     # The LMS counts every learner of the session: beside a scoped count they would reveal the rest.
     lms = session.lms_counts if filters.scope is None and _has_lms_counts(session) else None
     theirs = lms.by_status() if lms is not None else {}
@@ -758,13 +833,23 @@ def path_session_groups(*, session: PathSession, filters: ReportFilters) -> Quer
     return LmsGroup.objects.current().filter(connection_id=session.connection_id).order_by("name", "pk")
 
 
-def path_session_learner_count(*, breakdown: Breakdown, filters: ReportFilters) -> int | None:
+def path_session_learner_count(*, session: PathSession, breakdown: Breakdown, filters: ReportFilters) -> int | None:
     """How many learners ``path_session_learners`` lists, read from the breakdown when only
-    status and reason filter them (saving a count over every learner of the session);
-    ``None`` when a group or a search narrows them further."""
-    if filters.group is not None or _words(filters.search):
+    status and reason filter them (saving a count over every learner of the session), and from
+    the group's stored counts when a group filters them too and those answer the reader;
+    ``None`` when a search narrows them, or a group without usable stored counts."""
+    if _words(filters.search):
         return None
     reason = "" if filters.reason == NO_REASON else filters.reason
+    if filters.group is not None:
+        if not _stored_counts_answer(session, filters):
+            return None
+        rows = PathSessionLearnerCount.objects.filter(
+            session=session, whole_session=False, group_remote_id=filters.group.remote_id
+        ).filter(_learner_status_q(filters))
+        if filters.scope is not None:
+            rows = rows.filter(filters.scope.q(COUNTED_LEARNER))  # the group's learners in scope
+        return rows.aggregate(n=Coalesce(Sum("learners"), 0))["n"]
     return sum(
         n
         for (status, r), n in breakdown.counts.counts.items()

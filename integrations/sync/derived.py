@@ -8,6 +8,10 @@ on incremental runs); after a sessions merge, for the refreshed sessions, from t
 attempts (learners new to a session start empty). Set-based ``UPDATE … FROM`` statements
 (SQLite ≥ 3.33, PostgreSQL), so no index on the million-row attempts table is needed for it.
 
+``PathSessionLearnerCount``: the learners of each refreshed session per primary group, detailed
+status and reason (with their certificates), and the same per whole session, so the sessions
+overview and a session's page read a few rows rather than count every learner on each view.
+
 ``LmsUser.custom_fields``: v2 lists users without their custom fields (one call per user would
 be needed); API v1 gives them with each session's learners, so a sessions run with v1 copies
 them onto the users it saw.
@@ -19,7 +23,15 @@ from collections.abc import Sequence
 
 from django.db import connection as db
 
-from reports.models import CourseAttempt, CourseAttemptStage, LmsUser, PathSessionUserStat, PathSessionUserStatStage
+from reports.models import (
+    CourseAttempt,
+    CourseAttemptStage,
+    LmsUser,
+    PathSession,
+    PathSessionLearnerCount,
+    PathSessionUserStat,
+    PathSessionUserStatStage,
+)
 
 
 def _raise_from(source: str, params: list, *, connection_id: int) -> int:
@@ -86,3 +98,56 @@ def user_custom_fields_from_run(*, connection_id: int, run_id: int) -> int:
     with db.cursor() as cursor:
         cursor.execute(sql, [run_id, True, connection_id])
         return cursor.rowcount
+
+
+def learner_counts_store(*, connection_id: int, run_id: int, session_pks: Sequence[int]) -> int:
+    """Replace the stored learner counts of these sessions with counts of their current learners
+    (``PathSessionLearnerCount``) and mark them as counted by ``run_id``; returns how many rows
+    were written. Two set-based statements: the rows per group from the learners
+    (``INSERT … SELECT … GROUP BY``), then the whole-session rows from those.
+
+    Call in the transaction that merges the learners, after ``stage_mark_gone``, so the counts
+    become visible with the learners they count.
+    """
+    if not session_pks:
+        return 0
+    qn = db.ops.quote_name
+    counts, learners = qn(PathSessionLearnerCount._meta.db_table), qn(PathSessionUserStat._meta.db_table)
+    columns = ", ".join(
+        qn(c)
+        for c in (
+            "connection_id",
+            "session_id",
+            "sync_run_id",
+            "whole_session",
+            "group_remote_id",
+            "status_type",
+            "status_reason",
+            "learners",
+            "certificates",
+        )
+    )
+    ids = ", ".join(["%s"] * len(session_pks))
+    keys = f"{qn('session_id')}, {qn('status_type')}, {qn('status_reason')}"
+    per_group = (
+        f"INSERT INTO {counts} ({columns}) "
+        f"SELECT %s, {qn('session_id')}, %s, %s, {qn('group_remote_id')}, {qn('status_type')}, {qn('status_reason')}, "
+        f"COUNT(*), SUM(CASE WHEN {qn('has_certificate')} THEN 1 ELSE 0 END) FROM {learners} "
+        f"WHERE {qn('session_id')} IN ({ids}) AND {qn('gone_at')} IS NULL "
+        f"GROUP BY {keys}, {qn('group_remote_id')}"
+    )
+    whole = (
+        f"INSERT INTO {counts} ({columns}) "
+        f"SELECT %s, {qn('session_id')}, %s, %s, '', {qn('status_type')}, {qn('status_reason')}, "
+        f"SUM({qn('learners')}), SUM({qn('certificates')}) FROM {counts} "
+        f"WHERE {qn('session_id')} IN ({ids}) AND {qn('whole_session')} = %s "
+        f"GROUP BY {keys}"
+    )
+    PathSessionLearnerCount.objects.filter(session_id__in=session_pks).delete()
+    with db.cursor() as cursor:
+        cursor.execute(per_group, [connection_id, run_id, False, *session_pks])
+        written = cursor.rowcount
+        cursor.execute(whole, [connection_id, run_id, True, *session_pks, False])
+        written += cursor.rowcount
+    PathSession.objects.filter(pk__in=session_pks).update(learner_counts_run_id=run_id)
+    return written

@@ -12,7 +12,8 @@ For each session whose statistics are refreshed:
 3. ``…/user-stats``, 2,000 learners a page, staged as the pages arrive.
 
 Everything is merged in one transaction once every session is fetched (``staging``): the
-sessions, their learners (a learner no longer listed is marked gone), the LMS counts, a
+sessions, their learners (a learner no longer listed is marked gone), the LMS counts, the
+learner counts per group, status and reason that the reports read (``derived``), a
 ``PathSessionSnapshot`` per session, and the reconciliation: the local count of each
 detailed status (and of certificates) against the LMS's; sessions that differ are listed in
 ``SyncRun.reconciliation`` and on the snapshot. A report therefore never sees half a session.
@@ -30,7 +31,6 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from django.db.models import Count, Q
 from django.utils import timezone
 
 from integrations.clients.errors import AuthError, NotFound, PermissionDenied
@@ -39,7 +39,11 @@ from integrations.clients.learning360_v1 import Learning360V1Client, PathSession
 from integrations.services.clients import learning360_client, learning360_v1_client
 from integrations.sync import messages, records
 from integrations.sync.context import SyncContext
-from integrations.sync.derived import learner_activity_of_sessions, user_custom_fields_from_run
+from integrations.sync.derived import (
+    learner_activity_of_sessions,
+    learner_counts_store,
+    user_custom_fields_from_run,
+)
 from integrations.sync.kinds import SESSIONS_PAGE, SOURCE_V2, USER_STATS_PAGE
 from integrations.sync.staging import Row, stage_mark_gone, stage_merge
 from reports.digests import digest_changes_record_sessions
@@ -47,6 +51,7 @@ from reports.models import (
     DETAILED_STATUSES,
     LmsUser,
     PathSession,
+    PathSessionLearnerCount,
     PathSessionSnapshot,
     PathSessionStage,
     PathSessionStatusCounts,
@@ -236,7 +241,9 @@ def _apply(ctx: SyncContext, fetched: list[FetchedSession]) -> None:
         )
     ctx.add("learners", learners)
 
-    local, certificates, enrolled = _local_counts(pks)
+    for chunk in _chunks(pks):
+        learner_counts_store(connection_id=connection_id, run_id=run_id, session_pks=chunk)
+    local, certificates, enrolled = _local_counts(run_id)
     counts_rows, snapshots, session_rows = [], [], []
     for item in fetched:
         pk = session_pks[item.target.remote_id]
@@ -295,18 +302,18 @@ def _apply(ctx: SyncContext, fetched: list[FetchedSession]) -> None:
     ctx.summary.append(f"{len(fetched)} session(s) refreshed, {differing} with counts that differ from 360Learning's")
 
 
-def _local_counts(
-    session_pks: list[int],
-) -> tuple[dict[int, dict[str, dict[str, int]]], dict[int, int], dict[int, int]]:
-    """Per session: learners per detailed status and reason, certificates, and learners."""
+def _local_counts(run_id: int) -> tuple[dict[int, dict[str, dict[str, int]]], dict[int, int], dict[int, int]]:
+    """Per session the run refreshed: learners per detailed status and reason, certificates, and
+    learners, read from the whole-session counts the run just stored (the snapshot and the
+    reports then show the very same numbers)."""
     local: dict[int, dict[str, dict[str, int]]] = defaultdict(lambda: defaultdict(dict))
     certificates: dict[int, int] = defaultdict(int)
     enrolled: dict[int, int] = defaultdict(int)
-    for chunk in _chunks(session_pks):
-        current = CachedUserStat.objects.current().filter(session_id__in=chunk).order_by()
-        for row in current.values("session_id", "status_type", "status_reason").annotate(n=Count("pk")):
-            local[row["session_id"]][row["status_type"]][row["status_reason"]] = row["n"]
-        for row in current.values("session_id").annotate(n=Count("pk"), c=Count("pk", filter=Q(has_certificate=True))):
-            enrolled[row["session_id"]] = row["n"]
-            certificates[row["session_id"]] = row["c"]
+    rows = PathSessionLearnerCount.objects.filter(sync_run_id=run_id, whole_session=True).values_list(
+        "session_id", "status_type", "status_reason", "learners", "certificates"
+    )
+    for session_id, status, reason, n, with_certificate in rows:
+        local[session_id][status][reason] = n
+        enrolled[session_id] += n
+        certificates[session_id] += with_certificate
     return local, certificates, enrolled

@@ -42,6 +42,28 @@ def fragment(request: HtmxHttpRequest) -> str | None:
     return None
 
 
+#: How long a rendered report fragment is kept. Its key names the sync its rows are from, so a
+#: completed sync makes it unreachable at once; this bounds what depends on the clock instead.
+FRAGMENT_SECONDS = 60
+
+
+def fragment_key(request: HtmxHttpRequest, *, version: str, query: bool) -> str:
+    """The ``{% cache %}`` key of a report fragment: the rows' ``version``
+    (``selectors.report_data_version``), the reader's scope, the page's path and, with ``query``,
+    its query string (filters, sort, page). Readers with the same scope share it; a scope
+    changed by an admin, or a sync completed, gives a new one."""
+    scope = reader_filters(request).scope
+    if scope is None:
+        reader = "every learner"
+    else:
+        rule = scope.rule and (scope.rule.field, scope.rule.custom_field, scope.rule.operator, scope.rule.value)
+        reader = repr((sorted(scope.groups), rule, scope.match_all))
+    parts = [version, reader, request.path]
+    if query:
+        parts.append(repr(sorted(request.GET.lists())))
+    return "|".join(parts)
+
+
 def query_without_page(request: HtmxHttpRequest) -> str:
     query = request.GET.copy()
     query.pop("page", None)

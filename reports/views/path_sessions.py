@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse, HttpResponseForbidden
+from django.utils.functional import SimpleLazyObject
 from django.views.decorators.http import require_GET
 
 from integrations.models import SyncKind
@@ -22,9 +23,11 @@ from reports.models import PathSession, ReportExport
 from reports.provenance import session_provenance
 from reports.scopes import WHOLE_SESSION_HIDDEN
 from reports.views.helpers import (
+    FRAGMENT_SECONDS,
     PAGE_SIZE,
     export_response,
     fragment,
+    fragment_key,
     query_without_page,
     reader_filters,
     render_report,
@@ -42,23 +45,30 @@ def pathsession_list(request: HtmxHttpRequest) -> HttpResponse:
     form = PathSessionFilterForm(request.GET)
     filters = form.filters(reader_filters(request))
     page = Paginator(selectors.path_session_list(filters=filters), PAGE_SIZE).get_page(request.GET.get("page"))
-    sessions = list(page.object_list)
-    counts = selectors.path_session_status_counts(sessions=sessions, filters=filters)
-    rows = [
-        {
-            "session": session,
-            "counts": counts[session.pk],
-            "phase": selectors.SESSION_PHASES[selectors.path_session_phase(session)],
-            "freshness": selectors.session_freshness(session),
-        }
-        for session in sessions
-    ]
+
+    def rows() -> list[dict]:
+        sessions = list(page.object_list)
+        counts = selectors.path_session_status_counts(sessions=sessions, filters=filters)
+        return [
+            {
+                "session": session,
+                "counts": counts[session.pk],
+                "phase": selectors.SESSION_PHASES[selectors.path_session_phase(session)],
+                "freshness": selectors.session_freshness(session),
+            }
+            for session in sessions
+        ]
+
+    version = selectors.report_data_version()
     context = {
         "filter_form": form,
         "applied": form.applied(),
         "scope": filters.scope,
         "page_obj": page,
-        "rows": rows,
+        # Read only when the table is not cached for this sync, scope and query (``fragment_key``).
+        "rows": SimpleLazyObject(rows),
+        "fragment_seconds": FRAGMENT_SECONDS if version else 0,
+        "table_key": fragment_key(request, version=version, query=True),
         "query": query_without_page(request),
         "sort": filters.sort or selectors.SESSION_DEFAULT_SORT,
         "sort_param": filters.sort,
@@ -90,19 +100,26 @@ def pathsession_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     base = reader_filters(request)
     form = LearnerFilterForm(request.GET, groups=selectors.path_session_groups(session=session, filters=base))
     filters = form.filters(base)
-    # One pass over the session's learners gives the breakdown, and the table's row count
-    # whenever only a status or reason filters it.
+    # The breakdown (from the counts the sync stored, or one pass over the learners) gives the
+    # table's row count whenever only a status, reason or group filters it.
     breakdown = selectors.path_session_breakdown(session=session, filters=base)
     paginator = Paginator(selectors.path_session_learners(session=session, filters=filters), PAGE_SIZE)
-    count = selectors.path_session_learner_count(breakdown=breakdown, filters=filters)
+    count = selectors.path_session_learner_count(session=session, breakdown=breakdown, filters=filters)
     if count is not None:
         paginator.count = count
     page = paginator.get_page(request.GET.get("page"))
+    # The sections the template caches per sync (``fragment_key``) read their rows lazily, so a
+    # cached fragment costs no query.
+    version = selectors.report_data_version(connection_id=session.connection_id)
     context = {
         "session": session,
+        # Never cached before a sync: there is no version to tell those rows from later ones.
+        "fragment_seconds": FRAGMENT_SECONDS if version else 0,
+        "sections_key": fragment_key(request, version=version, query=False),
+        "table_key": fragment_key(request, version=version, query=True),
         "filter_form": form,
         "page_obj": page,
-        "custom_fields": selectors.custom_field_names(page.object_list),
+        "custom_fields": SimpleLazyObject(lambda: selectors.custom_field_names(page.object_list)),
         "query": query_without_page(request),
         "sort": filters.sort or selectors.LEARNER_DEFAULT_SORT,
         "sort_param": filters.sort,
@@ -118,7 +135,7 @@ def pathsession_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     context.update(
         breakdown=breakdown,
         segments=breakdown.segments(),
-        trend=selectors.path_session_trend(session=session, filters=base),
+        trend=SimpleLazyObject(lambda: selectors.path_session_trend(session=session, filters=base)),
         freshness=selectors.session_freshness(session),
         phase=selectors.SESSION_PHASES[selectors.path_session_phase(session)],
         status_definitions=[

@@ -51,9 +51,17 @@ def test_the_learner_count_comes_from_the_breakdown_unless_a_group_or_search_nar
         ReportFilters(reason="sessionEnded"),
     ):
         expected = selectors.path_session_learners(session=session, filters=filters).count()
-        assert selectors.path_session_learner_count(breakdown=breakdown, filters=filters) == expected
-    assert selectors.path_session_learner_count(breakdown=breakdown, filters=ReportFilters(search="zoe")) is None
-    assert selectors.path_session_learner_count(breakdown=breakdown, filters=ReportFilters(group=cache.sales)) is None
+        assert selectors.path_session_learner_count(session=session, breakdown=breakdown, filters=filters) == expected
+    assert (
+        selectors.path_session_learner_count(session=session, breakdown=breakdown, filters=ReportFilters(search="zoe"))
+        is None
+    )
+    assert (
+        selectors.path_session_learner_count(
+            session=session, breakdown=breakdown, filters=ReportFilters(group=cache.sales)
+        )
+        is None
+    )
 
 
 def test_every_export_table_has_unique_stable_column_names(cache):
