@@ -73,7 +73,6 @@ CONNECTION_360 = "Bench 360"
 CONNECTION_ISPRING = "Bench iSpring"
 MANAGER = "bench-manager"
 MANAGER_PASSWORD = "bench-manager-password-4242"
-RSS_LIMIT_MB = 150
 #: The production processes of the click → file measurement: gunicorn workers (the machine has
 #: 2 cores; one user clicks), with the Procfile's production timeout (``common.WEB_TIMEOUT``).
 WEB_WORKERS = 2
