@@ -434,6 +434,13 @@ def classify(response) -> dict[str, Any]:
             if None not in (total, valid, invalid)
             else "preview (counts not found)",
         }
+    # The form's error summary (templates/_form_fields.html): each error an item of its list.
+    summary = re.search(r'<div class="error-summary"[^>]*>.*?<ul>(.*?)</ul>', body, re.S)
+    if summary:
+        return {
+            "kind": "refused at upload",
+            "text": " ".join(common.html_text(e) for e in re.findall(r"<li>(.*?)</li>", summary[1], re.S)),
+        }
     errors = re.findall(r'class="(?:field-errors|form-errors)" role="alert">(.*?)</div>', body, re.S)
     if errors:
         return {"kind": "refused at upload", "text": " ".join(common.html_text(e) for e in errors)}
