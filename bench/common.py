@@ -8,6 +8,7 @@ every server listens on 127.0.0.1 only.
 
 from __future__ import annotations
 
+import html
 import json
 import os
 import platform
@@ -18,6 +19,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from collections.abc import Iterator, Sequence
@@ -293,6 +295,282 @@ def _tail(path: Path, chars: int = 3000) -> str:
         return path.read_text(errors="replace")[-chars:]
     except OSError:
         return ""
+
+
+# The product seen from outside: its processes' memory, a signed-in browser -------------------
+#: The Procfile's web timeout (``WEB_TIMEOUT``): gunicorn kills a request that takes longer.
+WEB_TIMEOUT = 60
+SAMPLE_EVERY = 0.1
+#: A worker process past this is reported by the sampler (``too_big``); the machine is shared.
+RSS_KILL_MB = 6_000
+#: Lines of the servers' logs that say something went wrong.
+LOG_MARKERS = ("Traceback", "ERROR", "CRITICAL", "WORKER TIMEOUT", "SIGKILL", "MemoryError", "Killed", "timed out")
+
+
+def _children_map() -> dict[int, list[int]]:
+    children: dict[int, list[int]] = {}
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/stat", "rb") as fh:
+                stat = fh.read()
+        except OSError:
+            continue
+        # The command name may hold spaces and parentheses: the fields follow the last ")".
+        ppid = int(stat[stat.rindex(b")") + 2 :].split()[1])
+        children.setdefault(ppid, []).append(int(entry.name))
+    return children
+
+
+def descendants(root: int) -> list[int]:
+    """``root`` and every process under it."""
+    children, found, todo = _children_map(), [], [root]
+    while todo:
+        pid = todo.pop()
+        found.append(pid)
+        todo.extend(children.get(pid, []))
+    return found
+
+
+def _status_kb(pid: int, field: str) -> int | None:
+    try:
+        with open(f"/proc/{pid}/status") as fh:
+            for line in fh:
+                if line.startswith(field):
+                    return int(line.split()[1])
+    except (OSError, ValueError):
+        return None
+    return None
+
+
+def _reset_peak(pid: int) -> bool:
+    """Reset the process's high-water mark (VmHWM) to its current RSS (Linux 4.0+)."""
+    try:
+        with open(f"/proc/{pid}/clear_refs", "w") as fh:
+            fh.write("5")
+        return True
+    except OSError:
+        return False
+
+
+class Sampler(threading.Thread):
+    """Every ``every`` s, the RSS of every process under each root (``{"web": pid,
+    "worker": pid}``): per group, the largest process (the master apart), the group's sum, and
+    whether a worker process went past ``kill_mb`` (``too_big``: the caller stops it)."""
+
+    def __init__(self, roots: dict[str, int], *, every: float = SAMPLE_EVERY, kill_mb: float = RSS_KILL_MB) -> None:
+        super().__init__(daemon=True)
+        self.roots = roots
+        self.every, self.kill_mb = every, kill_mb
+        self.stopping = threading.Event()
+        self.lock = threading.Lock()
+        self.pids: dict[str, list[int]] = {name: descendants(root) for name, root in roots.items()}
+        self.window: dict[str, dict[str, Any]] = {}
+        self.too_big: tuple[int, float] | None = None
+        self.begin()
+
+    def begin(self) -> dict[str, dict[str, Any]]:
+        """Start a new window; returns the idle figures at its start (MB)."""
+        with self.lock:
+            self.pids = {name: descendants(root) for name, root in self.roots.items()}
+            idle = {}
+            for name, pids in self.pids.items():
+                for pid in pids:
+                    _reset_peak(pid)
+                rss = {pid: (_status_kb(pid, "VmRSS:") or 0) / 1024 for pid in pids}
+                children = [v for pid, v in rss.items() if pid != self.roots[name]]
+                idle[name] = {
+                    "process_mb": round(max(children, default=0), 1),
+                    "master_mb": round(rss.get(self.roots[name], 0), 1),
+                    "sum_mb": round(sum(rss.values()), 1),
+                    "processes": len(pids),
+                }
+            self.window = {
+                name: {"process": 0.0, "master": 0.0, "sum": idle[name]["sum_mb"], "seen": set(pids)}
+                for name, pids in self.pids.items()
+            }
+            self.too_big = None
+            return idle
+
+    def run(self) -> None:
+        tick = 0
+        while not self.stopping.wait(self.every):
+            tick += 1
+            with self.lock:
+                if tick % 5 == 0:
+                    self.pids = {name: descendants(root) for name, root in self.roots.items()}
+                for name, pids in self.pids.items():
+                    total = 0.0
+                    window = self.window[name]
+                    window["seen"].update(pids)
+                    for pid in pids:
+                        mb = (_status_kb(pid, "VmRSS:") or 0) / 1024
+                        total += mb
+                        key = "master" if pid == self.roots[name] else "process"
+                        window[key] = max(window[key], mb)
+                        if name == "worker" and mb > self.kill_mb and self.too_big is None:
+                            self.too_big = (pid, mb)
+                    window["sum"] = max(window["sum"], total)
+
+    def end(self) -> dict[str, dict[str, Any]]:
+        """The window's peaks (MB): sampled, and from each live process's high-water mark."""
+        with self.lock:
+            peaks = {}
+            for name, root in self.roots.items():
+                window = self.window[name]
+                alive = set(descendants(root))
+                hwm = {pid: (_status_kb(pid, "VmHWM:") or 0) / 1024 for pid in alive}
+                children = [mb for pid, mb in hwm.items() if pid != root]
+                now = [(_status_kb(pid, "VmRSS:") or 0) / 1024 for pid in alive if pid != root]
+                peaks[name] = {
+                    "process_mb": round(max(window["process"], *children, 0), 1),
+                    "after_process_mb": round(max(now, default=0), 1),
+                    "sampled_process_mb": round(window["process"], 1),
+                    "master_mb": round(max(window["master"], hwm.get(root, 0)), 1),
+                    "sum_mb": round(window["sum"], 1),
+                    "gone_pids": sorted(window["seen"] - alive),
+                }
+            return peaks
+
+    def stop(self) -> None:
+        self.stopping.set()
+        self.join(timeout=5)
+
+
+_TOKEN = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
+_HX_TOKEN = re.compile(r'"x-csrftoken": "([^"]+)"')
+
+
+def html_text(fragment: str) -> str:
+    """The text a fragment of HTML shows, its whitespace collapsed."""
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", fragment)).split())
+
+
+class Browser:
+    """A ``requests`` session that logs in through the login form and keeps its cookies, as a
+    user's browser does."""
+
+    def __init__(self, base_url: str, *, agent: str = "bench") -> None:
+        import requests
+
+        self.base = base_url
+        self.session = requests.Session()
+        self.session.headers["User-Agent"] = agent
+
+    def url(self, path: str) -> str:
+        return path if path.startswith("http") else self.base + path
+
+    def log_in(self, username: str, password: str) -> None:
+        page = self.session.get(self.url("/accounts/login/"), timeout=60)
+        token = _TOKEN.search(page.text)
+        if page.status_code != 200 or token is None:
+            raise RuntimeError(f"the login page answered {page.status_code} without a form")
+        answer = self.session.post(
+            self.url("/accounts/login/"),
+            data={"username": username, "password": password, "csrfmiddlewaretoken": html.unescape(token[1])},
+            headers={"Referer": self.url("/accounts/login/")},
+            allow_redirects=False,
+            timeout=60,
+        )
+        if answer.status_code != 302:
+            raise RuntimeError(f"logging in as {username} failed ({answer.status_code})")
+
+    def form_token(self, path: str) -> str:
+        """The CSRF token of the form on the page at ``path``."""
+        page = self.session.get(self.url(path), timeout=60)
+        token = _TOKEN.search(page.text)
+        if page.status_code != 200 or token is None:
+            raise RuntimeError(f"{path} answered {page.status_code} without a form")
+        return html.unescape(token[1])
+
+    def csrf(self, page_text: str) -> str:
+        found = _HX_TOKEN.search(page_text) or _TOKEN.search(page_text)
+        return html.unescape(found[1]) if found else self.session.cookies.get("csrftoken", "")
+
+
+class Servers:
+    """The product's ``web`` (``web_workers`` gunicorn workers, the production timeout unless
+    told) and ``worker`` (one qcluster) processes, started through deploy/run; the worker
+    restartable; a ``Sampler`` of both."""
+
+    def __init__(
+        self, env: dict[str, str], folder: Path, *, web_workers: int = 2, web_timeout: int = WEB_TIMEOUT
+    ) -> None:
+        self.env, self.folder = env, folder
+        self.web_workers, self.web_timeout = web_workers, web_timeout
+        self.port = free_port()
+        self.web = procfile_start(
+            "web",
+            {
+                **env,
+                "WEB_BIND": f"127.0.0.1:{self.port}",
+                "WEB_CONCURRENCY": str(web_workers),
+                "WEB_TIMEOUT": str(web_timeout),
+            },
+            log=folder / "web.log",
+        )
+        self.worker = procfile_start("worker", env, log=folder / "worker.log")
+        try:
+            wait_for_port(self.port, process=self.web, timeout=60, log=folder / "web.log")
+            self._wait_for_cluster()
+        except BaseException:
+            stop(self.worker)
+            stop(self.web)
+            raise
+        self.sampler = Sampler({"web": self.web.pid, "worker": self.worker.pid})
+        self.sampler.start()
+        self.restarts: list[str] = []
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def _wait_for_cluster(self, timeout: float = 60) -> None:
+        """Until qcluster has its task processes (Q_WORKERS), plus a second for them to poll."""
+        wanted = 2 + int(self.env.get("Q_WORKERS", "2"))  # the sentinel's pusher, monitor, workers
+        deadline = time.monotonic() + timeout
+        while len(descendants(self.worker.pid)) < wanted + 1 and time.monotonic() < deadline:
+            if self.worker.poll() is not None:
+                raise RuntimeError(f"the worker did not start:\n{_tail(self.folder / 'worker.log')}")
+            time.sleep(0.3)
+        time.sleep(1.0)
+
+    def restart_worker(self, why: str | None = None) -> None:
+        """A fresh qcluster (``why``: an unplanned restart, reported)."""
+        stop(self.worker)
+        if why:
+            self.restarts.append(why)
+        self.worker = procfile_start("worker", self.env, log=self.folder / "worker.log")
+        self._wait_for_cluster()
+        self.sampler.roots["worker"] = self.worker.pid
+
+    def close(self) -> None:
+        self.sampler.stop()
+        stop(self.worker)
+        stop(self.web)
+
+
+def log_offsets(folder: Path) -> dict[str, int]:
+    return {
+        name: (folder / name).stat().st_size if (folder / name).exists() else 0 for name in ("web.log", "worker.log")
+    }
+
+
+def log_news(folder: Path, offsets: dict[str, int]) -> list[str]:
+    """Lines of the servers' logs written since ``offsets`` that say something went wrong."""
+    found = []
+    for name, offset in offsets.items():
+        try:
+            with (folder / name).open("rb") as fh:
+                fh.seek(offset)
+                text = fh.read().decode(errors="replace")
+        except OSError:
+            continue
+        for line in text.splitlines():
+            if any(marker in line for marker in LOG_MARKERS) or line.startswith(("Error", "Exception")):
+                found.append(f"{name}: {line.strip()[:300]}")
+    return found[:20]
 
 
 # Facts and tables -----------------------------------------------------------------------------

@@ -52,7 +52,6 @@ import re
 import statistics
 import subprocess
 import sys
-import threading
 import time
 import uuid
 import zipfile
@@ -79,7 +78,7 @@ SMALL = {**FULL, "rows": 20_000, "big_mb": 5, "json_records": 100_000, "bomb_mb"
 #: The sandbox tenant the files are made of: enough learners and courses for varied rows.
 SEED = {"users": 2_000, "courses": 100, "attempts": 20_000, "paths": 2, "sessions": 2, "session-size": 500}
 WEB_WORKERS = 2
-WEB_TIMEOUT = 60  # the Procfile's production default
+WEB_TIMEOUT = common.WEB_TIMEOUT  # the Procfile's production default
 ADMIN = ("bench-admin", "bench-admin-password-4242")
 CONNECTION = "Bench LMS"
 KIND = "stats"
@@ -100,11 +99,7 @@ WEB_RSS_TARGET_MB = 250  # strictly under
 WORKER_RSS_TARGET_MB = 250  # at most
 READY_TARGET_S = 15.0
 READY_TARGET_ROWS = 200_000
-SAMPLE_EVERY = 0.1
-#: A worker process past this is stopped by the benchmark (the machine is shared).
-RSS_KILL_MB = 6_000
 FILE_DEADLINE_S = 900.0
-LOG_MARKERS = ("Traceback", "ERROR", "CRITICAL", "WORKER TIMEOUT", "SIGKILL", "MemoryError", "Killed", "timed out")
 
 
 # Files ----------------------------------------------------------------------------------------
@@ -349,137 +344,6 @@ def make_files(folder: Path, users: list[str], courses: list[str], scale: dict[s
     return files
 
 
-# Memory of the servers --------------------------------------------------------------------------
-def _children_map() -> dict[int, list[int]]:
-    children: dict[int, list[int]] = {}
-    for entry in os.scandir("/proc"):
-        if not entry.name.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry.name}/stat", "rb") as fh:
-                stat = fh.read()
-        except OSError:
-            continue
-        # The command name may hold spaces and parentheses: the fields follow the last ")".
-        ppid = int(stat[stat.rindex(b")") + 2 :].split()[1])
-        children.setdefault(ppid, []).append(int(entry.name))
-    return children
-
-
-def descendants(root: int) -> list[int]:
-    """``root`` and every process under it."""
-    children, found, todo = _children_map(), [], [root]
-    while todo:
-        pid = todo.pop()
-        found.append(pid)
-        todo.extend(children.get(pid, []))
-    return found
-
-
-def _status_kb(pid: int, field: str) -> int | None:
-    try:
-        with open(f"/proc/{pid}/status") as fh:
-            for line in fh:
-                if line.startswith(field):
-                    return int(line.split()[1])
-    except (OSError, ValueError):
-        return None
-    return None
-
-
-def _reset_peak(pid: int) -> bool:
-    """Reset the process's high-water mark (VmHWM) to its current RSS (Linux 4.0+)."""
-    try:
-        with open(f"/proc/{pid}/clear_refs", "w") as fh:
-            fh.write("5")
-        return True
-    except OSError:
-        return False
-
-
-class Sampler(threading.Thread):
-    """Every ``SAMPLE_EVERY`` s, the RSS of every process under each root (``{"web": pid,
-    "worker": pid}``): per group, the largest process (the master apart), the group's sum, and
-    whether a worker process went past ``RSS_KILL_MB``."""
-
-    def __init__(self, roots: dict[str, int]) -> None:
-        super().__init__(daemon=True)
-        self.roots = roots
-        self.stopping = threading.Event()
-        self.lock = threading.Lock()
-        self.pids: dict[str, list[int]] = {name: descendants(root) for name, root in roots.items()}
-        self.window: dict[str, dict[str, Any]] = {}
-        self.too_big: tuple[int, float] | None = None
-        self.begin()
-
-    def begin(self) -> dict[str, dict[str, Any]]:
-        """Start a new window; returns the idle figures at its start (MB)."""
-        with self.lock:
-            self.pids = {name: descendants(root) for name, root in self.roots.items()}
-            idle = {}
-            for name, pids in self.pids.items():
-                for pid in pids:
-                    _reset_peak(pid)
-                rss = {pid: (_status_kb(pid, "VmRSS:") or 0) / 1024 for pid in pids}
-                children = [v for pid, v in rss.items() if pid != self.roots[name]]
-                idle[name] = {
-                    "process_mb": round(max(children, default=0), 1),
-                    "master_mb": round(rss.get(self.roots[name], 0), 1),
-                    "sum_mb": round(sum(rss.values()), 1),
-                    "processes": len(pids),
-                }
-            self.window = {
-                name: {"process": 0.0, "master": 0.0, "sum": idle[name]["sum_mb"], "seen": set(pids)}
-                for name, pids in self.pids.items()
-            }
-            self.too_big = None
-            return idle
-
-    def run(self) -> None:
-        tick = 0
-        while not self.stopping.wait(SAMPLE_EVERY):
-            tick += 1
-            with self.lock:
-                if tick % 5 == 0:
-                    self.pids = {name: descendants(root) for name, root in self.roots.items()}
-                for name, pids in self.pids.items():
-                    total = 0.0
-                    window = self.window[name]
-                    window["seen"].update(pids)
-                    for pid in pids:
-                        mb = (_status_kb(pid, "VmRSS:") or 0) / 1024
-                        total += mb
-                        key = "master" if pid == self.roots[name] else "process"
-                        window[key] = max(window[key], mb)
-                        if name == "worker" and mb > RSS_KILL_MB and self.too_big is None:
-                            self.too_big = (pid, mb)
-                    window["sum"] = max(window["sum"], total)
-
-    def end(self) -> dict[str, dict[str, Any]]:
-        """The window's peaks (MB): sampled, and from each live process's high-water mark."""
-        with self.lock:
-            peaks = {}
-            for name, root in self.roots.items():
-                window = self.window[name]
-                alive = set(descendants(root))
-                hwm = {pid: (_status_kb(pid, "VmHWM:") or 0) / 1024 for pid in alive}
-                children = [mb for pid, mb in hwm.items() if pid != root]
-                now = [(_status_kb(pid, "VmRSS:") or 0) / 1024 for pid in alive if pid != root]
-                peaks[name] = {
-                    "process_mb": round(max(window["process"], *children, 0), 1),
-                    "after_process_mb": round(max(now, default=0), 1),
-                    "sampled_process_mb": round(window["process"], 1),
-                    "master_mb": round(max(window["master"], hwm.get(root, 0)), 1),
-                    "sum_mb": round(window["sum"], 1),
-                    "gone_pids": sorted(window["seen"] - alive),
-                }
-            return peaks
-
-    def stop(self) -> None:
-        self.stopping.set()
-        self.join(timeout=5)
-
-
 # The browser ------------------------------------------------------------------------------------
 class MultipartFile:
     """A ``multipart/form-data`` body whose file part is read from disk as it is sent:
@@ -529,52 +393,6 @@ CONTENT_TYPES = {
     ".json": "application/json",
     ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
-_TOKEN = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
-_HX_TOKEN = re.compile(r'"x-csrftoken": "([^"]+)"')
-
-
-def _text(fragment: str) -> str:
-    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", fragment)).split())
-
-
-class Browser:
-    """A ``requests`` session that logs in and uploads as the admin's browser does."""
-
-    def __init__(self, base_url: str) -> None:
-        import requests
-
-        self.base = base_url
-        self.session = requests.Session()
-        self.session.headers["User-Agent"] = "bench/upload"
-
-    def url(self, path: str) -> str:
-        return path if path.startswith("http") else self.base + path
-
-    def log_in(self, username: str, password: str) -> None:
-        page = self.session.get(self.url("/accounts/login/"), timeout=60)
-        token = _TOKEN.search(page.text)
-        if page.status_code != 200 or token is None:
-            raise RuntimeError(f"the login page answered {page.status_code} without a form")
-        answer = self.session.post(
-            self.url("/accounts/login/"),
-            data={"username": username, "password": password, "csrfmiddlewaretoken": html.unescape(token[1])},
-            headers={"Referer": self.url("/accounts/login/")},
-            allow_redirects=False,
-            timeout=60,
-        )
-        if answer.status_code != 302:
-            raise RuntimeError(f"logging in as {username} failed ({answer.status_code})")
-
-    def upload_form(self) -> str:
-        page = self.session.get(self.url("/imports/new/"), timeout=60)
-        token = _TOKEN.search(page.text)
-        if page.status_code != 200 or token is None:
-            raise RuntimeError(f"/imports/new/ answered {page.status_code} without a form")
-        return html.unescape(token[1])
-
-    def csrf(self, page_text: str) -> str:
-        found = _HX_TOKEN.search(page_text) or _TOKEN.search(page_text)
-        return html.unescape(found[1]) if found else self.session.cookies.get("csrftoken", "")
 
 
 def classify(response) -> dict[str, Any]:
@@ -583,7 +401,7 @@ def classify(response) -> dict[str, Any]:
     body = response.text
     status = response.status_code
     if status >= 400:
-        return {"kind": "error", "status": status, "text": f"HTTP {status}: {_text(body)[:200]}"}
+        return {"kind": "error", "status": status, "text": f"HTTP {status}: {common.html_text(body)[:200]}"}
     if 'id="read-progress"' in body:
         return {"kind": "reading"}
     if response.url.rstrip("/").endswith("/mapping"):
@@ -591,17 +409,17 @@ def classify(response) -> dict[str, Any]:
         columns = re.findall(r"<option value=\"([^\"]+)\"", body)
         return {
             "kind": "mapping",
-            "text": f"mapping step: {_text(heading[1]) if heading else 'map the columns'} "
+            "text": f"mapping step: {common.html_text(heading[1]) if heading else 'map the columns'} "
             f"(file columns: {', '.join(sorted(set(map(html.unescape, columns))))[:120]})",
         }
     refused = re.search(r'id="file-refused">(.*?)</div>', body, re.S)
     if refused:
-        return {"kind": "refused", "text": _text(refused[1])}
+        return {"kind": "refused", "text": common.html_text(refused[1])}
     counts = re.search(r'<ul class="counts".*?</ul>', body, re.S)
     if counts:
         numbers = [int(n.replace(",", "")) for n in re.findall(r"<strong>([\d,]+)</strong>", counts[0])]
         predicted = {
-            _text(a): int(b.replace(",", ""))
+            common.html_text(a): int(b.replace(",", ""))
             for a, b in re.findall(r"<tr><td>(.*?)</td><td class=\"num\">([\d,]+)</td></tr>", body)
         }
         total, valid, invalid = ([*numbers, None, None, None])[:3]
@@ -616,97 +434,17 @@ def classify(response) -> dict[str, Any]:
             if None not in (total, valid, invalid)
             else "preview (counts not found)",
         }
+    # The form's error summary (templates/_form_fields.html): each error an item of its list.
+    summary = re.search(r'<div class="error-summary"[^>]*>.*?<ul>(.*?)</ul>', body, re.S)
+    if summary:
+        return {
+            "kind": "refused at upload",
+            "text": " ".join(common.html_text(e) for e in re.findall(r"<li>(.*?)</li>", summary[1], re.S)),
+        }
     errors = re.findall(r'class="(?:field-errors|form-errors)" role="alert">(.*?)</div>', body, re.S)
     if errors:
-        return {"kind": "refused at upload", "text": " ".join(_text(e) for e in errors)}
-    return {"kind": "unknown", "status": status, "text": _text(body)[:200]}
-
-
-# One file ---------------------------------------------------------------------------------------
-class Servers:
-    """The product's ``web`` and ``worker`` processes (deploy/run), restartable, with a sampler."""
-
-    def __init__(self, env: dict[str, str], folder: Path) -> None:
-        self.env, self.folder = env, folder
-        self.port = common.free_port()
-        self.web = common.procfile_start(
-            "web",
-            {
-                **env,
-                "WEB_BIND": f"127.0.0.1:{self.port}",
-                "WEB_CONCURRENCY": str(WEB_WORKERS),
-                "WEB_TIMEOUT": str(WEB_TIMEOUT),
-            },
-            log=folder / "web.log",
-        )
-        self.worker = common.procfile_start("worker", env, log=folder / "worker.log")
-        try:
-            common.wait_for_port(self.port, process=self.web, timeout=60, log=folder / "web.log")
-            self._wait_for_cluster()
-        except BaseException:
-            common.stop(self.worker)
-            common.stop(self.web)
-            raise
-        self.sampler = Sampler({"web": self.web.pid, "worker": self.worker.pid})
-        self.sampler.start()
-        self.restarts: list[str] = []
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def _wait_for_cluster(self, timeout: float = 60) -> None:
-        """Until qcluster has its task processes (Q_WORKERS), plus a second for them to poll."""
-        wanted = 2 + int(self.env.get("Q_WORKERS", "2"))  # the sentinel's pusher, monitor, workers
-        deadline = time.monotonic() + timeout
-        while len(descendants(self.worker.pid)) < wanted + 1 and time.monotonic() < deadline:
-            if self.worker.poll() is not None:
-                raise RuntimeError(f"the worker did not start:\n{_tail(self.folder / 'worker.log')}")
-            time.sleep(0.3)
-        time.sleep(1.0)
-
-    def restart_worker(self, why: str | None = None) -> None:
-        """A fresh qcluster (``why``: an unplanned restart, reported)."""
-        common.stop(self.worker)
-        if why:
-            self.restarts.append(why)
-        self.worker = common.procfile_start("worker", self.env, log=self.folder / "worker.log")
-        self._wait_for_cluster()
-        self.sampler.roots["worker"] = self.worker.pid
-
-    def close(self) -> None:
-        self.sampler.stop()
-        common.stop(self.worker)
-        common.stop(self.web)
-
-
-def _tail(path: Path, chars: int = 2000) -> str:
-    try:
-        return path.read_text(errors="replace")[-chars:]
-    except OSError:
-        return ""
-
-
-def _log_offsets(folder: Path) -> dict[str, int]:
-    return {
-        name: (folder / name).stat().st_size if (folder / name).exists() else 0 for name in ("web.log", "worker.log")
-    }
-
-
-def _log_news(folder: Path, offsets: dict[str, int]) -> list[str]:
-    """Lines of the servers' logs written since ``offsets`` that say something went wrong."""
-    found = []
-    for name, offset in offsets.items():
-        try:
-            with (folder / name).open("rb") as fh:
-                fh.seek(offset)
-                text = fh.read().decode(errors="replace")
-        except OSError:
-            continue
-        for line in text.splitlines():
-            if any(marker in line for marker in LOG_MARKERS) or line.startswith(("Error", "Exception")):
-                found.append(f"{name}: {line.strip()[:300]}")
-    return found[:20]
+        return {"kind": "refused at upload", "text": " ".join(common.html_text(e) for e in errors)}
+    return {"kind": "unknown", "status": status, "text": common.html_text(body)[:200]}
 
 
 def disk_read_seconds(path: Path) -> float:
@@ -718,7 +456,7 @@ def disk_read_seconds(path: Path) -> float:
 
 
 def measure_file(
-    browser: Browser, servers: Servers, info: dict, *, integration_pk: int, deadline_s: float
+    browser: common.Browser, servers: common.Servers, info: dict, *, integration_pk: int, deadline_s: float
 ) -> dict[str, Any]:
     """Upload one file and wait for its preview or refusal as the browser does; every figure."""
     path = Path(info["path"])
@@ -726,8 +464,8 @@ def measure_file(
     # A fresh qcluster per file: its processes' peak is this file's, whatever was read before
     # (a task process keeps the memory of its largest read; "after_process_mb" shows it).
     servers.restart_worker()
-    token = browser.upload_form()
-    offsets = _log_offsets(servers.folder)
+    token = browser.form_token("/imports/new/")
+    offsets = common.log_offsets(servers.folder)
     result["idle"] = servers.sampler.begin()
     body = MultipartFile(
         {"csrfmiddlewaretoken": token, "integration": str(integration_pk), "kind": KIND},
@@ -795,7 +533,7 @@ def measure_file(
                     continue
                 checked = re.search(r'role="status">(.*?)</span>', poll.text, re.S)
                 if checked:
-                    progress.append((round(time.monotonic() - began, 1), _text(checked[1])))
+                    progress.append((round(time.monotonic() - began, 1), common.html_text(checked[1])))
             final_page = page
         else:
             outcome = classify(answer)
@@ -817,7 +555,7 @@ def measure_file(
     if outcome["kind"] == "timeout" and servers.worker.poll() is None:
         # The read may go on for up to Q_TIMEOUT: the next file gets a fresh worker.
         servers.restart_worker(f"after {info['label']}: {outcome['kind']}")
-    result["log_lines"] = _log_news(servers.folder, offsets)
+    result["log_lines"] = common.log_news(servers.folder, offsets)
     return result
 
 
@@ -829,7 +567,7 @@ def _poll_interval(page: str) -> float:
     return float(found[1]) / (1000 if found[2] == "ms" else 1)
 
 
-def _discard(browser: Browser, run_path: str, page: str) -> dict[str, Any]:
+def _discard(browser: common.Browser, run_path: str, page: str) -> dict[str, Any]:
     """Discard the draft as the user would (``Discard this draft`` / ``Dismiss``)."""
     began = time.monotonic()
     try:
@@ -961,9 +699,9 @@ def _measure_product(
     # The machine is shared: what else ran is part of the figures.
     info["load_average"] = {"start": common.load_average()}
     info["busy_at_start"] = common.other_busy_processes()
-    servers = Servers(env, folder)
+    servers = common.Servers(env, folder, web_workers=WEB_WORKERS, web_timeout=WEB_TIMEOUT)
     try:
-        browser = Browser(servers.url)
+        browser = common.Browser(servers.url, agent="bench/upload")
         browser.log_in(*ADMIN)
         for key, file in files.items():
             sys.stderr.write(f"  {folder.name}: {file['label']} …\n")
