@@ -516,11 +516,17 @@ def _bool(value: bool | None) -> str:
 TYPED_CSV_CELLS: dict[str, Callable[[Any], str]] = {DATETIME: _iso, BOOL: _bool}
 
 
-# Where a written cell could start a formula: at the start of a line or after a comma, quoted or
-# not (a cell starting with a carriage return is always quoted; unquoted, it is a row's end
-# after an empty cell). Numbers may match too (a negative score): a match only sends the
-# chunk the slow way.
-_MAYBE_FORMULA = re.compile(r'(?:\A|,|\n)(?:"?[=+\-@\t]|"\r)')
+# Where a written cell could start a formula: after a comma or a line break, quoted or not (a
+# cell starting with a carriage return is always quoted; unquoted, it is a row's end after an
+# empty cell), or at the very start (``_FIRST_CELL``). Numbers may match too (a negative
+# score): a match only sends the chunk the slow way. A character class first is twice as fast
+# as an alternation with ``\A`` on a 100 kB chunk.
+_MAYBE_FORMULA = re.compile(r'[,\n]"?[=+\-@\t]|[,\n]"\r')
+_FIRST_CELL = ("=", "+", "-", "@", "\t", '"')
+
+
+def _may_start_formula(text: str) -> bool:
+    return text.startswith(_FIRST_CELL) or _MAYBE_FORMULA.search(text) is not None
 
 
 def csv_chunks(table: Table, *, sidecar: bool = False) -> Iterator[bytes]:
@@ -546,7 +552,7 @@ def csv_chunks(table: Table, *, sidecar: bool = False) -> Iterator[bytes]:
         buffer.seek(0)
         buffer.truncate(0)
         writer.writerows(batch)
-        if texts and _MAYBE_FORMULA.search(buffer.getvalue()):
+        if texts and _may_start_formula(buffer.getvalue()):
             buffer.seek(0)
             buffer.truncate(0)
             writer.writerows([_cells(row, texts) for row in batch])
