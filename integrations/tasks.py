@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import transaction
-from django_q.tasks import async_task
 
 from integrations.services import import_execution, import_preparation
 from lms_admin.brokers import async_task_at
+from lms_admin.tasks import enqueue, enqueue_on_commit
 
 
 def import_run_execute(run_id: int, owner: str | None = None, step: int | None = None) -> bool:
@@ -43,7 +43,7 @@ def import_run_execute(run_id: int, owner: str | None = None, step: int | None =
 
 def import_run_enqueue(run_id: int) -> None:
     """Execute the run in the worker once the launching transaction has committed."""
-    _enqueue_on_commit("integrations.tasks.import_run_execute", run_id, name=f"import-run-{run_id}")
+    enqueue_on_commit("integrations.tasks.import_run_execute", run_id, name=f"import-run-{run_id}")
 
 
 def import_run_read(run_id: int) -> bool:
@@ -52,33 +52,18 @@ def import_run_read(run_id: int) -> bool:
 
 def import_run_read_enqueue(run_id: int) -> None:
     """Read a draft's file in the worker once the upload's transaction has committed."""
-    _enqueue_on_commit("integrations.tasks.import_run_read", run_id, name=f"import-read-{run_id}")
-
-
-def _enqueue_on_commit(task: str, run_id: int, *, name: str) -> None:
-    # After the commit: the worker must see the row the task names.
-    transaction.on_commit(lambda: async_task(task, run_id, task_name=name, timeout=settings.Q_CLUSTER["timeout"]))
+    enqueue_on_commit("integrations.tasks.import_run_read", run_id, name=f"import-read-{run_id}")
 
 
 def resume_import_runs() -> int:
     """Scheduled every minute: restart runs (and drafts being read) whose worker is gone,
     and forget refused drafts whose reason has been shown long enough."""
     for run_id in import_preparation.import_drafts_due():
-        async_task(
-            "integrations.tasks.import_run_read",
-            run_id,
-            task_name=f"import-read-{run_id}-resume",
-            timeout=settings.Q_CLUSTER["timeout"],
-        )
+        enqueue("integrations.tasks.import_run_read", run_id, name=f"import-read-{run_id}-resume")
     import_preparation.import_drafts_purge()
     due = import_execution.import_runs_due()
     for run_id in due:
-        async_task(
-            "integrations.tasks.import_run_execute",
-            run_id,
-            task_name=f"import-run-{run_id}-resume",
-            timeout=settings.Q_CLUSTER["timeout"],
-        )
+        enqueue("integrations.tasks.import_run_execute", run_id, name=f"import-run-{run_id}-resume")
     return len(due)
 
 

@@ -1,8 +1,23 @@
-"""django-q2 task wrappers: take ids, call one service."""
+"""django-q2 task wrappers: take ids, call one service; and how the apps enqueue their tasks."""
 
 from __future__ import annotations
 
+from django.conf import settings
+from django.db import transaction
+from django_q.tasks import async_task
+
 from lms_admin import services
+
+
+def enqueue(task: str, object_id: int, *, name: str) -> None:
+    """Queue ``task(object_id)`` now, with the cluster's task timeout."""
+    async_task(task, object_id, task_name=name, timeout=settings.Q_CLUSTER["timeout"])
+
+
+def enqueue_on_commit(task: str, object_id: int, *, name: str) -> None:
+    """Queue ``task(object_id)`` once the current transaction commits: the worker must see the
+    row the task names."""
+    transaction.on_commit(lambda: enqueue(task, object_id, name=name))
 
 
 def worker_ping_answer(ping_id: int) -> None:

@@ -50,11 +50,11 @@ from django.http import QueryDict
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
-from django_q.tasks import async_task
 
 from integrations.models import SyncKind
 from integrations.services.import_execution import worker_identity
 from lms_admin.roles import can_view_reports
+from lms_admin.tasks import enqueue_on_commit
 from reports import exports, selectors
 from reports.forms import (
     AttemptFilterForm,
@@ -234,7 +234,7 @@ def report_export_request(
         if existing is None:
             raise
         return existing, False
-    _enqueue_on_commit(export.pk)
+    enqueue_on_commit("reports.tasks.report_export_run", export.pk, name=f"report-export-{export.pk}")
     return export, True
 
 
@@ -245,18 +245,6 @@ def _reusable(*, owner, key: str, file_name: str) -> ReportExport | None:
         .filter(Q(state__in=ACTIVE) | Q(state=State.DONE, file_name=file_name, finished_at__gte=recent))
         .order_by("-created_at")
         .first()
-    )
-
-
-def _enqueue_on_commit(export_id: int) -> None:
-    # After the commit: the worker must see the row the task names.
-    transaction.on_commit(
-        lambda: async_task(
-            "reports.tasks.report_export_run",
-            export_id,
-            task_name=f"report-export-{export_id}",
-            timeout=settings.Q_CLUSTER["timeout"],
-        )
     )
 
 

@@ -10,9 +10,7 @@
 
 from __future__ import annotations
 
-from django.conf import settings
-from django_q.tasks import async_task
-
+from lms_admin.tasks import enqueue
 from reports import background_exports
 from reports.digests import digests_send_due as _send_due
 
@@ -30,12 +28,7 @@ def report_exports_resume() -> int:
     """Enqueue again the exports whose worker is gone (or whose task was lost)."""
     due = background_exports.report_exports_due()
     for export_id in due:
-        async_task(
-            "reports.tasks.report_export_run",
-            export_id,
-            task_name=f"report-export-{export_id}-resume",
-            timeout=settings.Q_CLUSTER["timeout"],
-        )
+        enqueue("reports.tasks.report_export_run", export_id, name=f"report-export-{export_id}-resume")
     return len(due)
 
 
