@@ -26,7 +26,6 @@ urlpatterns = [
     path("imports/<int:pk>/invalid-rows.csv", imports.import_invalid_csv, name="importrun-invalid-csv"),
     path("imports/<int:pk>/errors.csv", imports.import_errors_csv, name="importrun-errors-csv"),
     path("imports/<int:pk>/evidence.zip", imports.import_evidence_pack, name="importrun-evidence"),
-    path("syncs/", lists.syncrun_list, name="syncrun-list"),
     path("", include("integrations.urls_syncs")),
     path("audit/", audit.audit_list, name="audit-list"),
 ]

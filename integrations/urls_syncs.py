@@ -7,8 +7,7 @@ from django.urls import path
 from integrations.views import syncs
 
 urlpatterns = [
-    # "syncs/" is still integrations.views.lists.syncrun_list ("syncrun-list"); this list replaces it.
-    path("syncs/runs/", syncs.sync_run_list, name="syncrun-index"),
+    path("syncs/", syncs.sync_run_list, name="syncrun-list"),
     path("syncs/<int:pk>/", syncs.sync_run_detail, name="syncrun-detail"),
     path("connections/<int:pk>/syncs/", syncs.connection_syncs, name="connection-syncs"),
     path("connections/<int:pk>/syncs/new/", syncs.sync_run_create, name="syncrun-create"),

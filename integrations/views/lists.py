@@ -1,4 +1,4 @@
-"""The admin's list screens: connections, integrations, imports, syncs."""
+"""The admin's list screens: connections and integrations (syncs: integrations.views.syncs)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from integrations import selectors
-from integrations.views import syncs
 from lms_admin.http import HtmxHttpRequest
 from lms_admin.roles import admin_required
 
@@ -32,7 +31,3 @@ def connection_list(request: HtmxHttpRequest) -> HttpResponse:
 @require_GET
 def integration_list(request: HtmxHttpRequest) -> HttpResponse:
     return _paginated(request, selectors.integration_list(), "integrations/integration_list.html", {})
-
-
-# "/syncs/" is the sync screens' own list (connections first, then filterable runs).
-syncrun_list = syncs.sync_run_list

@@ -181,9 +181,9 @@ def test_the_run_list_filters_by_kind_and_state(admin_client, finished_runs, dja
     done, failed = finished_runs
     # Two more than the runs: every connection and its latest sync, above them.
     with django_assert_max_num_queries(10):
-        page = admin_client.get("/syncs/runs/").content.decode()
+        page = admin_client.get("/syncs/").content.decode()
     assert _listed(done) in page and _listed(failed) in page and "match" in page
-    fragment = admin_client.get("/syncs/runs/?state=failed", headers=HTMX)
+    fragment = admin_client.get("/syncs/?state=failed", headers=HTMX)
     html = fragment.content.decode()
     assert html.lstrip().startswith('<div id="syncrun-table"')
     assert _listed(failed) in html and f"#{done.pk}<" not in html
@@ -191,5 +191,5 @@ def test_the_run_list_filters_by_kind_and_state(admin_client, finished_runs, dja
 
 def test_the_run_list_names_remote_text_safely(admin_client, connection_360):
     SyncRun.objects.create(connection=connection_360, kind="users", state="failed", error="<script>alert(1)</script>")
-    html = admin_client.get("/syncs/runs/").content.decode()
+    html = admin_client.get("/syncs/").content.decode()
     assert "<script>alert(1)</script>" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
