@@ -1,28 +1,27 @@
 """The import input layer: read CSV, JSON, XLSX and v1 payload files, map columns, validate
-every record against the Bulk API request schema and business rules, and split the valid ones
-into bulk calls. Plain Python (no Django, no database): used by services, commands and ``bench``.
+every record against the Bulk API request schema and business rules, and write the error CSV of
+the invalid ones. Plain Python (no Django, no database): used by services, commands and ``bench``.
+The valid records go out in chunks of at most ``LIMITS[kind]`` records
+(``integrations.services.import_runs``).
 
 Typical use::
 
-    from integrations.imports import MappingIncomplete, chunked, validate_file
+    from integrations.imports import MappingIncomplete, validate_file
 
     try:
         report = validate_file(upload, kind="stats", filename=upload.name, mapping=remembered)
     except MappingIncomplete as needed:
         ...  # show the mapping step: needed.headers, needed.suggested, needed.missing
-    for chunk in chunked(report.payloads(), report.kind):
-        client.bulk_stats_import(integration_id, chunk)
+    payloads = list(report.payloads())  # what the Bulk API is sent, at most LIMITS[kind] a call
 """
 
 from __future__ import annotations
 
-from integrations.imports.chunks import chunked
 from integrations.imports.error_csv import (
     ERROR_CSV_EXTRA_COLUMNS,
     error_csv_chunks,
     error_csv_rows,
     safe_cell,
-    write_error_csv,
 )
 from integrations.imports.errors import ImportFileError, MappingIncomplete
 from integrations.imports.kinds import (
@@ -82,7 +81,6 @@ __all__ = [
     "ValidationReport",
     "ValidationStream",
     "canonical_datetime",
-    "chunked",
     "detect_format",
     "error_csv_chunks",
     "error_csv_rows",
@@ -96,5 +94,4 @@ __all__ = [
     "validate_file",
     "validate_records",
     "validate_rows",
-    "write_error_csv",
 ]

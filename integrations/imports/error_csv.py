@@ -17,8 +17,7 @@ import csv
 import io
 from collections.abc import Iterator
 from datetime import date, datetime
-from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 from integrations.imports.validation import InvalidRow, ValidationReport
 
@@ -70,12 +69,3 @@ def error_csv_chunks(report: ValidationReport, *, rows_per_chunk: int = 500) -> 
             pending = 0
     if pending:
         yield buffer.getvalue().encode("utf-8")
-
-
-def write_error_csv(report: ValidationReport, target: str | Path | IO[bytes]) -> None:
-    """Write the error CSV to a path or a binary file (left open)."""
-    if isinstance(target, str | Path):
-        with open(target, "wb") as fh:
-            fh.writelines(error_csv_chunks(report))
-    else:
-        target.writelines(error_csv_chunks(report))

@@ -203,7 +203,7 @@ class ValidationReport:
         return tuple(error for row in self.invalid for error in row.errors)
 
     def payloads(self) -> Iterator[dict[str, Any]]:
-        """The valid records' payloads, in file order (what ``chunked`` splits)."""
+        """The valid records' payloads, in file order (what the Bulk API calls carry)."""
         return (record.payload for record in self.valid)
 
 
