@@ -740,7 +740,6 @@ PATH_SESSIONS_FILTERS = {
     "sessionId": _ID,
     "pathId": _ID,
 }
-SESSIONS_OF_PATH_FILTERS = {"createdAt": _DATE, "modifiedAt": _DATE, "startDate": _DATE, "endDate": _DATE}
 USER_STATS_FILTERS = {"completedAt": _DATE, "userId": _ID}
 INTEGRATIONS_FILTERS = {"externalPlatform": _ID}
 BULK_OPERATIONS_FILTERS = {"createdAt": _DATE, "status": frozenset({"eq"}), "type": frozenset({"eq"})}
@@ -982,14 +981,6 @@ class Learning360Client(CredentialsClient):
         params = filter_params(filters, PATH_SESSIONS_FILTERS)
         # Reference: v2.paths.GetAllPathSessionsController_getAllPathSessions (360learning-core-api.json)
         return self._paginate("/api/v2/paths/sessions", params, PathSession.from_json)
-
-    def path_sessions_of_path(self, path_id: str, **filters: object) -> Iterator[PathSession]:
-        """The sessions of one path, 100 a page. Filters: ``created_at``, ``modified_at``,
-        ``start_date``, ``end_date`` (``_lt``/``_gte``). Raises ``NotFound`` (pathNotFound)."""
-        path = self._path("/api/v2/paths/{path_id}/sessions", path_id=path_id)
-        params = filter_params(filters, SESSIONS_OF_PATH_FILTERS)
-        # Reference: v2.paths.GetPathSessionsController_getPathSessions (360learning-core-api.json)
-        return self._paginate(path, params, PathSession.from_json)
 
     def path_session_user_stats(
         self, path_id: str, session_id: str, **filters: object

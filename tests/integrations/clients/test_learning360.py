@@ -372,7 +372,6 @@ def test_it_refuses_filters_the_operation_does_not_document_before_sending(mocke
         (l360.COURSE_STATS_FILTERS, "GET", "/api/v2/courses/stats"),
         (l360.PATHS_FILTERS, "GET", "/api/v2/paths"),
         (l360.PATH_SESSIONS_FILTERS, "GET", "/api/v2/paths/sessions"),
-        (l360.SESSIONS_OF_PATH_FILTERS, "GET", "/api/v2/paths/{pathId}/sessions"),
         (l360.USER_STATS_FILTERS, "GET", "/api/v2/paths/{pathId}/sessions/{sessionId}/user-stats"),
         (l360.INTEGRATIONS_FILTERS, "GET", "/api/v2/integrations"),
         (l360.BULK_OPERATIONS_FILTERS, "GET", "/api/v2/bulk/operations"),
@@ -441,12 +440,6 @@ def test_it_parses_course_stats_into_typed_records(mocked, client):
             "/api/v2/paths/sessions",
             [bodies.path_session(5)],
             lambda r: r.end_date.year == 2025,
-        ),
-        (
-            lambda c: c.path_sessions_of_path(oid(500)),
-            f"/api/v2/paths/{oid(500)}/sessions",
-            [{**bodies.path_session(6), "translations": []}],
-            lambda r: r.path_id == oid(500),
         ),
         (
             lambda c: c.path_session_user_stats(oid(500), oid(501)),
