@@ -329,6 +329,11 @@ IMPORT_MAX_IN_FLIGHT = envint("IMPORT_MAX_IN_FLIGHT", 2, minimum=1)
 # The same file launched again within this window joins the first run instead of sending again.
 IMPORT_DUPLICATE_WINDOW_SECONDS = envint("IMPORT_DUPLICATE_WINDOW_SECONDS", 600, minimum=0)
 
+# Syncs. A worker running a sync holds its lease this long without a heartbeat; longer than the
+# slowest page a client can take with its retries (30 s read timeout x 4 tries plus backoff).
+# A run whose lease lapsed (its worker died) is failed by the periodic recovery.
+SYNC_LEASE_SECONDS = envfloat("SYNC_LEASE_SECONDS", 300, minimum=1)
+
 # Report exports. One with more rows than this is written by a worker (a progress page, the file
 # kept for a while, an e-mail when ready) instead of inside the web request, which the web
 # timeout would kill; smaller ones stream as they are read. ``export_report`` always writes in place.

@@ -21,9 +21,6 @@ from integrations.sync.staging import CacheSpec, MergeCounts, Row, large_sqlite_
 
 T = TypeVar("T")
 
-#: How long a worker's claim on a run lasts without a heartbeat. Longer than the slowest page
-#: the clients can take with their retries (30 s read timeout x 4 tries plus backoff).
-LEASE_SECONDS = float(getattr(settings, "SYNC_LEASE_SECONDS", 300))
 #: At most one progress/lease write per this many seconds while pages stream in.
 HEARTBEAT_SECONDS = 1.0
 
@@ -33,7 +30,8 @@ class LeaseLost(Exception):
 
 
 def lease_until() -> datetime:
-    return timezone.now() + timedelta(seconds=LEASE_SECONDS)
+    """When a claim taken or renewed now lapses (``settings.SYNC_LEASE_SECONDS``)."""
+    return timezone.now() + timedelta(seconds=settings.SYNC_LEASE_SECONDS)
 
 
 @dataclass

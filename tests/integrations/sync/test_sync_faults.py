@@ -11,11 +11,11 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.conf import settings
 from django.utils import timezone
 
 from integrations.models import SyncRun, SyncState
 from integrations.sync import messages, services
-from integrations.sync.context import LEASE_SECONDS
 from reports.models import CourseAttempt, CourseAttemptStage, PathSession, PathSessionUserStat, PathSessionUserStatStage
 from sandbox import constants as c, models as remote, selectors as sandbox_log, services as sandbox
 
@@ -154,7 +154,9 @@ def test_the_recovery_fails_a_run_whose_worker_is_gone_and_sweeps_what_it_staged
     )
     alive, _ = services.sync_run_create(connection=connection_360, kind="users")
     SyncRun.objects.filter(pk=alive.pk).update(
-        state=SyncState.RUNNING, lease_owner="alive", lease_expires_at=timezone.now() + timedelta(seconds=LEASE_SECONDS)
+        state=SyncState.RUNNING,
+        lease_owner="alive",
+        lease_expires_at=timezone.now() + timedelta(seconds=settings.SYNC_LEASE_SECONDS),
     )
 
     recovery = services.sync_runs_recover()
