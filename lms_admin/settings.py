@@ -14,6 +14,7 @@ import dj_database_url
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
+from lms_admin import __version__
 from lms_admin.env import envbool, envfloat, envint, envlist, envstr
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -307,7 +308,7 @@ DEFAULT_FROM_EMAIL = envstr("DEFAULT_FROM_EMAIL", "LMS Admin <lms-admin@localhos
 # The address people reach the dashboard at, for links in e-mails.
 LMS_PUBLIC_URL = envstr("LMS_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
 
-LMS_ADMIN_VERSION = "0.1.0"
+LMS_ADMIN_VERSION = __version__
 
 # Remote LMS calls: (connect, read) timeouts in seconds.
 LMS_HTTP_TIMEOUT = (

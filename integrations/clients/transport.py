@@ -54,11 +54,10 @@ from integrations.clients.errors import (
     RemoteUnavailable,
 )
 from integrations.clients.parsing import Fields
+from lms_admin import __version__
 
 logger = logging.getLogger("integrations.clients")
 
-#: Client version in the User-Agent; the Django layer passes the product version.
-DEFAULT_VERSION = "0.1.0"
 #: (connect, read) seconds. Connect is short: an unreachable LMS should fail fast.
 #: Read is long enough for a 2,000-row user-stats page on a slow tenant.
 DEFAULT_TIMEOUT: tuple[float, float] = (5.0, 30.0)
@@ -67,8 +66,8 @@ Sleep = Callable[[float], None]
 Clock = Callable[[], float]
 
 
-def user_agent(version: str = DEFAULT_VERSION) -> str:
-    """The User-Agent every client sends: ``lms-admin/<version>``."""
+def user_agent(version: str = __version__) -> str:
+    """The User-Agent every client sends: ``lms-admin/<version>`` (the product's, by default)."""
     return f"lms-admin/{version}"
 
 
