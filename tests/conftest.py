@@ -8,6 +8,8 @@ The actors:
 
 from __future__ import annotations
 
+import os
+
 import pytest
 from django.contrib.auth.models import Group, User
 from django.test import Client
@@ -23,6 +25,20 @@ def make_account(username: str, group: str | None) -> User:
         # get_or_create: transactional tests flush the groups the data migration made.
         user.groups.add(Group.objects.get_or_create(name=group)[0])
     return user
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(request) -> None:
+    """The SQLite test database is a file, not memory, so worker processes that tests start
+    (tests/support/processes.py) share it; one per test process, named by its pid, so
+    concurrent test runs on one machine never share a database. Then pytest-django's usual
+    suffixes (``_gw0``… under xdist) apply, as they do to PostgreSQL's ``test_…`` database."""
+    from django.conf import settings
+
+    database = settings.DATABASES["default"]
+    if database["ENGINE"] == "django.db.backends.sqlite3":
+        database.setdefault("TEST", {})["NAME"] = str(settings.VAR_DIR / f"test-{os.getpid()}.sqlite3")
+    request.getfixturevalue("django_db_modify_db_settings_parallel_suffix")
 
 
 @pytest.fixture
