@@ -24,6 +24,15 @@ def fast_polling(settings):
 
 
 @pytest.fixture
+def small_chunks(monkeypatch):
+    """Chunks of 10 records, so a few dozen rows make several bulk calls (the real limit,
+    10,000, is checked against the spec in tests/integrations/imports/test_kinds.py)."""
+    from integrations import imports
+
+    monkeypatch.setitem(imports.LIMITS, imports.Kind.STATS, 10)
+
+
+@pytest.fixture
 def integration(connection_360):
     integration_pull(actor=None, connection=connection_360)
     return connection_360.integrations.get(external_platform="Sandbox Academy")

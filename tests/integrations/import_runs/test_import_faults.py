@@ -32,14 +32,6 @@ def _assert_each_chunk_sent_once(run, integration):
     assert sorted(run.chunks.values_list("operation_id", flat=True)) == sorted(p.bulk_operation_oid for p in accepted)
 
 
-@pytest.fixture
-def small_chunks(settings, monkeypatch):
-    """Chunks of 10 records, so a few dozen rows make several bulk calls."""
-    from integrations import imports
-
-    monkeypatch.setitem(imports.LIMITS, imports.Kind.STATS, 10)
-
-
 def test_a_concurrency_429_makes_chunks_wait_for_a_slot_not_fail(alice, integration, learners, small_chunks):
     from sandbox import services
 
