@@ -80,7 +80,8 @@ class CountingServer:
             ssl_context.sni_callback = lambda _sock, name, _ctx: outer.server_names.append(name)
         self._server = Server(("127.0.0.1", 0), Handler)
         self.port = self._server.server_address[1]
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        # shutdown() waits for serve_forever's next poll: 0.5 s by default, at the end of every test.
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.02,), daemon=True)
 
     def __enter__(self) -> CountingServer:
         self._thread.start()
