@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: demo test bench lint format
+.PHONY: demo test test-fast bench lint format
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,6 +17,12 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	bash scripts/test
+
+# Everyday loop (about a minute and a half): no browser, no live server, no slow test.
+# `make test` (what CI runs) is still the whole suite.
+FAST := not browser and not live_server and not slow
+test-fast: $(STAMP)
+	$(BIN)/pytest -n 2 --dist loadfile -q -m "$(FAST)"
 
 bench: $(STAMP)
 	$(BIN)/python -m bench

@@ -258,3 +258,22 @@ def connection_ispring(sandbox, live_server):
         client_id=c.DEFAULT_ISPRING_CLIENT_ID,
         secret=c.DEFAULT_ISPRING_CLIENT_SECRET,
     )
+
+
+# pytest-timeout: every test has ``timeout`` from pyproject.toml (60 s); these need longer.
+BROWSER_TIMEOUT = 180  # Chromium pages, axe scans of every page at two sizes
+SLOW_TIMEOUT = 300  # subprocess workers, web servers and releases started from scratch
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark every test that serves the project over real HTTP (``live_server``, the sandbox LMS
+    included), so ``make test-fast`` can leave them out with ``-m "not live_server"``; give
+    browser and slow tests a longer timeout unless they name their own."""
+    for item in items:
+        if "live_server" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.live_server)
+        if item.get_closest_marker("timeout") is None:
+            if item.get_closest_marker("slow"):
+                item.add_marker(pytest.mark.timeout(SLOW_TIMEOUT))
+            elif item.get_closest_marker("browser"):
+                item.add_marker(pytest.mark.timeout(BROWSER_TIMEOUT))
