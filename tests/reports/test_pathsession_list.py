@@ -4,7 +4,6 @@ as an htmx fragment; managers and admins only; a bounded number of queries."""
 
 from __future__ import annotations
 
-import re
 from datetime import timedelta
 
 import pytest
@@ -13,12 +12,26 @@ from django.utils import timezone
 from integrations.models import SyncRun
 from reports.models import PathSession
 from tests.reports.conftest import HTMX, make_learner, make_session
+from tests.support.html import assert_fragment, assertInHTML, attr, find, find_all, text
 
 URL = "/reports/path-sessions/"
 
 
+def _rows(html: str) -> list:
+    """The sessions table's body rows (none when nothing matches: no table then)."""
+    return [row for body in find_all(find(html, id="pathsession-table"), "tbody") for row in find_all(body, "tr")]
+
+
 def _session_names(html: str) -> list[str]:
-    return re.findall(r'<th scope="row"><a href="/reports/path-sessions/\d+/">([^<]+)</a>', html)
+    """Each row's session name: the link in its header cell."""
+    return [text(find(find(row, "th", scope="row"), "a")) for row in _rows(html)]
+
+
+def _legend(html: str) -> list[str]:
+    """The key to the bars: one entry per status (and reason), each with its swatch."""
+    items = find_all(find(html, "ul", id="status-legend"), "li")
+    assert all(find_all(item, "svg", class_="swatch") for item in items)
+    return [text(item) for item in items]
 
 
 def test_the_overview_lists_every_session_with_its_counts_and_freshness(
@@ -35,10 +48,12 @@ def test_the_overview_lists_every_session_with_its_counts_and_freshness(
     # shares are rounded so that they add up to 100.
     assert 'aria-label="Onboarding · Cohort 1: Not yet started: 1 (8.4%); On time: 2 (16.7%); Late: 2 (16.7%)' in html
     assert "Unsuccessful — session ended: 1 (8.3%)" in html
-    assert '<td class="num">12</td>' in html and "16.7%" in html  # enrolled; 2 of 12 successful
+    cohort_1 = _rows(html)[1]
+    enrolled, successful = find_all(cohort_1, "td", class_="num")
+    assert (text(enrolled), text(successful)) == ("12", "16.7%")  # 2 of 12 successful
     assert "Acme 360</strong>:\n    statistics as of" in html and "sync #" in html
     assert "badge-stale" not in html  # synced an hour ago
-    assert 'id="pathsession-table"' in html and 'id="pathsession-filters"' in html
+    assert find(html, id="pathsession-table") and find(html, "form", id="pathsession-filters")
 
 
 def test_the_fragment_is_the_table_region_only(cache, manager_client, django_assert_max_num_queries):
@@ -46,8 +61,8 @@ def test_the_fragment_is_the_table_region_only(cache, manager_client, django_ass
         response = manager_client.get(URL, {"phase": "ongoing"}, headers=HTMX)
 
     html = response.content.decode()
-    assert html.lstrip().startswith('<div id="pathsession-table"')
-    assert "<html" not in html and 'id="pathsession-filters"' not in html
+    assert_fragment(html, "div", "pathsession-table")
+    assert not find_all(html, id="pathsession-filters")
     assert _session_names(html) == ["Onboarding · Cohort 1"]
     assert "HX-Request" in response["Vary"]
 
@@ -117,7 +132,7 @@ def test_the_overview_sorts_by_success_rate_both_ways(cache, manager_client):
     # The header link turns the order round and keeps the filters; the table carries the sort
     # into the filter form.
     assert 'href="?sort=completion"' in descending
-    assert '<input type="hidden" name="sort" value="-completion" form="pathsession-filters">' in descending
+    assertInHTML('<input type="hidden" name="sort" value="-completion" form="pathsession-filters">', descending)
 
 
 def test_an_unknown_sort_falls_back_to_the_newest_start_first(cache, manager_client):
@@ -134,7 +149,8 @@ def test_pages_link_with_htmx_and_plain_links_keeping_the_filters(cache, manager
     second = manager_client.get(URL, {"search": "bulk", "sort": "name", "page": 2}, headers=HTMX).content.decode()
 
     assert "Page 1 of 2 · 60 rows" in html
-    assert 'href="?search=bulk&amp;sort=name&amp;page=2" hx-get="?search=bulk&amp;sort=name&amp;page=2"' in html
+    next_page = find_all(html, "a", href="?search=bulk&sort=name&page=2")
+    assert next_page and all(attr(a, "hx-get") == "?search=bulk&sort=name&page=2" for a in next_page)
     assert _session_names(second) == [f"Bulk cohort {n:02d}" for n in range(50, 60)]
 
 
@@ -146,8 +162,8 @@ def test_stale_statistics_are_flagged(cache, manager_client):
     html = manager_client.get(URL).content.decode()
 
     # Cohort 0 ended long before that sync: its numbers are final, not stale.
-    assert html.count('<span class="badge badge-stale" title="Older than 24 hours">stale</span>') == 2
-    assert html.count('<span class="muted">final</span>') == 1
+    assertInHTML('<span class="badge badge-stale" title="Older than 24 hours">stale</span>', html, count=2)
+    assertInHTML('<span class="muted">final</span>', html, count=1)
     assert "Stale: older than 24 h" in html
 
 
@@ -156,7 +172,9 @@ def test_a_session_without_learners_has_an_empty_bar(cache, manager_client):
 
     html = manager_client.get(URL, {"search": "empty"}).content.decode()
 
-    assert 'aria-label="Empty cohort: No learners"' in html and '<td class="num">—</td>' in html
+    assert find_all(html, aria_label="Empty cohort: No learners")
+    (row,) = _rows(html)
+    assert [text(td) for td in find_all(row, "td", class_="num")] == ["0", "—"]  # enrolled, successful
 
 
 def test_sessions_the_lms_no_longer_returns_are_not_listed(cache, manager_client):
@@ -193,7 +211,8 @@ def test_a_session_synced_after_it_ended_is_final_not_stale(cache, manager_clien
     html = manager_client.get(URL, {"phase": "ended"}).content.decode()
     detail = manager_client.get(f"/reports/path-sessions/{cache.ended.pk}/").content.decode()
 
-    assert "badge-stale" not in html.split('id="pathsession-table"')[1] and '<span class="muted">final</span>' in html
+    assert not find_all(find(html, id="pathsession-table"), class_="badge-stale")
+    assertInHTML('<span class="muted">final</span>', html)
     assert "final: the session had ended and its statuses had settled" in detail
 
 
@@ -201,27 +220,30 @@ def test_the_overview_gives_names_room_with_their_path_and_connection_beneath_an
     cache, manager_client
 ):
     html = manager_client.get(URL).content.decode()
-    table = html.split('<div class="table-scroll">')[1].split("</table>")[0]
-    assert '<table class="table sessions" aria-describedby="sessions-note">' in table  # scrolls in its box
-    row = table.split(f'<a href="/reports/path-sessions/{cache.session.pk}/">Onboarding · Cohort 1</a>')[1]
-    assert row.split("</th>")[0].strip() == (
-        '<div class="session-facts muted">Onboarding &lt;b&gt;2025&lt;/b&gt; · Acme 360</div>'
-    )
-    assert '<td class="dates">' in row and '<div class="muted">Ongoing</div>' in row
+    table = find(find(html, "div", class_="table-scroll"), "table")  # scrolls in its box
+    assert (attr(table, "class"), attr(table, "aria-describedby")) == ("sessions table", "sessions-note")
+    row = next(row for row in _rows(html) if text(find(row, "th", scope="row")).startswith("Onboarding · Cohort 1"))
+    name = find(row, "th", scope="row")
+    assertInHTML(f'<a href="/reports/path-sessions/{cache.session.pk}/">Onboarding · Cohort 1</a>', str(name))
+    assert text(find(name, "div", class_="session-facts")) == "Onboarding <b>2025</b> · Acme 360"  # text, not markup
+    assert text(find(find(row, "td", class_="dates"), "div", class_="muted")) == "Ongoing"
     # Six columns, not nine: path, connection and phase sit under the name and the dates.
-    assert table.split("</thead>")[0].count('<th scope="col"') == 6
+    head = find(table, "thead")
+    assert len(find_all(head, "th", scope="col")) == 6
     # Every sort of the old columns is still a link.
+    sorts = {attr(a, "href") for a in find_all(head, "a")}
     for key in ("name", "path", "start", "end", "enrolled", "completion", "synced"):
-        assert f'href="?sort={key}"' in table.split("</thead>")[0] or f'href="?sort=-{key}"' in html, key
+        assert f"?sort={key}" in sorts or f"?sort=-{key}" in sorts, key
     # The key names every detailed status and reason, with its colour and pattern.
-    legend = html.split('<ul class="legend status-legend" id="status-legend"')[1].split("</ul>")[0]
-    assert legend.count('<svg class="swatch"') == 10
+    legend = _legend(html)
+    assert len(legend) == 10
     assert "Not yet started" in legend and "To retake — mandatory replay" in legend
-    assert "Unsuccessful — session ended" in legend and "url(#pattern-unsuccessful-sessionEnded)" in legend
+    assert "Unsuccessful — session ended" in legend
+    assert find_all(find(html, "ul", id="status-legend"), fill="url(#pattern-unsuccessful-sessionEnded)")
 
 
 def test_the_path_session_page_keys_its_bar_with_the_same_legend_and_counts(cache, manager_client):
     html = manager_client.get(f"/reports/path-sessions/{cache.session.pk}/").content.decode()
-    legend = html.split('<ul class="legend status-legend" id="status-legend"')[1].split("</ul>")[0]
+    legend = _legend(html)
     # Only the statuses its learners are in: all but "session not opened" (the session is ongoing).
-    assert "On time: 2 (16.7%)" in legend and legend.count('<svg class="swatch"') == 9
+    assert "On time: 2 (16.7%)" in legend and len(legend) == 9
