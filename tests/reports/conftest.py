@@ -44,10 +44,38 @@ from reports.models import (
 )
 from reports.scopes import manager_scope_update
 from tests.conftest import make_account
+from tests.support.html import find, find_all, text
 
 SCRIPT = "<script>alert(1)</script>"
 HYPERLINK = '=HYPERLINK("http://evil.example","click")'
 HTMX = {"HX-Request": "true"}
+
+
+# Reading a path session's page (parsed, tests/support/html.py) ---------------------------------
+def breakdown_cells(html: str) -> list[tuple[str, str]]:
+    """(learners, share without %) of each row of the breakdown table's body."""
+    rows = find_all(find(find(html, "table", id="breakdown-table"), "tbody"), "tr")
+    counts = [find_all(row, "td", class_="num")[:2] for row in rows]
+    return [(text(count), text(share).removesuffix("%")) for count, share in counts]
+
+
+def breakdown_counts(html: str) -> dict[str, int]:
+    """The breakdown's learners per status type (its reasons added up), read from the page."""
+    counts: dict[str, int] = {}
+    status = None
+    for row in find_all(find(find(html, "table", id="breakdown-table"), "tbody"), "tr"):
+        # A status's first row names it (<th scope=rowgroup … <code>late</code>); its reasons follow.
+        for header in find_all(row, "th"):
+            status = text(find(header, "code"))
+        learners = text(find_all(row, "td", class_="num")[0]).replace(",", "")
+        counts[status] = counts.get(status, 0) + int(learners)
+    return counts
+
+
+def breakdown_enrolled(html: str) -> list[str]:
+    """The breakdown's footer cells: Enrolled, learners, share, the LMS's own count."""
+    return [text(cell) for cell in find(find(html, "table", id="breakdown-table"), "tfoot").children[0].children]
+
 
 _ids = itertools.count(1)
 

@@ -10,7 +10,13 @@ from django.utils import timezone
 
 from reports import selectors
 from reports.models import PathSessionStatusCounts, PathSessionUserStat
-from tests.reports.conftest import HTMX, make_learner, store_lms_counts
+from tests.reports.conftest import (
+    HTMX,
+    breakdown_cells,
+    breakdown_enrolled,
+    make_learner,
+    store_lms_counts,
+)
 from tests.support.html import assert_fragment, assertInHTML, find, find_all, text
 
 
@@ -29,18 +35,6 @@ def _learner_column(html: str, column: int) -> list[str]:
     return [text(find_all(row, "td")[column]) for row in rows]
 
 
-def _breakdown_cells(html: str) -> list[tuple[str, str]]:
-    """(learners, share without %) of each row of the breakdown's body."""
-    rows = find_all(find(find(html, "table", id="breakdown-table"), "tbody"), "tr")
-    counts = [find_all(row, "td", class_="num")[:2] for row in rows]
-    return [(text(count), text(share).removesuffix("%")) for count, share in counts]
-
-
-def _enrolled_row(html: str) -> list[str]:
-    """The breakdown's footer: Enrolled, learners, share, the LMS's own count."""
-    return [text(cell) for cell in find(find(html, "table", id="breakdown-table"), "tfoot").children[0].children]
-
-
 def test_the_report_shows_every_detailed_status_and_reason_summing_to_the_enrolled_total(
     cache, manager_client, django_assert_max_num_queries
 ):
@@ -49,13 +43,13 @@ def test_the_report_shows_every_detailed_status_and_reason_summing_to_the_enroll
 
     html = response.content.decode()
     assert response.status_code == 200
-    cells = _breakdown_cells(html)
+    cells = breakdown_cells(html)
     # notYetStarted, onTime, late, awaitingCorrection, successful, toRetake (none, mandatoryReplay),
     # unsuccessful (none, sessionEnded), sessionNotOpened.
     assert [int(n) for n, _ in cells] == [1, 2, 2, 1, 2, 1, 1, 1, 1, 0]
     assert sum(int(n) for n, _ in cells) == 12
     assert round(sum(float(p) for _, p in cells), 1) == 100.0
-    assert _enrolled_row(html) == ["Enrolled", "12", "100%", "12"]
+    assert breakdown_enrolled(html) == ["Enrolled", "12", "100%", "12"]
     # toRetake and unsuccessful span their reasons.
     spanning = find_all(find(html, "table", id="breakdown-table"), "th", scope="rowgroup", rowspan="2")
     assert [find(th, "code").children for th in spanning] == [["toRetake"], ["unsuccessful"]]
@@ -196,7 +190,7 @@ def test_the_learner_table_pages_through_a_large_session(cache, manager_client, 
 
     assert "Page 3 of 3 · 120 rows" in html and len(_learner_rows(html)) == 20
     assert "120 learners match these filters" in html
-    assert _enrolled_row(html)[:2] == ["Enrolled", "132"]
+    assert breakdown_enrolled(html)[:2] == ["Enrolled", "132"]
 
 
 def test_the_trend_shows_the_counts_after_each_sync(cache, manager_client):
@@ -224,7 +218,7 @@ def test_a_session_never_synced_has_no_lms_counts_to_compare(cache, manager_clie
     html = manager_client.get(_url(cache)).content.decode()
 
     assert "360Learning’s count" in html and "These counts equal" not in html
-    assert _enrolled_row(html)[-1] == "—"
+    assert breakdown_enrolled(html)[-1] == "—"
 
 
 def test_learners_who_left_the_session_are_not_counted(cache, manager_client):

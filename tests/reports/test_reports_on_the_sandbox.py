@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 from collections import Counter
 
 import pytest
@@ -17,6 +16,7 @@ from integrations.services.clients import learning360_client
 from reports import selectors
 from reports.models import PathSession
 from sandbox import models as remote
+from tests.reports.conftest import breakdown_counts, breakdown_enrolled
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -27,20 +27,6 @@ def synced(connection_360, connection_ispring):
     call_command("sync_lms", "all", "--connection", connection_360.name, stdout=out)
     call_command("sync_lms", "all", "--connection", connection_ispring.name, stdout=out)
     return connection_360
-
-
-def _page_counts(html: str) -> dict[str, int]:
-    """The breakdown table's learners per status type, read from the page."""
-    table = html.split('id="breakdown-table"', 1)[1].split("<tbody>", 1)[1].split("</tbody>", 1)[0]
-    counts: Counter[str] = Counter()
-    status = None
-    for row in re.findall(r"<tr.*?</tr>", table, flags=re.S):
-        found = re.search(r"<code>(\w+)</code></th>", row)
-        if found:
-            status = found.group(1)
-        number = re.search(r'<td class="num">(?:<a [^>]*>)?([\d,]+)(?:</a>)?</td>\s*<td class="num">', row)
-        counts[status] += int(number.group(1).replace(",", ""))
-    return dict(counts)
 
 
 def test_every_path_session_report_equals_the_lms_own_counts_in_at_most_15_queries(
@@ -57,9 +43,9 @@ def test_every_path_session_report_equals_the_lms_own_counts_in_at_most_15_queri
 
             html = response.content.decode()
             assert response.status_code == 200
-            assert _page_counts(html) == lms, session.name
+            assert breakdown_counts(html) == lms, session.name
             enrolled = sum(lms.values())
-            assert f'<th scope="row" colspan="2">Enrolled</th><td class="num">{enrolled:,}</td>' in html
+            assert breakdown_enrolled(html)[:2] == ["Enrolled", f"{enrolled:,}"]
             assert "These counts equal 360Learning's own counts for this session." in html
 
 
