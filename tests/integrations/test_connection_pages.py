@@ -9,6 +9,7 @@ import pytest
 from integrations.forms import SECRET_REQUIRED, SECRET_RETYPE, SECRET_RETYPE_EDIT
 from integrations.models import Connection, ImportRun, Integration, SyncRun
 from integrations.selectors import getting_started_steps, sync_cursor_words
+from tests.support.html import assertInHTML, find, has_attr
 
 pytestmark = pytest.mark.django_db
 
@@ -56,21 +57,21 @@ def test_an_ispring_only_team_has_no_integration_or_import_step(db):
 
 def test_an_empty_dashboard_is_the_open_checklist(admin_client):
     html = admin_client.get("/").content.decode()
-    assert '<details class="getting-started" open>' in html
+    assert has_attr(find(html, "details", class_="getting-started"), "open")
     assert "No LMS connected yet" in html and 'href="/connections/new/"' in html
 
 
 def test_dashboard_rows_link_to_the_connection_its_latest_import_and_sync(admin_client, never_synced, alice):
     run = SyncRun.objects.create(connection=never_synced, kind="users", state="completed")
     html = admin_client.get("/").content.decode()
-    assert f'<a href="/connections/{never_synced.pk}/">Fresh 360</a>' in html
-    assert f'<a href="/syncs/{run.pk}/">Users sync</a>' in html
+    assertInHTML(f'<a href="/connections/{never_synced.pk}/">Fresh 360</a>', html)
+    assertInHTML(f'<a href="/syncs/{run.pk}/">Users sync</a>', html)
     assert f"#{run.pk}" not in html
 
 
 def test_the_syncs_page_lists_a_connection_that_never_synced(admin_client, never_synced):
     html = admin_client.get("/syncs/").content.decode()
-    assert f'<a href="/connections/{never_synced.pk}/syncs/">Fresh 360</a>' in html
+    assertInHTML(f'<a href="/connections/{never_synced.pk}/syncs/">Fresh 360</a>', html)
     assert "never synced" in html and f'action="/connections/{never_synced.pk}/syncs/new/"' in html
     assert "No syncs yet" in html and 'href="/connections/"' in html
 

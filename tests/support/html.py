@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from django.test.html import Element, parse_html
 from pytest_django.asserts import assertInHTML
 
-__all__ = ["assertInHTML", "assert_fragment", "attr", "find", "find_all", "parse", "text"]
+__all__ = ["assertInHTML", "assert_fragment", "attr", "find", "find_all", "has_attr", "parse", "text"]
 
 
 def parse(html: str) -> Element:
@@ -35,6 +35,11 @@ def _walk(node: Element) -> Iterator[Element]:
 def attr(element: Element, name: str) -> str | None:
     """The value of attribute ``name`` (``None`` when absent or a bare boolean attribute)."""
     return dict(element.attributes).get(name)
+
+
+def has_attr(element: Element, name: str) -> bool:
+    """Whether the element carries attribute ``name`` (``open``, ``checked``, ``selected``…)."""
+    return name in dict(element.attributes)
 
 
 def _matches(element: Element, tag: str | None, attrs: dict[str, str]) -> bool:
@@ -85,5 +90,5 @@ def assert_fragment(html: str, tag: str, id: str) -> Element:
     first, *others = top
     assert first.name == tag and attr(first, "id") == id, f"expected one <{tag} id={id!r}>, got {html[:120]!r}"
     for other in others:
-        assert "hx-swap-oob" in dict(other.attributes), f"<{other.name}> after <{tag} id={id!r}> is not out of band"
+        assert has_attr(other, "hx-swap-oob"), f"<{other.name}> after <{tag} id={id!r}> is not out of band"
     return first
