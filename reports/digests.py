@@ -35,7 +35,7 @@ from zoneinfo import ZoneInfo, available_timezones
 from django.conf import settings
 from django.core import signing
 from django.core.mail import EmailMultiAlternatives
-from django.db import transaction
+from django.db import models, transaction
 from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -190,9 +190,9 @@ def digest_unsubscribe(*, subscription: DigestSubscription, now: datetime | None
 
 
 # Recording, from inside a sync's merge ----------------------------------------------------------------
-def _followers(through: type, *, target: str, connection_id: int) -> dict[str, tuple[int, list[int]]]:
+def _followers(through: type[models.Model], *, target: str, connection_id: int) -> dict[str, tuple[int, list[int]]]:
     """{remote id of a followed session or course: (its pk, ids of the active subscriptions)}."""
-    rows = through.objects.filter(
+    rows = through._default_manager.filter(
         **{f"{target}__connection_id": connection_id, "digestsubscription__unsubscribed_at__isnull": True}
     ).values_list("digestsubscription_id", f"{target}_id", f"{target}__remote_id")
     followed: dict[str, tuple[int, list[int]]] = {}

@@ -76,7 +76,7 @@ class Rule:
     value: str
 
     def q(self, fields: LearnerFields) -> Q:
-        lookup = OPERATORS[self.operator]
+        lookup = OPERATORS[ManagerScope.Operator(self.operator)]
         if self.field == ManagerScope.RuleField.MAIL:
             return Q(lookup(F(fields.mail), self.value))
         return Q(lookup(KeyTextTransform(self.custom_field, fields.custom_fields), self.value))

@@ -553,12 +553,12 @@ class Transport:
                 return response
 
             error = self.error_for_response(response, idempotent=idempotent)
-            wait = self._retry_wait(response, attempt) if idempotent else None
+            retry_in = self._retry_wait(response, attempt) if idempotent else None
             response.close()
-            if wait is None:
+            if retry_in is None:
                 raise error
-            self._log_retry(error, wait, attempt)
-            self._sleep(wait)
+            self._log_retry(error, retry_in, attempt)
+            self._sleep(retry_in)
 
     def _connection_error(
         self,

@@ -15,11 +15,11 @@ from __future__ import annotations
 import codecs
 import csv
 import io
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Protocol
 
-from integrations.imports.validation import InvalidRow, ValidationReport
+from integrations.imports.validation import InvalidRow
 
 ERROR_CSV_EXTRA_COLUMNS = ("line", "field", "reason")
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -37,7 +37,18 @@ def safe_cell(value: Any) -> str:
     return "'" + text if text.startswith(FORMULA_PREFIXES) else text
 
 
-def error_csv_rows(report: ValidationReport) -> Iterator[list[str]]:
+class InvalidRows(Protocol):
+    """What the error CSV reads: a ``ValidationReport``, or the invalid rows of a validation
+    streamed as they come (``import_runs.import_run_invalid_csv``)."""
+
+    @property
+    def columns(self) -> Sequence[str]: ...
+
+    @property
+    def invalid(self) -> Iterable[InvalidRow]: ...
+
+
+def error_csv_rows(report: InvalidRows) -> Iterator[list[str]]:
     """The error CSV as rows of cells (header first), formula-safe."""
     width = len(report.columns)
     yield [safe_cell(c) for c in (*report.columns, *ERROR_CSV_EXTRA_COLUMNS)]
@@ -52,7 +63,7 @@ def _row(row: InvalidRow, width: int) -> list[str]:
     return [safe_cell(c) for c in (*cells, row.line, fields, reasons)]
 
 
-def error_csv_chunks(report: ValidationReport, *, rows_per_chunk: int = 500) -> Iterator[bytes]:
+def error_csv_chunks(report: InvalidRows, *, rows_per_chunk: int = 500) -> Iterator[bytes]:
     """The error CSV as UTF-8 bytes (BOM first), a few hundred rows per chunk — for a
     streaming HTTP response."""
     buffer = io.StringIO()

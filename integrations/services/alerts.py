@@ -10,7 +10,9 @@ later run of the same thing succeeds.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -49,7 +51,8 @@ class _Condition:
 
 def _sync_conditions(connection: Connection) -> tuple[list[_Condition], list[tuple[str, str]]]:
     """Failing conditions now, and the (kind, key) pairs that are healthy again."""
-    raised, healthy = [], []
+    raised: list[_Condition] = []
+    healthy: list[tuple[str, str]] = []
     n = connection.alert_after_failures
     for kind in SyncKind.values:
         finished = list(
@@ -75,12 +78,13 @@ def _sync_conditions(connection: Connection) -> tuple[list[_Condition], list[tup
     return raised, healthy
 
 
-def _import_failed(run: dict) -> bool:
+def _import_failed(run: Mapping[str, Any]) -> bool:
     return run["state"] == ImportState.FAILED or run["failed_records"] > 0
 
 
 def _import_conditions(connection: Connection) -> tuple[list[_Condition], list[tuple[str, str]]]:
-    raised, healthy = [], []
+    raised: list[_Condition] = []
+    healthy: list[tuple[str, str]] = []
     n = connection.alert_after_failures
     for integration in connection.integrations.all():
         finished = list(

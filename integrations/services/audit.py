@@ -44,7 +44,7 @@ def audit_record(
         actor=actor,
         actor_name=_actor_name(actor),
         action=action,
-        object_type=instance._meta.verbose_name,
+        object_type=str(instance._meta.verbose_name),
         object_id=str(instance.pk),
         object_repr=str(instance)[:200],
         changes=changes,

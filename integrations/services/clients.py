@@ -51,7 +51,10 @@ class CacheTokenStore:
 
     def get(self, key: str) -> tuple[str, float] | None:
         value = cache.get(self.prefix + key)
-        return tuple(value) if value else None  # type: ignore[return-value]
+        if not value:
+            return None
+        token, expires_at = value
+        return token, expires_at
 
     def set(self, key: str, token: str, expires_at: float) -> None:
         import time

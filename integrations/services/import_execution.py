@@ -25,6 +25,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
@@ -138,7 +139,7 @@ def _release(run_id: int, owner: str) -> None:
 
 
 # Sending --------------------------------------------------------------------------------------
-def _chunk_payloads(chunk: ImportChunk) -> list[dict]:
+def _chunk_payloads(chunk: ImportChunk) -> list[Any]:
     return list(chunk.records.order_by("position").values_list("payload", flat=True))
 
 
@@ -295,7 +296,7 @@ def _reconcile(client: Learning360Client, run: ImportRun, chunk: ImportChunk) ->
     try:
         candidates = [
             op
-            for op in client.bulk_operations(created_at_gte=since, type_eq=OPERATION_TYPE[run.kind])
+            for op in client.bulk_operations(created_at_gte=since, type_eq=OPERATION_TYPE[ImportKind(run.kind)])
             if op.id not in known
         ]
     except errors.LmsError as exc:

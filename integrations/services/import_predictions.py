@@ -23,7 +23,7 @@ an update) and compared.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Set as AbstractSet
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -105,6 +105,8 @@ def _external_courses(run: ImportRun) -> dict[str, str]:
         .values_list("run__kind", "payload", "resource_id")
     )
     for kind, payload, resource_id in history.iterator(chunk_size=2000):
+        if not isinstance(payload, dict):  # a record kept without its payload names no course
+            continue
         if kind == ImportKind.COURSES:
             known[payload["externalId"]] = resource_id
         else:
@@ -210,15 +212,18 @@ class Predictor:
 
     def _look_up_live(self, mails: set[str]) -> None:
         k = self.k
-        asked = set(sorted(mails)[: self.live_budget]) if self.lookup_mails else set()
+        lookup = self.lookup_mails
+        asked = set(sorted(mails)[: self.live_budget]) if lookup else set()
         self.live_budget -= len(asked)
         if not k.users_synced:
             k.uncertain_mails |= mails - asked
+        if lookup is None:
+            return
         chunks = sorted(asked)
         for start in range(0, len(chunks), LIVE_LOOKUP_CHUNK):
             chunk = set(chunks[start : start + LIVE_LOOKUP_CHUNK])
             try:
-                found = self.lookup_mails(chunk)
+                found = lookup(chunk)
             except LmsError:
                 # 360Learning cannot be asked now: say so rather than guess.
                 k.uncertain_mails |= chunk
@@ -257,7 +262,7 @@ def _predict_course(payload: dict, k: _Knowledge, kind: str) -> dict:
 def _predict_stat(payload: dict, k: _Knowledge) -> dict:
     user_ref, course_ref = payload["userIdentifier"], payload["courseIdentifier"]
     if user_ref["type"] == "mail":
-        user_id, status = k.users_by_mail.get(user_ref["value"].lower(), (None, None))
+        user_id, status = k.users_by_mail.get(user_ref["value"].lower()) or ("", None)
     else:
         user_id, status = (user_ref["value"], k.users_by_id.get(user_ref["value"]))
     if status is None:
@@ -278,7 +283,7 @@ def _predict_stat(payload: dict, k: _Knowledge) -> dict:
     known = [a.id for a in existing if a.id]
     ends = [a.end for a in existing if a.end is not None]
     target = None
-    if not payload.get("forceNew") and existing and not (ends and first > max(ends)):
+    if not payload.get("forceNew") and existing and not (ends and first is not None and first > max(ends)):
         open_attempts = [a for a in existing if a.completed is None]
         if not open_attempts:
             return {"effect": REFUSED_COMPLETED, "known": known}
@@ -292,7 +297,7 @@ def _predict_stat(payload: dict, k: _Knowledge) -> dict:
     return {"effect": effect + (COMPLETES if completes else ""), "known": known, "completes": completes}
 
 
-def actual_effect(record: ImportRecord, kind: str, *, earlier: set[str] = frozenset()) -> str | None:
+def actual_effect(record: ImportRecord, kind: str, *, earlier: AbstractSet[str] = frozenset()) -> str | None:
     """What 360Learning did, in the prediction's words; None while the record is not done.
 
     A resource that existed before the run (``known``) or that an earlier row of the same run

@@ -19,6 +19,7 @@ import logging
 from contextlib import closing, nullcontext
 from datetime import timedelta
 from itertools import islice
+from typing import cast
 
 from django.conf import settings
 from django.db import transaction
@@ -26,6 +27,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from integrations import imports
+from integrations.clients.learning360 import Learning360Client
 from integrations.imports import ColumnMapping, ImportFileError, InvalidRow, MappingIncomplete, V1Defaults, ValidRecord
 from integrations.models import (
     ImportKind,
@@ -70,7 +72,7 @@ class _LiveLearners:
 
     def __init__(self, run: ImportRun) -> None:
         self.connection = run.integration.connection
-        self.client = None
+        self.client: Learning360Client | None = None
 
     def __call__(self, mails: set[str]) -> dict[str, tuple[str, str]]:
         if self.client is None:
@@ -220,7 +222,7 @@ def _store(
             )
             position += 1
         else:
-            rows.append(_invalid_row(run, item, columns=columns))
+            rows.append(_invalid_row(run, cast(InvalidRow, item), columns=columns))
     with transaction.atomic():
         # The progress UPDATE first: it fails (and nothing is written) once the draft is no
         # longer ours, and on PostgreSQL it holds the row so a discard waits for this batch.

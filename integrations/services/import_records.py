@@ -33,9 +33,10 @@ class RecordRow:
     record: ImportRecord
     learner: Named | None
     course: Named | None
-    progress: int | None = None
+    # As the payload holds them: JSON numbers, whole or not.
+    progress: float | None = None
     score: float | None = None
-    time_spent_ms: int | None = None
+    time_spent_ms: float | None = None
     first_activity: datetime | None = None
     last_activity: datetime | None = None
 

@@ -557,7 +557,7 @@ def _results_csv(run: ImportRun, chunks: dict[int, ImportChunk]) -> Iterator[byt
         "source_line", "status", "chunk_id", "resource_id", "message", "payload_sha256"
     )
     for n, r in enumerate(records.iterator(chunk_size=BATCH), start=1):
-        chunk = chunks.get(r.chunk_id)
+        chunk = chunks.get(r.chunk_id) if r.chunk_id is not None else None
         writer.writerow(
             imports.safe_cell(c)
             for c in (

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -48,7 +49,7 @@ class IntegrationData:
     default_progress: int | None = None
     no_group_propagation: bool | None = None
 
-    def remote_fields(self) -> dict[str, object]:
+    def remote_fields(self) -> dict[str, Any]:
         """Keyword arguments for the client; empty logo URLs are left out."""
         return {k: (v or None) if k.endswith("_url") else v for k, v in asdict(self).items()}
 
@@ -174,7 +175,7 @@ def integration_pull(*, actor, connection: Connection, interactive: bool = False
         for remote in remotes:
             integration = existing.pop(remote.id, None)
             is_new = integration is None
-            if is_new:
+            if integration is None:
                 integration = Integration(connection=connection)
             before = snapshot(integration, AUDITED_FIELDS)
             _mirror(integration, remote)

@@ -244,7 +244,7 @@ def sync_runs_recover(*, now: datetime | None = None) -> Recovery:
             recovery.failed.append(run_id)
     running = SyncRun.objects.filter(state=SyncState.RUNNING).values("pk")
     for spec in records.ALL_SPECS:
-        recovery.stage_rows_swept += spec.stage.objects.exclude(run_id__in=running).delete()[0]
+        recovery.stage_rows_swept += spec.stage._default_manager.exclude(run_id__in=running).delete()[0]
     stale = SyncRun.objects.filter(state=SyncState.QUEUED, created_at__lt=now - QUEUED_STALE)
     for run_id in stale.values_list("pk", flat=True):
         if cache.add(f"sync-run-requeued:{run_id}", True, timeout=int(QUEUED_STALE.total_seconds())):
