@@ -4,12 +4,14 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: demo test test-fast bench lint format
+.PHONY: demo test test-fast typecheck bench lint format lock
 
-$(STAMP): pyproject.toml
+# Installs the exact versions (and hashes) of requirements-dev.lock, written from pyproject.toml
+# by `make lock`; a fresh machine needs only Python and pip.
+$(STAMP): requirements-dev.lock
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet ".[dev]"
+	$(BIN)/pip install --quiet --require-hashes -r requirements-dev.lock
 	touch $(STAMP)
 
 demo: $(STAMP)
@@ -24,6 +26,9 @@ FAST := not browser and not live_server and not slow
 test-fast: $(STAMP)
 	$(BIN)/pytest -n 2 --dist loadfile -q -m "$(FAST)"
 
+typecheck: $(STAMP)
+	DEBUG=1 $(BIN)/mypy
+
 bench: $(STAMP)
 	$(BIN)/python -m bench
 
@@ -34,3 +39,10 @@ lint: $(STAMP)
 format: $(STAMP)
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
+
+# After changing dependencies in pyproject.toml: the production lock (requirements.lock, what
+# deploy installs) and the development one (requirements-dev.lock, what this Makefile installs).
+LOCK := $(BIN)/uv pip compile pyproject.toml --universal --python-version 3.11 --generate-hashes --quiet
+lock: $(STAMP)
+	$(LOCK) -o requirements.lock
+	$(LOCK) --extra dev -o requirements-dev.lock
