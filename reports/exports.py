@@ -31,7 +31,8 @@ from pathlib import Path
 from typing import IO, Any
 
 from django.db import connections
-from django.db.models import QuerySet
+from django.db.models import QuerySet, TextField
+from django.db.models.functions import Cast
 from django.db.models.sql.constants import MULTI
 from django.utils import timezone
 
@@ -116,6 +117,18 @@ def _batched(iterable: Iterable, size: int) -> Iterator[list]:
 _SKIPPED_CONVERTERS = {"sqlite": {"DateTimeField", "DateField", "BooleanField"}}
 
 
+def export_values(queryset: QuerySet, fields: Iterable[str], kinds: Iterable[str]) -> QuerySet:
+    """``queryset.values_list(*fields)`` for ``cursor_rows``, where ``kinds`` are the fields'
+    cell kinds. On SQLite, date-time fields are selected as the stored text
+    (``2025-06-01 09:30:00[.ffffff]``, UTC): the driver would parse each into a ``datetime``
+    that the CSV writer formats again, a fifth of a million-row export; ``_iso`` slices the text
+    and ``reports.xlsx`` parses it."""
+    if connections[queryset.db].vendor != "sqlite":
+        return queryset.values_list(*fields)
+    datetimes = {field for field, kind in zip(fields, kinds, strict=False) if kind == DATETIME}
+    return queryset.values_list(*(Cast(field, TextField()) if field in datetimes else field for field in fields))
+
+
 def cursor_rows(queryset: QuerySet) -> Iterator[tuple]:
     """The rows of a ``values_list`` queryset, read from the DB-API cursor in chunks of
     ``DB_CHUNK_ROWS`` (a server-side cursor on PostgreSQL, as ``.iterator()`` uses).
@@ -123,8 +136,9 @@ def cursor_rows(queryset: QuerySet) -> Iterator[tuple]:
     ``.iterator()`` sends every value through Django's converter chain (a list per row, three
     calls per date-time on SQLite), a large part of the cost above a bare ``SELECT`` dump
     (bench/export.py). Here values come as the driver gives them, so **date-times are naive
-    UTC on SQLite** (aware UTC on PostgreSQL) and booleans may be 0/1: the writers
-    (``_iso``, ``reports.xlsx``) read both. Only the other typed columns (JSON, decimals)
+    UTC on SQLite** (aware UTC on PostgreSQL), or their stored text when selected through
+    ``export_values``, and booleans may be 0/1: the writers (``_iso``, ``reports.xlsx``) read
+    all of them. Only the other typed columns (JSON, decimals)
     keep Django's converters."""
     connection = connections[queryset.db]
     compiler = queryset.query.get_compiler(using=queryset.db)
@@ -252,7 +266,11 @@ def path_session_learners_table(*, session: PathSession, filters: ReportFilters)
     ]
 
     def rows() -> Iterator[tuple]:
-        learners = selectors.path_session_learners(session=session, filters=filters).values_list(*LEARNER_FIELDS)
+        learners = export_values(
+            selectors.path_session_learners(session=session, filters=filters),
+            LEARNER_FIELDS,
+            [kind for _, kind in columns],
+        )
         for row in cursor_rows(learners):
             custom = row[17] or {}
             yield (
@@ -391,7 +409,7 @@ def attempts_table(*, filters: ReportFilters) -> Table:
     ]
 
     def rows() -> Iterator[tuple]:
-        attempts = selectors.attempt_list(filters=filters).values_list(*ATTEMPT_FIELDS)
+        attempts = export_values(selectors.attempt_list(filters=filters), ATTEMPT_FIELDS, [kind for _, kind in columns])
         for row in cursor_rows(attempts):
             yield (*row[:11], _seconds(row[11]), *row[12:])
 
@@ -479,7 +497,9 @@ def module_result_rows_table(*, filters: ReportFilters) -> Table:
     ]
 
     def rows() -> Iterator[tuple]:
-        results = selectors.module_result_list(filters=filters).values_list(*RESULT_FIELDS)
+        results = export_values(
+            selectors.module_result_list(filters=filters), RESULT_FIELDS, [kind for _, kind in columns]
+        )
         yield from cursor_rows(results)
 
     return _table("module-result-rows", columns, rows, selectors.module_result_list(filters=filters).count)
@@ -496,9 +516,16 @@ def _text(value: Any) -> str:
     return safe_cell(value)
 
 
-def _iso(value: datetime | date | None) -> str:
+def _iso(value: datetime | date | str | None) -> str:
     if value is None:
         return ""
+    if value.__class__ is str:  # SQLite's stored text (``export_values``): UTC
+        if len(value) in (19, 26) and value[10] == " ":  # YYYY-MM-DD HH:MM:SS[.ffffff]
+            return f"{value[:10]}T{value[11:19]}+00:00"
+        try:
+            value = _parse_stored(value)
+        except ValueError:  # not a date: written as the text it is
+            return safe_cell(value)
     if isinstance(value, datetime):
         if value.tzinfo is None:  # naive date-times are UTC (``cursor_rows`` on SQLite)
             return value.isoformat(timespec="seconds") + "+00:00"
@@ -506,6 +533,11 @@ def _iso(value: datetime | date | None) -> str:
             value = value.astimezone(UTC)
         return value.isoformat(timespec="seconds")
     return value.isoformat()
+
+
+def _parse_stored(value: str) -> datetime | date:
+    """A date or date-time as SQLite stores it (Django writes UTC without an offset)."""
+    return date.fromisoformat(value) if len(value) == 10 else datetime.fromisoformat(value)
 
 
 def _bool(value: bool | None) -> str:

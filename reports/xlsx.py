@@ -71,6 +71,11 @@ def _number(value: Any) -> str:
 def _when(value: Any) -> str:
     if value is None:
         return EMPTY
+    if value.__class__ is str:  # SQLite's stored text (``exports.export_values``): UTC
+        try:
+            value = date.fromisoformat(value) if len(value) == 10 else datetime.fromisoformat(value)
+        except ValueError:
+            return _text(value)
     if isinstance(value, datetime):
         delta = (value - _EPOCH_UTC) if value.tzinfo is not None else (value - _EPOCH)
         serial = delta.days + (delta.seconds + delta.microseconds / 1e6) / 86400

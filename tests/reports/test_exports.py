@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import pytest
 from django.http import StreamingHttpResponse
 from openpyxl import load_workbook
 
-from reports import exports, selectors
+from reports import exports, selectors, xlsx
 from reports.models import PathSession
 from reports.selectors import ReportFilters
 from tests.reports.conftest import HYPERLINK, SCRIPT
@@ -281,6 +281,26 @@ def test_numbers_dates_and_booleans_keep_their_value():
     assert exports._iso(datetime(2025, 6, 1, 11, 30)) == "2025-06-01T11:30:00+00:00"  # naive: UTC (SQLite cursor)
     assert exports._iso(datetime(2025, 6, 1, 11, 30, tzinfo=UTC)) == "2025-06-01T11:30:00+00:00"
     assert exports._bool(False) == "false" and exports._bool(None) == ""
+
+
+@pytest.mark.parametrize(
+    ("stored", "expected"),
+    [
+        ("2025-06-01 11:30:05", "2025-06-01T11:30:05+00:00"),
+        ("2025-06-01 11:30:05.123456", "2025-06-01T11:30:05+00:00"),
+        ("2025-06-01", "2025-06-01"),
+        ("2025-06-01T11:30:05+02:00", "2025-06-01T09:30:05+00:00"),
+        ("=not a date", "'=not a date"),
+    ],
+)
+def test_sqlite_stored_date_text_is_written_as_iso_utc(stored, expected):
+    # export_values selects SQLite date-times as their stored text; anything else is parsed or kept as safe text.
+    assert exports._iso(stored) == expected
+
+
+def test_xlsx_reads_sqlite_stored_date_text_as_a_date():
+    assert xlsx._when("2025-06-01 12:00:00.000000") == xlsx._when(datetime(2025, 6, 1, 12))
+    assert xlsx._when("2025-06-01") == xlsx._when(date(2025, 6, 1))
 
 
 @pytest.mark.parametrize(
