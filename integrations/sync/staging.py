@@ -25,7 +25,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import cached_property
 from operator import itemgetter
 from typing import Any
@@ -104,21 +104,37 @@ class MergeCounts:
         return self.inserted + self.updated + self.removed
 
 
-def _sqlite_datetime(value: datetime | None) -> str | None:
-    # Exactly what Django stores on SQLite with USE_TZ: naive UTC text. (Cutting the "+00:00"
-    # off costs a third of datetime.replace(); this runs for every date of every row.)
-    if value is None:
-        return None
-    if value.tzinfo is not UTC:
-        value = value.astimezone(UTC)
-    return value.isoformat(" ")[:-6]
+#: SQLite: date-times reach the stage as whole microseconds since 1970 (UTC), and the stage's
+#: INSERT turns them into exactly the text Django stores (naive UTC, ``YYYY-MM-DD HH:MM:SS``,
+#: then ``.ffffff`` unless zero). Formatting them in Python (``isoformat``) cost a third of
+#: staging an attempt, under the GIL that the page being fetched meanwhile needs; SQLite
+#: formats them in C while that thread runs (bench/sync_ingest.py).
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+_SQLITE_TEXT_FROM_MICROSECONDS = (
+    "CASE WHEN {p} IS NULL THEN NULL ELSE "
+    "strftime('%%Y-%%m-%%d %%H:%%M:%%S', ({p} - {frac}) / 1000000, 'unixepoch') "
+    "|| CASE WHEN {frac} = 0 THEN '' ELSE printf('.%%06d', {frac}) END END"
+)
+
+
+def _epoch_microseconds(value: datetime | None) -> int | None:
+    """An aware date-time as whole microseconds since 1970-01-01 UTC (any offset; exact)."""
+    return None if value is None else (value - _EPOCH) // _MICROSECOND
+
+
+def _sqlite_text_from_microseconds(parameter: str) -> str:
+    """SQL turning the microseconds ``parameter`` into Django's SQLite date-time text (floor
+    division, so a date before 1970 keeps a positive fraction)."""
+    frac = f"(({parameter} %% 1000000) + 1000000) %% 1000000"
+    return _SQLITE_TEXT_FROM_MICROSECONDS.format(p=parameter, frac=frac)
 
 
 def _adapter(field: models.Field) -> Callable[[Any], Any] | None:
     """How a mapped value reaches the database driver (``None``: as it is)."""
     if isinstance(field, models.DateTimeField):
-        # psycopg takes aware datetimes; SQLite stores text.
-        return _sqlite_datetime if db.vendor == "sqlite" else None
+        # psycopg takes aware datetimes; SQLite's stage INSERT formats microseconds (above).
+        return _epoch_microseconds if db.vendor == "sqlite" else None
     if isinstance(field, models.JSONField):
         return lambda value: field.get_db_prep_save(value, db)
     return None
@@ -126,11 +142,19 @@ def _adapter(field: models.Field) -> Callable[[Any], Any] | None:
 
 # Staging ------------------------------------------------------------------------------------------
 def _stage_sql(spec: CacheSpec) -> str:
+    """SQLite's page upsert, with numbered parameters (``?3``) so a date-time's expression can
+    read its parameter several times."""
     qn = db.ops.quote_name
     columns = ["run_id", "remote_id", *spec.data_columns]
+    dates = {
+        i + 2
+        for i, name in enumerate(spec.data_fields)
+        if isinstance(spec.stage._meta.get_field(name), models.DateTimeField)
+    }
+    values = [_sqlite_text_from_microseconds(f"?{i + 1}") if i in dates else f"?{i + 1}" for i in range(len(columns))]
     return (
         f"INSERT INTO {qn(spec.stage._meta.db_table)} ({', '.join(qn(c) for c in columns)}) "
-        f"VALUES ({', '.join(['%s'] * len(columns))}) "
+        f"VALUES ({', '.join(values)}) "
         f"ON CONFLICT ({qn('run_id')}, {qn('remote_id')}) DO UPDATE SET "
         + ", ".join(f"{qn(c)} = excluded.{qn(c)}" for c in spec.data_columns)
     )
