@@ -314,7 +314,7 @@ def _measure_learner_merge(*, rounds: int, connection_name: str = CONNECTION_360
     session_pks = list(PathSession.objects.filter(connection=connection).values_list("pk", flat=True))
 
     def merge() -> None:
-        # As integrations.sync.sessions._apply merges the learners (its other steps left out).
+        # As integrations.providers.learning360.sessions._apply merges the learners (its other steps left out).
         with large_sqlite_cache(), transaction.atomic():
             stage_merge(spec, run_id=run_id, connection_id=connection.pk, now=timezone.now())
             stage_mark_gone(spec, run_id=run_id, scope=live.filter(session_id__in=session_pks), now=timezone.now())

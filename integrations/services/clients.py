@@ -14,11 +14,11 @@ from django.conf import settings
 from django.core.cache import cache
 from django.views.decorators.debug import sensitive_variables
 
-from integrations.clients.ispring import ISpringClient
-from integrations.clients.learning360 import Learning360Client
-from integrations.clients.learning360_v1 import Learning360V1Client
 from integrations.clients.transport import DEFAULT_RETRY, CredentialsClient, RetryPolicy, user_agent
-from integrations.models import Connection, Provider
+from integrations.models import Connection
+from integrations.providers.ispring.client import ISpringClient
+from integrations.providers.learning360.client import Learning360Client
+from integrations.providers.learning360.client_v1 import Learning360V1Client
 
 USER_AGENT = user_agent(settings.LMS_ADMIN_VERSION)
 C = TypeVar("C", bound=CredentialsClient)
@@ -63,11 +63,18 @@ class CacheTokenStore:
 
 
 @sensitive_variables("secret", "client_secret")
-def _credentials_client(
-    cls: type[C], connection: Connection, provider: str, client_secret: str | None, interactive: bool
+def credentials_client(
+    cls: type[C], connection: Connection, *, client_secret: str | None = None, interactive: bool = False
 ) -> C:
-    if connection.provider != provider:
-        raise ValueError(f"{connection.name} is not a connection to {Provider(provider).label}")
+    """A ``cls`` client (its ``provider`` is the ``Connection.provider`` it speaks to) holding
+    ``connection``'s address and credentials, the shared token cache and today's address policy.
+    ``client_secret`` overrides the stored one; ``interactive``: see ``INTERACTIVE_TIMEOUT``.
+    Raises ``ValueError`` for a connection to another provider. A provider package builds its
+    client with this."""
+    if connection.provider != cls.provider:
+        from integrations import providers
+
+        raise ValueError(f"{connection.name} is not a connection to {providers.get(cls.provider).label}")
     secret = client_secret if client_secret is not None else connection.client_secret
     return cls(
         connection.base_url,
@@ -86,7 +93,7 @@ def learning360_client(
 ) -> Learning360Client:
     """``client_secret`` overrides the stored one (to check a secret before it is saved);
     ``interactive``: a web request waits on it (one attempt, short timeouts)."""
-    return _credentials_client(Learning360Client, connection, Provider.LEARNING360, client_secret, interactive)
+    return credentials_client(Learning360Client, connection, client_secret=client_secret, interactive=interactive)
 
 
 @sensitive_variables("client_secret")
@@ -95,7 +102,7 @@ def ispring_client(
 ) -> ISpringClient:
     """``client_secret`` overrides the stored one (to check a secret before it is saved);
     ``interactive``: a web request waits on it (one attempt, short timeouts)."""
-    return _credentials_client(ISpringClient, connection, Provider.ISPRING, client_secret, interactive)
+    return credentials_client(ISpringClient, connection, client_secret=client_secret, interactive=interactive)
 
 
 @sensitive_variables()

@@ -188,41 +188,6 @@ CHECK_BAD_REQUEST = "The LMS rejected the check request. ({detail})"
 CHECK_ADDRESS_REFUSED = "{detail} Nothing was sent: edit the connection to change its base URL."
 
 
-def _first(iterable, limit: int) -> list:
-    items = []
-    for item in iterable:
-        items.append(item)
-        if len(items) >= limit:
-            break
-    return items
-
-
-@sensitive_variables("client_secret")
-def _probe_360(connection: Connection, client_secret: str | None, interactive: bool) -> tuple[tuple[str, str], ...]:
-    from integrations.services.clients import learning360_client
-
-    with learning360_client(connection, client_secret=client_secret, interactive=interactive) as client:
-        groups = _first(client.groups(), 500)
-        integrations = _first(client.integrations(), 100)
-    facts = [
-        (
-            "Groups",
-            f"{len(groups)}{'+' if len(groups) == 500 else ''}" + (f" (e.g. {groups[0].name})" if groups else ""),
-        ),
-        ("Integration configurations", f"{len(integrations)}{'+' if len(integrations) == 100 else ''}"),
-    ]
-    return tuple(facts)
-
-
-@sensitive_variables("client_secret")
-def _probe_ispring(connection: Connection, client_secret: str | None, interactive: bool) -> tuple[tuple[str, str], ...]:
-    from integrations.services.clients import ispring_client
-
-    with ispring_client(connection, client_secret=client_secret, interactive=interactive) as client:
-        results = _first(client.module_results(page_size=1), 1)
-    return (("Module results readable", "yes" if results else "yes (none yet)"),)
-
-
 @sensitive_variables("client_secret")
 def connection_check(
     *, connection: Connection, client_secret: str | None = None, record: bool = True, interactive: bool = False
@@ -233,14 +198,13 @@ def connection_check(
     connection's health unless ``record`` is false. ``interactive``: a web request waits on it
     (one attempt, short timeouts). Never raises for remote faults.
     """
+    from integrations import providers
     from integrations.clients import errors
 
-    provider = connection.get_provider_display()
+    spec = providers.get(connection.provider)
+    provider = spec.label
     try:
-        if connection.provider == "360learning":
-            facts = _probe_360(connection, client_secret, interactive)
-        else:
-            facts = _probe_ispring(connection, client_secret, interactive)
+        facts = spec.probe(connection, client_secret=client_secret, interactive=interactive)
         result = CheckResult(ok=True, message=f"Connected to {provider} at {connection.base_url}.", facts=facts)
     except errors.AddressRefused as exc:
         # A stored URL the policy refuses today (loopback switched off, a name now pointing

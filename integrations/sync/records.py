@@ -11,8 +11,8 @@ import hashlib
 from typing import Any
 
 from integrations.clients.errors import BadResponse
-from integrations.clients.ispring import ModuleResult as ISpringResult
-from integrations.clients.learning360 import (
+from integrations.providers.ispring.client import ModuleResult as ISpringResult
+from integrations.providers.learning360.client import (
     Course as RemoteCourse,
     CourseStat,
     Group,
@@ -21,7 +21,7 @@ from integrations.clients.learning360 import (
     PathSessionUserStat,
     User,
 )
-from integrations.clients.learning360_v1 import PathSessionUserStatV1
+from integrations.providers.learning360.client_v1 import PathSessionUserStatV1
 from integrations.sync import messages
 from integrations.sync.staging import CacheSpec, Reference, Row
 from reports import models as cache

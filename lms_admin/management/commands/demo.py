@@ -140,7 +140,7 @@ class Command(BaseCommand):
                     raise CommandError(f"The web server did not answer on port {port}.") from None
                 time.sleep(0.3)
         for connection in Connection.objects.filter(name__startswith="Sandbox "):
-            if connection.provider == "360learning":
+            if connection.provider_spec is not None and connection.provider_spec.integrations:
                 integration_pull(actor=None, connection=connection)
             if not SyncRun.objects.filter(connection=connection).exists():
                 sync_run_launch(connection=connection, kinds=sync_kinds_for(connection=connection))

@@ -27,6 +27,7 @@ refreshed session is always listed whole.
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -34,8 +35,9 @@ from datetime import datetime, timedelta
 from django.utils import timezone
 
 from integrations.clients.errors import AuthError, NotFound, PermissionDenied
-from integrations.clients.learning360 import PathSessionStatusCounts as RemoteCounts, PathSessionUserStat
-from integrations.clients.learning360_v1 import Learning360V1Client, PathSessionUserStatV1
+from integrations.providers.learning360.client import PathSessionStatusCounts as RemoteCounts, PathSessionUserStat
+from integrations.providers.learning360.client_v1 import Learning360V1Client, PathSessionUserStatV1
+from integrations.providers.learning360.sync import SESSIONS_PAGE, SOURCE_V2, USER_STATS_PAGE
 from integrations.services.clients import learning360_client, learning360_v1_client
 from integrations.sync import messages, records
 from integrations.sync.context import SyncContext
@@ -44,7 +46,6 @@ from integrations.sync.derived import (
     learner_counts_store,
     user_custom_fields_from_run,
 )
-from integrations.sync.kinds import SESSIONS_PAGE, SOURCE_V2, USER_STATS_PAGE
 from integrations.sync.staging import Row, stage_mark_gone, stage_merge
 from reports.digests import digest_changes_record_sessions
 from reports.models import (
@@ -188,7 +189,7 @@ def sync_sessions(ctx: SyncContext) -> None:
                     ctx.stage(
                         records.USER_STATS,
                         client.path_session_user_stats(target.path_remote_id, target.remote_id),
-                        lambda batch, target=target, learners=learners: _learner_rows(ctx, batch, target, learners),
+                        functools.partial(_learner_rows, ctx, target=target, v1=learners),
                         page_size=USER_STATS_PAGE,
                         label=label,
                     )
