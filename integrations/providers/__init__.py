@@ -37,6 +37,9 @@ BUILTIN_PROVIDERS = (
 UNKNOWN_PROVIDER = "No LMS provider “{value}” is installed (BUILTIN_PROVIDERS, LMS_EXTRA_PROVIDERS)."
 DUPLICATE_PROVIDER = "Two provider specs claim the value “{value}”: {first} and {second}."
 NOT_A_SPEC = "{path} is not a ProviderSpec."
+BAD_VALUE = "{path}: a provider's value is 1 to {limit} characters (Connection.provider)."
+#: ``Connection.provider``'s max_length.
+VALUE_MAX_LENGTH = 20
 
 _specs: dict[str, ProviderSpec] | None = None
 
@@ -56,6 +59,8 @@ def _load() -> dict[str, ProviderSpec]:
         spec = import_string(path)
         if not isinstance(spec, ProviderSpec):
             raise ImproperlyConfigured(NOT_A_SPEC.format(path=path))
+        if not 0 < len(spec.value) <= VALUE_MAX_LENGTH:
+            raise ImproperlyConfigured(BAD_VALUE.format(path=path, limit=VALUE_MAX_LENGTH))
         if spec.value in specs:
             raise ImproperlyConfigured(
                 DUPLICATE_PROVIDER.format(value=spec.value, first=origin[spec.value], second=path)

@@ -201,7 +201,12 @@ def connection_check(
     from integrations import providers
     from integrations.clients import errors
 
-    spec = providers.get(connection.provider)
+    spec = providers.get_or_none(connection.provider)
+    if spec is None:
+        result = CheckResult(ok=False, message=providers.UNKNOWN_PROVIDER.format(value=connection.provider))
+        if record and connection.pk:
+            _record_check(connection, result)
+        return result
     provider = spec.label
     try:
         facts = spec.probe(connection, client_secret=client_secret, interactive=interactive)
