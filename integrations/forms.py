@@ -29,6 +29,8 @@ V1_KEY_RETYPE_EDIT = (
 )
 V1_PAIR_REQUIRED = "Give both the v1 company id and the v1 API key, or neither."
 CUSTOM_REGION = ("custom", "Other base URL")
+REGION_HELP = "For {providers}: the region of your tenant, or “Other” for a custom base URL."
+BASE_URL_HELP = "Required for {providers}for “Other”."
 
 
 def region_choices() -> list[tuple[str, str]]:
@@ -54,11 +56,8 @@ class ConnectionForm(forms.Form):
         choices=region_choices,
         required=False,
         initial="eu",
-        help_text="For 360Learning: the region of your tenant, or “Other” for a custom base URL.",
     )
-    base_url = forms.CharField(
-        label="Base URL", max_length=300, required=False, help_text="Required for iSpring Learn and for “Other”."
-    )
+    base_url = forms.CharField(label="Base URL", max_length=300, required=False)
     client_id = forms.CharField(label="Client id", max_length=200)
     client_secret = forms.CharField(
         label="Client secret",
@@ -93,6 +92,13 @@ class ConnectionForm(forms.Form):
         if instance is not None and "initial" not in kwargs:
             kwargs["initial"] = initial_for(instance)
         super().__init__(*args, **kwargs)
+        # Which providers offer regions and which need a typed base URL: the registry knows.
+        specs = providers.all()
+        with_regions = [spec.label for spec in specs if spec.regions]
+        typed = [spec.label for spec in specs if not spec.regions]
+        if with_regions:
+            self.fields["region"].help_text = REGION_HELP.format(providers=" or ".join(with_regions))
+        self.fields["base_url"].help_text = BASE_URL_HELP.format(providers="".join(f"{label} and " for label in typed))
         if instance is not None:
             self.fields["client_secret"].help_text = SECRET_KEPT_HELP
             self.fields["v1_api_key"].help_text = SECRET_KEPT_HELP

@@ -14,12 +14,13 @@ import time: the clients in the provider packages must stay importable without i
 
 from __future__ import annotations
 
-from integrations.providers.base import ProviderSpec, Region
+from integrations.providers.base import ProviderSpec, Region, SandboxTenant
 
 __all__ = [
     "BUILTIN_PROVIDERS",
     "ProviderSpec",
     "Region",
+    "SandboxTenant",
     "UnknownProvider",
     "all",
     "choices",

@@ -35,6 +35,18 @@ class Region:
 
 
 @dataclass(frozen=True)
+class SandboxTenant:
+    """What to type to connect the embedded sandbox LMS's emulation of a provider (demo and
+    tests only; these are not secrets)."""
+
+    base_url: str
+    client_id: str
+    client_secret: str
+    v1_company_id: str = ""
+    v1_api_key: str = ""
+
+
+@dataclass(frozen=True)
 class ProviderSpec:
     """Everything the shared code needs to know of one LMS vendor.
 
@@ -49,6 +61,10 @@ class ProviderSpec:
       (v1 company id + API key), both or neither.
     - ``integrations``: the provider has integration configurations and imports into them.
     - ``status_labels``: display words for the raw statuses its records carry.
+    - ``sandbox(server_root)``: where the embedded sandbox LMS (``SANDBOX_ENABLED``) emulates
+      this provider on the server at ``server_root`` (e.g. ``http://127.0.0.1:8000``) and its
+      demo credentials; None when the sandbox has no emulation of it. The connection form's
+      demo hint and the ``demo`` command's connections come from it.
     """
 
     value: str
@@ -60,6 +76,7 @@ class ProviderSpec:
     v1_access: bool = False
     integrations: bool = False
     status_labels: Mapping[str, str] = field(default_factory=dict)
+    sandbox: Callable[[str], SandboxTenant] | None = None
 
     @property
     def kinds(self) -> tuple[str, ...]:

@@ -1,4 +1,5 @@
-"""Build API clients for a connection. The only place that hands decrypted secrets to a client.
+"""Build API clients for a connection. The only place that hands decrypted secrets to a client
+(the provider packages' ``connect`` modules call ``credentials_client``).
 
 Every client gets the current ``LMS_ALLOW_LOOPBACK``: a URL stored while it was on stops
 working when it is switched off (each connection is checked against the policy of the day).
@@ -16,9 +17,6 @@ from django.views.decorators.debug import sensitive_variables
 
 from integrations.clients.transport import DEFAULT_RETRY, CredentialsClient, RetryPolicy, user_agent
 from integrations.models import Connection
-from integrations.providers.ispring.client import ISpringClient
-from integrations.providers.learning360.client import Learning360Client
-from integrations.providers.learning360.client_v1 import Learning360V1Client
 
 USER_AGENT = user_agent(settings.LMS_ADMIN_VERSION)
 C = TypeVar("C", bound=CredentialsClient)
@@ -84,36 +82,4 @@ def credentials_client(
         user_agent=USER_AGENT,
         allow_loopback=settings.LMS_ALLOW_LOOPBACK,
         **_patience(interactive),
-    )
-
-
-@sensitive_variables("client_secret")
-def learning360_client(
-    connection: Connection, *, client_secret: str | None = None, interactive: bool = False
-) -> Learning360Client:
-    """``client_secret`` overrides the stored one (to check a secret before it is saved);
-    ``interactive``: a web request waits on it (one attempt, short timeouts)."""
-    return credentials_client(Learning360Client, connection, client_secret=client_secret, interactive=interactive)
-
-
-@sensitive_variables("client_secret")
-def ispring_client(
-    connection: Connection, *, client_secret: str | None = None, interactive: bool = False
-) -> ISpringClient:
-    """``client_secret`` overrides the stored one (to check a secret before it is saved);
-    ``interactive``: a web request waits on it (one attempt, short timeouts)."""
-    return credentials_client(ISpringClient, connection, client_secret=client_secret, interactive=interactive)
-
-
-@sensitive_variables()
-def learning360_v1_client(connection: Connection) -> Learning360V1Client | None:
-    """None when the connection has no v1 credentials."""
-    if not connection.has_v1_credentials:
-        return None
-    return Learning360V1Client(
-        connection.base_url,
-        connection.v1_company_id,
-        connection.v1_api_key,
-        user_agent=USER_AGENT,
-        allow_loopback=settings.LMS_ALLOW_LOOPBACK,
     )

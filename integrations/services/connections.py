@@ -9,7 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
-from integrations import crypto
+from integrations import crypto, providers
 from integrations.models import AuditEntry, Connection
 from integrations.services.audit import audit_record, snapshot
 
@@ -120,38 +120,14 @@ def connection_rotate_secrets() -> int:
     return changed
 
 
-@dataclass(frozen=True)
-class SandboxHint:
-    """What to type to connect the embedded sandbox LMS (demo only; not secrets)."""
-
-    base_url_360: str
-    client_id_360: str
-    client_secret_360: str
-    v1_company_id: str
-    v1_api_key: str
-    base_url_ispring: str
-    client_id_ispring: str
-    client_secret_ispring: str
-
-
-def connection_sandbox_hint(*, server_url: str) -> SandboxHint | None:
-    """The sandbox tenant's base URLs on this server (``server_url``, e.g. ``http://127.0.0.1:8000``)
-    and its demo credentials, or None when the sandbox is off (production)."""
+def connection_sandbox_hint(*, server_url: str) -> list[tuple[str, providers.SandboxTenant]] | None:
+    """Per provider the embedded sandbox LMS emulates, its label and what to type to connect it
+    on this server (``server_url``, e.g. ``http://127.0.0.1:8000``); None when the sandbox is off
+    (production) or emulates none of the installed providers."""
     if not settings.SANDBOX_ENABLED:
         return None
-    from sandbox import constants as c
-
     root = server_url.rstrip("/")
-    return SandboxHint(
-        base_url_360=root + c.URL_PREFIX_360,
-        client_id_360=c.DEFAULT_CLIENT_ID,
-        client_secret_360=c.DEFAULT_CLIENT_SECRET,
-        v1_company_id=c.DEFAULT_COMPANY_ID,
-        v1_api_key=c.DEFAULT_API_KEY,
-        base_url_ispring=root + c.URL_PREFIX_ISPRING,
-        client_id_ispring=c.DEFAULT_ISPRING_CLIENT_ID,
-        client_secret_ispring=c.DEFAULT_ISPRING_CLIENT_SECRET,
-    )
+    return [(spec.label, spec.sandbox(root)) for spec in providers.all() if spec.sandbox is not None] or None
 
 
 @dataclass(frozen=True)
@@ -198,7 +174,6 @@ def connection_check(
     connection's health unless ``record`` is false. ``interactive``: a web request waits on it
     (one attempt, short timeouts). Never raises for remote faults.
     """
-    from integrations import providers
     from integrations.clients import errors
 
     spec = providers.get_or_none(connection.provider)

@@ -46,7 +46,7 @@ from integrations.models import (
     RecordStatus,
 )
 from integrations.providers.learning360.client import BulkOperation, Learning360Client
-from integrations.services.clients import learning360_client
+from integrations.providers.learning360.connect import learning360_client
 
 logger = logging.getLogger(__name__)
 

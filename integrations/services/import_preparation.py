@@ -39,7 +39,7 @@ from integrations.models import (
     RecordStatus,
 )
 from integrations.providers.learning360.client import Learning360Client
-from integrations.services.clients import learning360_client
+from integrations.providers.learning360.connect import learning360_client
 from integrations.services.import_execution import worker_identity
 from integrations.services.import_predictions import Predictor
 from lms_admin.bulk import insert_rows

@@ -6,7 +6,7 @@ from django.views.decorators.debug import sensitive_variables
 
 from integrations.models import Connection
 from integrations.providers.base import first_items
-from integrations.services.clients import ispring_client
+from integrations.providers.ispring.connect import ispring_client
 
 
 @sensitive_variables("client_secret")

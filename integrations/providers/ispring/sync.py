@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import functools
 
+from integrations.providers.ispring import records as ispring_records
 from integrations.providers.ispring.client import ModuleResult as RemoteResult
-from integrations.services.clients import ispring_client
+from integrations.providers.ispring.connect import ispring_client
 from integrations.sync import records
 from integrations.sync.context import SyncContext
 from integrations.sync.kinds import incremental_cursor, parse_cursor_time
@@ -29,7 +30,7 @@ ISPRING_USER_STATUSES = ((1, "active"), (3, "blocked"))
 
 
 def _result_rows(batch: list[RemoteResult], *, user_status: int) -> list[Row]:
-    return [records.module_result_row(r, user_status=user_status) for r in batch]
+    return [ispring_records.module_result_row(r, user_status=user_status) for r in batch]
 
 
 def sync_module_results(ctx: SyncContext) -> None:

@@ -6,7 +6,7 @@ from django.views.decorators.debug import sensitive_variables
 
 from integrations.models import Connection
 from integrations.providers.base import first_items
-from integrations.services.clients import learning360_client
+from integrations.providers.learning360.connect import learning360_client
 
 GROUPS_SHOWN = 500
 INTEGRATIONS_SHOWN = 100

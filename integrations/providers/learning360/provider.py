@@ -3,10 +3,24 @@
 from __future__ import annotations
 
 from integrations.models import SyncKind
-from integrations.providers.base import ProviderSpec, Region
+from integrations.providers.base import ProviderSpec, Region, SandboxTenant
 from integrations.providers.learning360 import sessions, sync
 from integrations.providers.learning360.probe import probe
 from integrations.providers.learning360.vocabulary import STATUS_LABELS
+
+
+def sandbox_tenant(server_root: str) -> SandboxTenant:
+    """The sandbox app's 360Learning tenant (``sandbox/views/learning360.py``), v1 access included."""
+    from sandbox import constants as c
+
+    return SandboxTenant(
+        base_url=server_root + c.URL_PREFIX_360,
+        client_id=c.DEFAULT_CLIENT_ID,
+        client_secret=c.DEFAULT_CLIENT_SECRET,
+        v1_company_id=c.DEFAULT_COMPANY_ID,
+        v1_api_key=c.DEFAULT_API_KEY,
+    )
+
 
 PROVIDER = ProviderSpec(
     value="360learning",
@@ -28,4 +42,5 @@ PROVIDER = ProviderSpec(
     v1_access=True,
     integrations=True,
     status_labels=STATUS_LABELS,
+    sandbox=sandbox_tenant,
 )

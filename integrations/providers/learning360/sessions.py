@@ -35,10 +35,11 @@ from datetime import datetime, timedelta
 from django.utils import timezone
 
 from integrations.clients.errors import AuthError, NotFound, PermissionDenied
+from integrations.providers.learning360 import records as learning360_records
 from integrations.providers.learning360.client import PathSessionStatusCounts as RemoteCounts, PathSessionUserStat
 from integrations.providers.learning360.client_v1 import Learning360V1Client, PathSessionUserStatV1
+from integrations.providers.learning360.connect import learning360_client, learning360_v1_client
 from integrations.providers.learning360.sync import SESSIONS_PAGE, SOURCE_V2, USER_STATS_PAGE
-from integrations.services.clients import learning360_client, learning360_v1_client
 from integrations.sync import messages, records
 from integrations.sync.context import SyncContext
 from integrations.sync.derived import (
@@ -156,7 +157,7 @@ def _learner_rows(
         ).values_list("remote_id", "first_name", "last_name", "mail", "group_remote_id")
     }
     return [
-        records.user_stat_row(
+        learning360_records.user_stat_row(
             stat, session_remote_id=target.remote_id, v1=v1.get(stat.user_id), known=known.get(stat.user_id)
         )
         for stat in batch
@@ -173,7 +174,7 @@ def sync_sessions(ctx: SyncContext) -> None:
             ctx.stage(
                 records.PATH_SESSIONS,
                 client.path_sessions(),
-                lambda batch: [records.session_row(s) for s in batch],
+                lambda batch: [learning360_records.session_row(s) for s in batch],
                 page_size=SESSIONS_PAGE,
                 label="Path sessions",
             )

@@ -20,7 +20,8 @@ from django.db.models import Exists, OuterRef, Subquery
 from django.db.models.fields.json import KT
 
 from integrations.models import ImportKind, ImportRecord, RecordStatus
-from integrations.services.clients import learning360_client
+from integrations.providers.learning360 import records as learning360_records
+from integrations.providers.learning360.connect import learning360_client
 from integrations.sync import records
 from integrations.sync.context import SyncContext
 from integrations.sync.derived import learner_activity_from_run
@@ -46,8 +47,16 @@ def sync_users(ctx: SyncContext) -> None:
     """Groups and users, full listings; then links attempts and learners to newly cached users."""
     ctx.source_api = SOURCE_V2
     with learning360_client(ctx.connection) as client:
-        ctx.stage(records.GROUPS, client.groups(), rows_of(records.group_row), page_size=GROUPS_PAGE, label="Groups")
-        ctx.stage(records.USERS, client.users(), rows_of(records.user_row), page_size=USERS_PAGE, label="Users")
+        ctx.stage(
+            records.GROUPS,
+            client.groups(),
+            rows_of(learning360_records.group_row),
+            page_size=GROUPS_PAGE,
+            label="Groups",
+        )
+        ctx.stage(
+            records.USERS, client.users(), rows_of(learning360_records.user_row), page_size=USERS_PAGE, label="Users"
+        )
 
     def apply() -> None:
         merge_full(ctx, records.GROUPS, "groups", records.GROUPS.live)
@@ -73,7 +82,7 @@ def sync_courses(ctx: SyncContext) -> None:
             ctx.stage(
                 records.COURSES,
                 client.courses(status_eq=status),
-                rows_of(records.course_row),
+                rows_of(learning360_records.course_row),
                 page_size=COURSES_PAGE,
                 label=label,
             )
@@ -113,7 +122,9 @@ def _external_ids_from_imports(connection_id: int) -> int:
 def sync_paths(ctx: SyncContext) -> None:
     ctx.source_api = SOURCE_V2
     with learning360_client(ctx.connection) as client:
-        ctx.stage(records.PATHS, client.paths(), rows_of(records.path_row), page_size=PATHS_PAGE, label="Paths")
+        ctx.stage(
+            records.PATHS, client.paths(), rows_of(learning360_records.path_row), page_size=PATHS_PAGE, label="Paths"
+        )
 
     def apply() -> None:
         merge_full(ctx, records.PATHS, "paths", records.PATHS.live)
@@ -137,7 +148,7 @@ def sync_course_stats(ctx: SyncContext) -> None:
         ctx.stage(
             records.ATTEMPTS,
             client.course_stats(completed_at_gte=since),
-            rows_of(records.attempt_row),
+            rows_of(learning360_records.attempt_row),
             page_size=COURSE_STATS_PAGE,
             label="Course attempts" + (f" completed since {since:%Y-%m-%d %H:%M}" if since else ""),
         )
