@@ -151,7 +151,7 @@ def _child_main(argv: list[str]) -> int:
 def _measure_fetch() -> dict[str, Any]:
     """Fetch and parse the whole course-stats listing, writing nothing."""
     from integrations.models import Connection
-    from integrations.services.clients import learning360_client
+    from integrations.providers.learning360.connect import learning360_client
 
     connection = Connection.objects.get(name=CONNECTION_360)
     started = time.monotonic()
@@ -170,7 +170,8 @@ def _measure_ingest(*, rows: int) -> dict[str, Any]:
     from django.utils import timezone
 
     from integrations.models import Connection
-    from integrations.services.clients import learning360_client
+    from integrations.providers.learning360 import records as learning360_records
+    from integrations.providers.learning360.connect import learning360_client
     from integrations.sync import records
     from integrations.sync.derived import learner_activity_from_run
     from integrations.sync.staging import large_sqlite_cache, stage_discard, stage_merge, stage_write
@@ -203,7 +204,7 @@ def _measure_ingest(*, rows: int) -> dict[str, Any]:
 
     def ours() -> None:
         for page in pages:
-            stage_write(spec, run_id=run_id, rows=[records.attempt_row(stat) for stat in page])
+            stage_write(spec, run_id=run_id, rows=[learning360_records.attempt_row(stat) for stat in page])
         merge_and_discard()
 
     def ours_with_bulk_create() -> None:
@@ -211,7 +212,7 @@ def _measure_ingest(*, rows: int) -> dict[str, Any]:
         for page in pages:
             objects = []
             for stat in page:
-                remote_id, data = records.attempt_row(stat)
+                remote_id, data = learning360_records.attempt_row(stat)
                 objects.append(spec.stage(run_id=run_id, remote_id=remote_id, **data))
             spec.stage.objects.bulk_create(
                 objects, update_conflicts=True, unique_fields=["run_id", "remote_id"], update_fields=spec.data_fields
@@ -222,14 +223,14 @@ def _measure_ingest(*, rows: int) -> dict[str, Any]:
         now = timezone.now()
         for page in pages:
             for stat in page:
-                remote_id, data = records.attempt_row(stat)
+                remote_id, data = learning360_records.attempt_row(stat)
                 CourseAttempt(connection=target, remote_id=remote_id, synced_at=now, **data).save()
 
     def naive_update_or_create() -> None:
         now = timezone.now()
         for page in pages:
             for stat in page:
-                remote_id, data = records.attempt_row(stat)
+                remote_id, data = learning360_records.attempt_row(stat)
                 CourseAttempt.objects.update_or_create(
                     connection=target, remote_id=remote_id, defaults={**data, "synced_at": now}
                 )
@@ -314,7 +315,7 @@ def _measure_learner_merge(*, rounds: int, connection_name: str = CONNECTION_360
     session_pks = list(PathSession.objects.filter(connection=connection).values_list("pk", flat=True))
 
     def merge() -> None:
-        # As integrations.sync.sessions._apply merges the learners (its other steps left out).
+        # As integrations.providers.learning360.sessions._apply merges the learners (its other steps left out).
         with large_sqlite_cache(), transaction.atomic():
             stage_merge(spec, run_id=run_id, connection_id=connection.pk, now=timezone.now())
             stage_mark_gone(spec, run_id=run_id, scope=live.filter(session_id__in=session_pks), now=timezone.now())

@@ -9,13 +9,11 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 
-from integrations.models import Connection, Provider
+from integrations import providers
+from integrations.models import Connection
+from integrations.providers.base import BASE_URL_REQUIRED
 from integrations.validators import validate_lms_base_url
 
-REGION_URLS = {
-    "eu": "https://app.360learning.com",
-    "us": "https://app.us.360learning.com",
-}
 SECRET_REQUIRED = "Enter the client secret."
 SECRET_KEPT_HELP = "Leave empty to keep the stored secret. It is never shown back."
 # After an error the page comes back without the secrets typed (never rendered back): say so.
@@ -30,26 +28,36 @@ V1_KEY_RETYPE_EDIT = (
     "or leave it empty to keep the stored one."
 )
 V1_PAIR_REQUIRED = "Give both the v1 company id and the v1 API key, or neither."
-BASE_URL_REQUIRED = "Enter the tenant's base URL."
-ISPRING_NEEDS_URL = "iSpring Learn tenants have their own address: enter its base URL."
+CUSTOM_REGION = ("custom", "Other base URL")
+REGION_HELP = "For {providers}: the region of your tenant, or “Other” for a custom base URL."
+BASE_URL_HELP = "Required for {providers}for “Other”."
+
+
+def region_choices() -> list[tuple[str, str]]:
+    """Every provider's fixed base URLs (its regions), then "Other base URL"."""
+    return [(r.key, r.label) for spec in providers.all() for r in spec.regions] + [CUSTOM_REGION]
+
+
+def _region_url(provider: str, region: str) -> str | None:
+    spec = providers.get_or_none(provider)
+    return next((r.base_url for r in spec.regions if r.key == region), None) if spec else None
+
+
+def _region_of(connection: Connection) -> str:
+    spec = providers.get_or_none(connection.provider)
+    regions = spec.regions if spec else ()
+    return next((r.key for r in regions if r.base_url == connection.base_url), CUSTOM_REGION[0])
 
 
 class ConnectionForm(forms.Form):
     name = forms.CharField(max_length=100, help_text="A short name you will recognise, e.g. “360 EU production”.")
-    provider = forms.ChoiceField(choices=Provider.choices)
+    provider = forms.ChoiceField(choices=providers.choices)
     region = forms.ChoiceField(
-        choices=[
-            ("eu", "360Learning EU (app.360learning.com)"),
-            ("us", "360Learning US (app.us.360learning.com)"),
-            ("custom", "Other base URL"),
-        ],
+        choices=region_choices,
         required=False,
         initial="eu",
-        help_text="For 360Learning: the region of your tenant, or “Other” for a custom base URL.",
     )
-    base_url = forms.CharField(
-        label="Base URL", max_length=300, required=False, help_text="Required for iSpring Learn and for “Other”."
-    )
+    base_url = forms.CharField(label="Base URL", max_length=300, required=False)
     client_id = forms.CharField(label="Client id", max_length=200)
     client_secret = forms.CharField(
         label="Client secret",
@@ -84,6 +92,13 @@ class ConnectionForm(forms.Form):
         if instance is not None and "initial" not in kwargs:
             kwargs["initial"] = initial_for(instance)
         super().__init__(*args, **kwargs)
+        # Which providers offer regions and which need a typed base URL: the registry knows.
+        specs = providers.all()
+        with_regions = [spec.label for spec in specs if spec.regions]
+        typed = [spec.label for spec in specs if not spec.regions]
+        if with_regions:
+            self.fields["region"].help_text = REGION_HELP.format(providers=" or ".join(with_regions))
+        self.fields["base_url"].help_text = BASE_URL_HELP.format(providers="".join(f"{label} and " for label in typed))
         if instance is not None:
             self.fields["client_secret"].help_text = SECRET_KEPT_HELP
             self.fields["v1_api_key"].help_text = SECRET_KEPT_HELP
@@ -117,10 +132,11 @@ class ConnectionForm(forms.Form):
     def clean(self) -> dict[str, Any]:
         data = super().clean()
         provider, region = data.get("provider"), data.get("region") or "custom"
-        if provider == Provider.LEARNING360 and region in REGION_URLS:
-            data["base_url"] = REGION_URLS[region]
+        spec = providers.get_or_none(provider) if provider else None
+        if region_url := _region_url(provider, region) if provider else None:
+            data["base_url"] = region_url
         elif not data.get("base_url"):
-            self.add_error("base_url", ISPRING_NEEDS_URL if provider == Provider.ISPRING else BASE_URL_REQUIRED)
+            self.add_error("base_url", spec.base_url_required if spec else BASE_URL_REQUIRED)
         if data.get("base_url") and "base_url" not in self.errors:
             try:
                 data["base_url"] = validate_lms_base_url(data["base_url"])
@@ -129,13 +145,13 @@ class ConnectionForm(forms.Form):
         if self.instance is None and not data.get("client_secret") and "client_secret" not in self.errors:
             self.add_error("client_secret", SECRET_REQUIRED)
         has_key = bool(data.get("v1_api_key")) or bool(self.instance and self.instance.v1_api_key_encrypted)
-        if provider == Provider.LEARNING360 and bool(data.get("v1_company_id")) != has_key:
+        if spec is not None and spec.v1_access and bool(data.get("v1_company_id")) != has_key:
             self.add_error("v1_company_id", V1_PAIR_REQUIRED)
         return data
 
 
 def initial_for(connection: Connection) -> dict[str, Any]:
-    region = next((r for r, url in REGION_URLS.items() if url == connection.base_url), "custom")
+    region = _region_of(connection)
     return {
         "name": connection.name,
         "provider": connection.provider,
@@ -250,7 +266,7 @@ class ImportUploadForm(forms.Form):
         self.oversized = oversized
         super().__init__(*args, **kwargs)
         self.fields["integration"].queryset = Integration.objects.filter(
-            removed_remotely_at__isnull=True, connection__provider=Provider.LEARNING360
+            removed_remotely_at__isnull=True, connection__provider__in=providers.with_integrations()
         ).select_related("connection")
         self.fields["kind"].choices = ImportKind.choices
 

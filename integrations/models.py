@@ -3,10 +3,13 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
-from integrations import crypto
+from integrations import crypto, providers
 
 
 class Provider(models.TextChoices):
+    """The built-in providers' values, for code that names one (their packages, fixtures).
+    ``Connection.provider`` takes its choices from the registry (``integrations.providers``)."""
+
     LEARNING360 = "360learning", "360Learning"
     ISPRING = "ispring", "iSpring Learn"
 
@@ -15,7 +18,8 @@ class Connection(models.Model):
     """One LMS tenant the product talks to. Secrets are encrypted and never shown back."""
 
     name = models.CharField(max_length=100, unique=True)
-    provider = models.CharField(max_length=20, choices=Provider.choices)
+    # A callable: the installed providers (``LMS_EXTRA_PROVIDERS`` included) without a migration each.
+    provider = models.CharField(max_length=20, choices=providers.choices)
     base_url = models.URLField(max_length=300)
     client_id = models.CharField(max_length=200)
     client_secret_encrypted = models.TextField(blank=True, editable=False)
@@ -42,6 +46,11 @@ class Connection(models.Model):
 
     def __repr__(self) -> str:
         return f"<Connection {self.pk} {self.name!r} {self.provider}>"
+
+    @property
+    def provider_spec(self) -> providers.ProviderSpec | None:
+        """What the registry knows of this connection's provider (None: no longer installed)."""
+        return providers.get_or_none(self.provider)
 
     @property
     def client_secret(self) -> str:

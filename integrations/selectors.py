@@ -11,12 +11,12 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 
+from integrations import providers
 from integrations.models import (
     Connection,
     ImportRecord,
     ImportRun,
     Integration,
-    Provider,
     RecordStatus,
     SyncKind,
     SyncRun,
@@ -99,7 +99,8 @@ def getting_started_steps() -> list[Step]:
     first = connections[0] if connections else None
     untested = next((c for c in connections if not c.last_check_ok), first)
     unsynced = next((c for c in connections if c.pk not in synced_ids), first)
-    learning360 = next((c for c in connections if c.provider == Provider.LEARNING360), None)
+    with_integrations = providers.with_integrations()
+    learning360 = next((c for c in connections if c.provider in with_integrations), None)
     has_integration = Integration.objects.filter(removed_remotely_at__isnull=True).exists()
 
     steps = [
@@ -173,7 +174,7 @@ def connection_next_steps(*, connection: Connection) -> list[Step]:
             "Open its syncs",
         ),
     ]
-    if connection.provider == Provider.LEARNING360:
+    if connection.provider_spec is not None and connection.provider_spec.integrations:
         steps.append(
             Step(
                 "integration",

@@ -306,6 +306,10 @@ LMS_PUBLIC_URL = envstr("LMS_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
 
 LMS_ADMIN_VERSION = __version__
 
+# LMS providers beyond the built-in 360Learning and iSpring Learn: dotted paths to their
+# ProviderSpec objects, comma-separated (docs/adding-a-provider.md).
+LMS_EXTRA_PROVIDERS = envlist("LMS_EXTRA_PROVIDERS", [])
+
 # Remote LMS calls: (connect, read) timeouts in seconds.
 LMS_HTTP_TIMEOUT = (
     envfloat("LMS_HTTP_CONNECT_TIMEOUT", 5, minimum=0.1),

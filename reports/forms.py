@@ -14,7 +14,7 @@ from typing import Any
 
 from django import forms
 
-from integrations.models import Provider
+from integrations.models import SyncKind
 from reports import selectors
 from reports.models import DETAILED_STATUSES, STATUS_REASONS
 from reports.selectors import DateRange, ReportFilters
@@ -132,14 +132,23 @@ class ReportForm(forms.Form):
 
 
 class ConnectionChoiceField(forms.ModelChoiceField):
-    def __init__(self, provider: str, **kwargs) -> None:
+    """The connections whose provider syncs ``kind``, asked again for every form (the installed
+    providers may change: ``LMS_EXTRA_PROVIDERS``)."""
+
+    def __init__(self, kind: str, **kwargs) -> None:
+        self.kind = kind
         super().__init__(
-            selectors.report_connections(provider=provider),
+            selectors.report_connections(kind=kind),
             required=False,
             empty_label="All connections",
             label="Connection",
             **kwargs,
         )
+
+    def __deepcopy__(self, memo: dict) -> ConnectionChoiceField:
+        result = super().__deepcopy__(memo)
+        result.queryset = selectors.report_connections(kind=self.kind)
+        return result
 
 
 class PathSessionFilterForm(ReportForm):
@@ -148,7 +157,7 @@ class PathSessionFilterForm(ReportForm):
     date_ranges = (("active_from", "active_to", "active"),)
     field_order = ["search", "connection", "path", "phase", "status", "active_from", "active_to"]
 
-    connection = ConnectionChoiceField(Provider.LEARNING360)
+    connection = ConnectionChoiceField(SyncKind.SESSIONS)
     path = forms.ModelChoiceField(selectors.path_choices(), required=False, empty_label="All paths")
     phase = forms.ChoiceField(
         label="Session", required=False, choices=[("", "Any time"), *selectors.SESSION_PHASES.items()]
@@ -213,7 +222,7 @@ class AttemptFilterForm(ReportForm):
     date_ranges = (("completed_from", "completed_to", "completed"),)
     field_order = ["connection", "course", "user", "group", "completed_from", "completed_to"]
 
-    connection = ConnectionChoiceField(Provider.LEARNING360)
+    connection = ConnectionChoiceField(SyncKind.COURSE_STATS)
     course = CourseLabelField(selectors.course_choices(), required=False, empty_label="All courses")
     user = forms.CharField(label="Learner", required=False, max_length=200, help_text="Id, mail or name")
     group = GroupLabelField(selectors.group_choices(), required=False, empty_label="All groups")
@@ -252,7 +261,7 @@ class ModuleResultFilterForm(ReportForm):
         "completion_statuses",
     ]
 
-    connection = ConnectionChoiceField(Provider.ISPRING)
+    connection = ConnectionChoiceField(SyncKind.MODULE_RESULTS)
     user_ids = IdListField(label="User ids", required=False, max_length=4000)
     course_ids = IdListField(label="Course ids", required=False, max_length=4000)
     module_ids = IdListField(label="Module ids", required=False, max_length=4000)

@@ -43,8 +43,23 @@ from django.db.models import (
 from django.db.models.functions import Cast, Coalesce, NullIf
 from django.utils import timezone
 
-from integrations.models import Connection, Provider, SyncKind, SyncRun, SyncState
-from integrations.sync.sessions import ENDED_GRACE
+from integrations import providers
+from integrations.models import Connection, SyncKind, SyncRun, SyncState
+
+# The vendors' status words live in their provider packages; named here too (``as``: re-exported)
+# because the report pages, forms and exports read them from the selectors.
+from integrations.providers.ispring.vocabulary import (
+    COMPLETION_STATUS_LABELS as COMPLETION_STATUS_LABELS,
+    COMPLETION_STATUSES as COMPLETION_STATUSES,
+    USER_STATUS_LABELS as ISPRING_USER_STATUSES,  # noqa: F401
+)
+from integrations.providers.learning360.sessions import ENDED_GRACE
+from integrations.providers.learning360.vocabulary import (
+    REASON_DEFINITIONS as REASON_DEFINITIONS,
+    REASON_LABELS as REASON_LABELS,
+    STATUS_DEFINITIONS as STATUS_DEFINITIONS,
+    STATUS_LABELS as STATUS_LABELS,
+)
 from reports.models import (
     DETAILED_STATUSES,
     STATUS_REASONS,
@@ -67,53 +82,10 @@ STALE_AFTER = timedelta(hours=24)
 #: Sync snapshots a trend shows (the newest ones).
 TREND_POINTS = 30
 
-# The 360Learning vocabulary (API v1 path-session stats; DetailedStatus in the Core API) --------
-STATUS_LABELS = {
-    "notYetStarted": "Not yet started",
-    "onTime": "On time",
-    "late": "Late",
-    "awaitingCorrection": "Awaiting correction",
-    "successful": "Successful",
-    "toRetake": "To retake",
-    "unsuccessful": "Unsuccessful",
-    "sessionNotOpened": "Session not opened",
-}
-STATUS_DEFINITIONS = {
-    "notYetStarted": "Enrolled in an ongoing session and has not started the path yet.",
-    "onTime": "Started the path, has not completed all the mandatory steps, and has not reached a blocking point.",
-    "late": "Started the path and is late on the relative due date of at least one mandatory step.",
-    "awaitingCorrection": "Reached an assessment step whose assessor has not validated it yet.",
-    "successful": "Completed all the mandatory steps and fulfilled every required condition "
-    "(time limit, minimum score, mandatory replay).",
-    "toRetake": "Completed all the mandatory steps without fulfilling every required condition, and has attempts left.",
-    "unsuccessful": "Was not yet started, on time, late or to retake when the session ended; or completed "
-    "the path without fulfilling the conditions and has no attempts left.",
-    "sessionNotOpened": "Enrolled in a session that has not started yet.",
-}
-REASON_LABELS = {"mandatoryReplay": "mandatory replay", "sessionEnded": "session ended"}
-REASON_DEFINITIONS = {
-    "mandatoryReplay": "Completed some mandatory steps outside the path, where the path requires a replay.",
-    "sessionEnded": "The session ended while the learner was not yet started, on time, late or to retake.",
-}
 #: ``ReportFilters.reason`` for "this status, without a reason".
 NO_REASON = "none"
 
 SESSION_PHASES = {"upcoming": "Not opened yet", "ongoing": "Ongoing", "ended": "Ended"}
-
-#: iSpring Learn completion statuses, in the order the API documents them.
-COMPLETION_STATUSES = (
-    "not_started",
-    "in_progress",
-    "pending",
-    "complete",
-    "passed",
-    "accepted",
-    "incomplete",
-    "failed",
-    "declined",
-)
-COMPLETION_STATUS_LABELS = {status: status.replace("_", " ").capitalize() for status in COMPLETION_STATUSES}
-ISPRING_USER_STATUSES = {1: "Active", 3: "Blocked"}
 
 
 def status_label(status: str, reason: str = "") -> str:
@@ -265,13 +237,14 @@ def _words(text: str) -> list[str]:
     return [word for word in text.split() if word][:6]
 
 
-def _connections(provider: str) -> QuerySet[Connection]:
-    return Connection.objects.filter(provider=provider).order_by("name")
+def _connections(kind: str) -> QuerySet[Connection]:
+    """The connections whose provider syncs ``kind`` (the registry knows which do)."""
+    return Connection.objects.filter(provider__in=providers.with_kind(kind)).order_by("name")
 
 
-def report_connections(*, provider: str) -> QuerySet[Connection]:
-    """The connections a report's connection filter offers."""
-    return _connections(provider)
+def report_connections(*, kind: str) -> QuerySet[Connection]:
+    """The connections a report fed by syncs of ``kind`` offers in its connection filter."""
+    return _connections(kind)
 
 
 # Freshness ------------------------------------------------------------------------------------
@@ -330,12 +303,11 @@ def report_freshness(*, filters: ReportFilters, kind: str) -> ReportFreshness:
     """Per connection the report reads (all of the provider's, or the filtered one): the last
     completed sync of ``kind``, split by whether the report shows rows of that connection.
     One query (an ``EXISTS`` per connection, which stops at its first row)."""
-    provider = Provider.ISPRING if kind == SyncKind.MODULE_RESULTS else Provider.LEARNING360
     last = SyncRun.objects.filter(connection=OuterRef("pk"), kind=kind, state=SyncState.COMPLETED).order_by(
         "-ended_at", "-pk"
     )
     rows = _report_rows(filters=filters, kind=kind).order_by()
-    connections = _connections(provider).annotate(
+    connections = _connections(kind).annotate(
         last_sync_id=Subquery(last.values("pk")[:1]),
         last_sync_at=Subquery(last.values("ended_at")[:1]),
         last_sync_source=Subquery(last.values("source_api")[:1]),

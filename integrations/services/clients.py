@@ -1,4 +1,5 @@
-"""Build API clients for a connection. The only place that hands decrypted secrets to a client.
+"""Build API clients for a connection. The only place that hands decrypted secrets to a client
+(the provider packages' ``connect`` modules call ``credentials_client``).
 
 Every client gets the current ``LMS_ALLOW_LOOPBACK``: a URL stored while it was on stops
 working when it is switched off (each connection is checked against the policy of the day).
@@ -14,11 +15,8 @@ from django.conf import settings
 from django.core.cache import cache
 from django.views.decorators.debug import sensitive_variables
 
-from integrations.clients.ispring import ISpringClient
-from integrations.clients.learning360 import Learning360Client
-from integrations.clients.learning360_v1 import Learning360V1Client
 from integrations.clients.transport import DEFAULT_RETRY, CredentialsClient, RetryPolicy, user_agent
-from integrations.models import Connection, Provider
+from integrations.models import Connection
 
 USER_AGENT = user_agent(settings.LMS_ADMIN_VERSION)
 C = TypeVar("C", bound=CredentialsClient)
@@ -63,11 +61,18 @@ class CacheTokenStore:
 
 
 @sensitive_variables("secret", "client_secret")
-def _credentials_client(
-    cls: type[C], connection: Connection, provider: str, client_secret: str | None, interactive: bool
+def credentials_client(
+    cls: type[C], connection: Connection, *, client_secret: str | None = None, interactive: bool = False
 ) -> C:
-    if connection.provider != provider:
-        raise ValueError(f"{connection.name} is not a connection to {Provider(provider).label}")
+    """A ``cls`` client (its ``provider`` is the ``Connection.provider`` it speaks to) holding
+    ``connection``'s address and credentials, the shared token cache and today's address policy.
+    ``client_secret`` overrides the stored one; ``interactive``: see ``INTERACTIVE_TIMEOUT``.
+    Raises ``ValueError`` for a connection to another provider. A provider package builds its
+    client with this."""
+    if connection.provider != cls.provider:
+        from integrations import providers
+
+        raise ValueError(f"{connection.name} is not a connection to {providers.get(cls.provider).label}")
     secret = client_secret if client_secret is not None else connection.client_secret
     return cls(
         connection.base_url,
@@ -77,36 +82,4 @@ def _credentials_client(
         user_agent=USER_AGENT,
         allow_loopback=settings.LMS_ALLOW_LOOPBACK,
         **_patience(interactive),
-    )
-
-
-@sensitive_variables("client_secret")
-def learning360_client(
-    connection: Connection, *, client_secret: str | None = None, interactive: bool = False
-) -> Learning360Client:
-    """``client_secret`` overrides the stored one (to check a secret before it is saved);
-    ``interactive``: a web request waits on it (one attempt, short timeouts)."""
-    return _credentials_client(Learning360Client, connection, Provider.LEARNING360, client_secret, interactive)
-
-
-@sensitive_variables("client_secret")
-def ispring_client(
-    connection: Connection, *, client_secret: str | None = None, interactive: bool = False
-) -> ISpringClient:
-    """``client_secret`` overrides the stored one (to check a secret before it is saved);
-    ``interactive``: a web request waits on it (one attempt, short timeouts)."""
-    return _credentials_client(ISpringClient, connection, Provider.ISPRING, client_secret, interactive)
-
-
-@sensitive_variables()
-def learning360_v1_client(connection: Connection) -> Learning360V1Client | None:
-    """None when the connection has no v1 credentials."""
-    if not connection.has_v1_credentials:
-        return None
-    return Learning360V1Client(
-        connection.base_url,
-        connection.v1_company_id,
-        connection.v1_api_key,
-        user_agent=USER_AGENT,
-        allow_loopback=settings.LMS_ALLOW_LOOPBACK,
     )

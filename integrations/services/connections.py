@@ -9,7 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
-from integrations import crypto
+from integrations import crypto, providers
 from integrations.models import AuditEntry, Connection
 from integrations.services.audit import audit_record, snapshot
 
@@ -120,38 +120,14 @@ def connection_rotate_secrets() -> int:
     return changed
 
 
-@dataclass(frozen=True)
-class SandboxHint:
-    """What to type to connect the embedded sandbox LMS (demo only; not secrets)."""
-
-    base_url_360: str
-    client_id_360: str
-    client_secret_360: str
-    v1_company_id: str
-    v1_api_key: str
-    base_url_ispring: str
-    client_id_ispring: str
-    client_secret_ispring: str
-
-
-def connection_sandbox_hint(*, server_url: str) -> SandboxHint | None:
-    """The sandbox tenant's base URLs on this server (``server_url``, e.g. ``http://127.0.0.1:8000``)
-    and its demo credentials, or None when the sandbox is off (production)."""
+def connection_sandbox_hint(*, server_url: str) -> list[tuple[str, providers.SandboxTenant]] | None:
+    """Per provider the embedded sandbox LMS emulates, its label and what to type to connect it
+    on this server (``server_url``, e.g. ``http://127.0.0.1:8000``); None when the sandbox is off
+    (production) or emulates none of the installed providers."""
     if not settings.SANDBOX_ENABLED:
         return None
-    from sandbox import constants as c
-
     root = server_url.rstrip("/")
-    return SandboxHint(
-        base_url_360=root + c.URL_PREFIX_360,
-        client_id_360=c.DEFAULT_CLIENT_ID,
-        client_secret_360=c.DEFAULT_CLIENT_SECRET,
-        v1_company_id=c.DEFAULT_COMPANY_ID,
-        v1_api_key=c.DEFAULT_API_KEY,
-        base_url_ispring=root + c.URL_PREFIX_ISPRING,
-        client_id_ispring=c.DEFAULT_ISPRING_CLIENT_ID,
-        client_secret_ispring=c.DEFAULT_ISPRING_CLIENT_SECRET,
-    )
+    return [(spec.label, spec.sandbox(root)) for spec in providers.all() if spec.sandbox is not None] or None
 
 
 @dataclass(frozen=True)
@@ -188,41 +164,6 @@ CHECK_BAD_REQUEST = "The LMS rejected the check request. ({detail})"
 CHECK_ADDRESS_REFUSED = "{detail} Nothing was sent: edit the connection to change its base URL."
 
 
-def _first(iterable, limit: int) -> list:
-    items = []
-    for item in iterable:
-        items.append(item)
-        if len(items) >= limit:
-            break
-    return items
-
-
-@sensitive_variables("client_secret")
-def _probe_360(connection: Connection, client_secret: str | None, interactive: bool) -> tuple[tuple[str, str], ...]:
-    from integrations.services.clients import learning360_client
-
-    with learning360_client(connection, client_secret=client_secret, interactive=interactive) as client:
-        groups = _first(client.groups(), 500)
-        integrations = _first(client.integrations(), 100)
-    facts = [
-        (
-            "Groups",
-            f"{len(groups)}{'+' if len(groups) == 500 else ''}" + (f" (e.g. {groups[0].name})" if groups else ""),
-        ),
-        ("Integration configurations", f"{len(integrations)}{'+' if len(integrations) == 100 else ''}"),
-    ]
-    return tuple(facts)
-
-
-@sensitive_variables("client_secret")
-def _probe_ispring(connection: Connection, client_secret: str | None, interactive: bool) -> tuple[tuple[str, str], ...]:
-    from integrations.services.clients import ispring_client
-
-    with ispring_client(connection, client_secret=client_secret, interactive=interactive) as client:
-        results = _first(client.module_results(page_size=1), 1)
-    return (("Module results readable", "yes" if results else "yes (none yet)"),)
-
-
 @sensitive_variables("client_secret")
 def connection_check(
     *, connection: Connection, client_secret: str | None = None, record: bool = True, interactive: bool = False
@@ -235,12 +176,15 @@ def connection_check(
     """
     from integrations.clients import errors
 
-    provider = connection.get_provider_display()
+    spec = providers.get_or_none(connection.provider)
+    if spec is None:
+        result = CheckResult(ok=False, message=providers.UNKNOWN_PROVIDER.format(value=connection.provider))
+        if record and connection.pk:
+            _record_check(connection, result)
+        return result
+    provider = spec.label
     try:
-        if connection.provider == "360learning":
-            facts = _probe_360(connection, client_secret, interactive)
-        else:
-            facts = _probe_ispring(connection, client_secret, interactive)
+        facts = spec.probe(connection, client_secret=client_secret, interactive=interactive)
         result = CheckResult(ok=True, message=f"Connected to {provider} at {connection.base_url}.", facts=facts)
     except errors.AddressRefused as exc:
         # A stored URL the policy refuses today (loopback switched off, a name now pointing

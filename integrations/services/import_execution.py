@@ -34,7 +34,6 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from integrations.clients import errors
-from integrations.clients.learning360 import BulkOperation, Learning360Client
 from integrations.models import (
     BulkSlotBudget,
     ChunkState,
@@ -46,7 +45,8 @@ from integrations.models import (
     ImportState,
     RecordStatus,
 )
-from integrations.services.clients import learning360_client
+from integrations.providers.learning360.client import BulkOperation, Learning360Client
+from integrations.providers.learning360.connect import learning360_client
 
 logger = logging.getLogger(__name__)
 

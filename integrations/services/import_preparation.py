@@ -27,7 +27,6 @@ from django.db.models import Q
 from django.utils import timezone
 
 from integrations import imports
-from integrations.clients.learning360 import Learning360Client
 from integrations.imports import ColumnMapping, ImportFileError, InvalidRow, MappingIncomplete, V1Defaults, ValidRecord
 from integrations.models import (
     ImportKind,
@@ -39,7 +38,8 @@ from integrations.models import (
     Preparation,
     RecordStatus,
 )
-from integrations.services.clients import learning360_client
+from integrations.providers.learning360.client import Learning360Client
+from integrations.providers.learning360.connect import learning360_client
 from integrations.services.import_execution import worker_identity
 from integrations.services.import_predictions import Predictor
 from lms_admin.bulk import insert_rows

@@ -8,10 +8,11 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from integrations.clients import errors, learning360 as api
+from integrations.clients import errors
 from integrations.models import AuditEntry, Connection, Integration
+from integrations.providers.learning360 import client as api
+from integrations.providers.learning360.connect import learning360_client
 from integrations.services.audit import audit_record, snapshot
-from integrations.services.clients import learning360_client
 
 AUDITED_FIELDS = [
     "remote_id",

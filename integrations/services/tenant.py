@@ -7,7 +7,7 @@ from itertools import islice
 
 from integrations.clients import errors
 from integrations.models import Connection
-from integrations.services.clients import learning360_client
+from integrations.providers.learning360.connect import learning360_client
 
 GROUPS_SHOWN = 2000
 USERS_SCANNED = 1000  # two pages of users: enough to browse, bounded for huge tenants

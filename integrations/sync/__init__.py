@@ -1,8 +1,9 @@
-"""Syncing the local cache of LMS statistics (``reports.models``) from 360Learning and iSpring.
+"""Syncing the local cache of LMS statistics (``reports.models``) from the LMS providers.
 
 - ``staging``: stage pages as they arrive, merge a whole run in one transaction.
 - ``records``: the clients' records mapped to cache rows; the cache specs.
-- ``kinds`` and ``sessions``: what each kind lists, incrementally where the API allows it.
+- ``kinds``: what the kinds share (cursors, full-listing merges); each kind's function lives in
+  its provider's package (``integrations/providers/<name>/sync.py``), which the registry names.
 - ``context``: a running sync's lease, progress and counters.
 - ``services``: launch, execute, recover; schedules. ``selectors``, ``tasks``, ``forms``.
 """

@@ -1,19 +1,11 @@
-"""One function per sync kind: list what the LMS has, stage it, merge it (see ``staging``).
+"""What every sync kind shares: cursors for incremental listings, a full listing's merge, mappers
+over batches. The kinds themselves live in the provider packages
+(``integrations/providers/<name>/sync.py``), each of which documents which of its listings are
+incremental and why; ``staging`` holds the stage-then-merge machinery.
 
-Which listings are incremental, and why (filters as the vendor documents list them):
-
-- users (+ groups), courses, paths, path sessions: no filter says "changed since" in a way that
-  also reveals deletions, and they are small next to the statistics: always a full listing,
-  so rows the LMS no longer returns are marked gone.
-- course statistics: ``completedAt[gte]`` is the only date filter of ``/courses/stats``; an
-  incremental run fetches attempts completed since the last completed run (minus an overlap,
-  since the remote rounds filter dates to the second and commits are not instantaneous).
-  Attempts still in progress change without a completion date, so a full listing runs when
-  asked for, and on its own once the last one is older than ``FULL_REFRESH_AFTER``.
-- iSpring module results: likewise with ``completionDate[startDate]`` and
-  ``accessDate[startDate]`` (new assignments), once per user status (active, blocked) since
-  the remote shows active users only unless asked.
-- path-session user stats: see ``sessions``.
+An incremental kind saves a cursor (``incremental_cursor``) on completion and re-reads
+``CURSOR_OVERLAP`` before it (remote clocks, commit lag); it lists everything again when asked,
+and on its own once its last full listing is older than ``FULL_REFRESH_AFTER``.
 """
 
 from __future__ import annotations
@@ -21,36 +13,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from django.db.models import Exists, OuterRef, Subquery
-from django.db.models.fields.json import KT
-
-from integrations.models import ImportKind, ImportRecord, RecordStatus
-from integrations.services.clients import ispring_client, learning360_client
-from integrations.sync import records
 from integrations.sync.context import SyncContext
-from integrations.sync.derived import learner_activity_from_run
-from integrations.sync.staging import CacheSpec, link_orphans, stage_mark_gone, stage_merge
-from reports.digests import digest_changes_record_attempts
-from reports.models import Course, CourseAttempt, LmsUser, ModuleResult, PathSession, PathSessionUserStat
-
-#: Page sizes the vendor documents state (360learning-core-api.json descriptions).
-USERS_PAGE = 500
-GROUPS_PAGE = 500
-COURSES_PAGE = 500
-COURSE_STATS_PAGE = 500
-PATHS_PAGE = 200
-SESSIONS_PAGE = 500
-USER_STATS_PAGE = 2000
-#: iSpring's default and maximum page size.
-ISPRING_PAGE = 1000
+from integrations.sync.staging import CacheSpec, stage_mark_gone, stage_merge
 
 #: An incremental run re-reads this much before the last run started (remote clocks, commit lag).
 CURSOR_OVERLAP = timedelta(minutes=10)
 #: An incremental kind lists everything again when its last full listing is older than this.
 FULL_REFRESH_AFTER = timedelta(days=7)
-
-SOURCE_V2 = "360Learning v2"
-SOURCE_ISPRING = "iSpring Learn"
 
 
 def parse_cursor_time(cursor: dict, key: str) -> datetime | None:
@@ -64,13 +33,13 @@ def needs_full_listing(cursor: dict, *, now: datetime) -> bool:
     return full_at is None or now - full_at > FULL_REFRESH_AFTER
 
 
-def _incremental_cursor(ctx: SyncContext, key: str) -> dict:
+def incremental_cursor(ctx: SyncContext, key: str) -> dict:
     since = ctx.started_at - CURSOR_OVERLAP
     full_at = ctx.started_at.isoformat() if ctx.full else ctx.cursor.get("full_at")
     return {key: since.isoformat(), "full_at": full_at}
 
 
-def _merge_full(ctx: SyncContext, spec: CacheSpec, label: str, scope_model: type) -> None:
+def merge_full(ctx: SyncContext, spec: CacheSpec, label: str, scope_model: type) -> None:
     now = ctx.started_at
     counts = stage_merge(spec, run_id=ctx.run_id, connection_id=ctx.connection.pk, now=now)
     counts.removed = stage_mark_gone(
@@ -79,168 +48,5 @@ def _merge_full(ctx: SyncContext, spec: CacheSpec, label: str, scope_model: type
     ctx.add(label, counts)
 
 
-def _rows(mapper: Callable) -> Callable[[list], list]:
+def rows_of(mapper: Callable) -> Callable[[list], list]:
     return lambda batch: [mapper(record) for record in batch]
-
-
-# Users and groups ------------------------------------------------------------------------------
-def sync_users(ctx: SyncContext) -> None:
-    """Groups and users, full listings; then links attempts and learners to newly cached users."""
-    ctx.source_api = SOURCE_V2
-    with learning360_client(ctx.connection) as client:
-        ctx.stage(records.GROUPS, client.groups(), _rows(records.group_row), page_size=GROUPS_PAGE, label="Groups")
-        ctx.stage(records.USERS, client.users(), _rows(records.user_row), page_size=USERS_PAGE, label="Users")
-
-    def apply() -> None:
-        _merge_full(ctx, records.GROUPS, "groups", records.GROUPS.live)
-        _merge_full(ctx, records.USERS, "users", LmsUser)
-        for model in (CourseAttempt, PathSessionUserStat):
-            link_orphans(
-                model, column="user_id", target=LmsUser, remote_column="user_remote_id", connection_id=ctx.connection.pk
-            )
-
-    ctx.commit(apply)
-
-
-# Courses ---------------------------------------------------------------------------------------
-#: The default listing shows published courses; archived and deleted ones are asked for by
-#: status, since course statistics still name them.
-COURSE_LISTINGS = ((None, "Published courses"), ("archived", "Archived courses"), ("deleted", "Deleted courses"))
-
-
-def sync_courses(ctx: SyncContext) -> None:
-    ctx.source_api = SOURCE_V2
-    with learning360_client(ctx.connection) as client:
-        for status, label in COURSE_LISTINGS:
-            ctx.stage(
-                records.COURSES,
-                client.courses(status_eq=status),
-                _rows(records.course_row),
-                page_size=COURSES_PAGE,
-                label=label,
-            )
-
-    def apply() -> None:
-        connection_id = ctx.connection.pk
-        _merge_full(ctx, records.COURSES, "courses", Course)
-        link_orphans(
-            CourseAttempt,
-            column="course_id",
-            target=Course,
-            remote_column="course_remote_id",
-            connection_id=connection_id,
-        )
-        _external_ids_from_imports(connection_id)
-
-    ctx.commit(apply)
-
-
-def _external_ids_from_imports(connection_id: int) -> int:
-    """The external id of each external course this product imported, from the import's
-    per-record results (the course listing does not carry it)."""
-    imported = ImportRecord.objects.filter(
-        run__integration__connection_id=connection_id,
-        run__kind=ImportKind.COURSES,
-        status=RecordStatus.SUCCESS,
-        resource_id=OuterRef("remote_id"),
-    ).order_by("-pk")
-    return (
-        Course.objects.filter(connection_id=connection_id, type="external", external_id="")
-        .filter(Exists(imported))
-        .update(external_id=Subquery(imported.annotate(external=KT("payload__externalId")).values("external")[:1]))
-    )
-
-
-# Paths -----------------------------------------------------------------------------------------
-def sync_paths(ctx: SyncContext) -> None:
-    ctx.source_api = SOURCE_V2
-    with learning360_client(ctx.connection) as client:
-        ctx.stage(records.PATHS, client.paths(), _rows(records.path_row), page_size=PATHS_PAGE, label="Paths")
-
-    def apply() -> None:
-        _merge_full(ctx, records.PATHS, "paths", records.PATHS.live)
-        link_orphans(
-            PathSession,
-            column="path_id",
-            target=records.PATHS.live,
-            remote_column="path_remote_id",
-            connection_id=ctx.connection.pk,
-        )
-
-    ctx.commit(apply)
-
-
-# Course statistics -----------------------------------------------------------------------------
-def sync_course_stats(ctx: SyncContext) -> None:
-    """Course attempts: incremental on ``completedAt[gte]`` (see the module docstring)."""
-    ctx.source_api = SOURCE_V2
-    since = None if ctx.full else parse_cursor_time(ctx.cursor, "completed_at_gte")
-    with learning360_client(ctx.connection) as client:
-        ctx.stage(
-            records.ATTEMPTS,
-            client.course_stats(completed_at_gte=since),
-            _rows(records.attempt_row),
-            page_size=COURSE_STATS_PAGE,
-            label="Course attempts" + (f" completed since {since:%Y-%m-%d %H:%M}" if since else ""),
-        )
-
-    def apply() -> None:
-        connection_id = ctx.connection.pk
-        # Before the merge: attempts of followed courses that became completed, for digests.
-        digest_changes_record_attempts(connection_id=connection_id, run_id=ctx.run_id, now=ctx.started_at)
-        counts = stage_merge(records.ATTEMPTS, run_id=ctx.run_id, connection_id=connection_id, now=ctx.started_at)
-        if ctx.full:
-            counts.removed = stage_mark_gone(
-                records.ATTEMPTS,
-                run_id=ctx.run_id,
-                scope=CourseAttempt.objects.filter(connection_id=connection_id),
-                now=ctx.started_at,
-            )
-        ctx.add("course attempts", counts)
-        learner_activity_from_run(connection_id=connection_id, run_id=ctx.run_id)
-
-    ctx.next_cursor = _incremental_cursor(ctx, "completed_at_gte")
-    ctx.commit(apply)
-
-
-# iSpring module results ------------------------------------------------------------------------
-ISPRING_USER_STATUSES = ((1, "active"), (3, "blocked"))
-
-
-def sync_module_results(ctx: SyncContext) -> None:
-    """iSpring learners' module results, per user status; incremental on completion and
-    access dates (see the module docstring)."""
-    ctx.source_api = SOURCE_ISPRING
-    since = None if ctx.full else parse_cursor_time(ctx.cursor, "since")
-    if since is None:
-        windows: list[tuple[dict, str]] = [({}, "")]
-    else:
-        windows = [
-            ({"completion_date_start": since}, f" completed since {since:%Y-%m-%d %H:%M}"),
-            ({"access_date_start": since}, f" assigned since {since:%Y-%m-%d %H:%M}"),
-        ]
-    with ispring_client(ctx.connection) as client:
-        for user_status, status_label in ISPRING_USER_STATUSES:
-            for filters, window_label in windows:
-                ctx.stage(
-                    records.MODULE_RESULTS,
-                    client.module_results(user_statuses=[user_status], page_size=ISPRING_PAGE, **filters),
-                    lambda batch, status=user_status: [records.module_result_row(r, user_status=status) for r in batch],
-                    page_size=ISPRING_PAGE,
-                    label=f"Module results of {status_label} learners{window_label}",
-                )
-
-    def apply() -> None:
-        connection_id = ctx.connection.pk
-        counts = stage_merge(records.MODULE_RESULTS, run_id=ctx.run_id, connection_id=connection_id, now=ctx.started_at)
-        if ctx.full:
-            counts.removed = stage_mark_gone(
-                records.MODULE_RESULTS,
-                run_id=ctx.run_id,
-                scope=ModuleResult.objects.filter(connection_id=connection_id),
-                now=ctx.started_at,
-            )
-        ctx.add("module results", counts)
-
-    ctx.next_cursor = _incremental_cursor(ctx, "since")
-    ctx.commit(apply)

@@ -18,7 +18,7 @@ import logging
 import os
 import socket
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -27,6 +27,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django_q.models import Schedule
 
+from integrations import providers
 from integrations.clients.errors import (
     AddressRefused,
     AuthError,
@@ -36,34 +37,14 @@ from integrations.clients.errors import (
     PermissionDenied,
     RemoteUnavailable,
 )
-from integrations.models import Connection, Provider, SyncKind, SyncRun, SyncState
+from integrations.models import Connection, SyncKind, SyncRun, SyncState
 from integrations.services.connections import connection_health_record
-from integrations.sync import kinds, messages, records, sessions
+from integrations.sync import kinds, messages, records
 from integrations.sync.context import LeaseLost, SyncContext, lease_until
 from integrations.sync.staging import large_sqlite_cache, stage_discard
 
 logger = logging.getLogger("integrations.sync")
 
-#: What "all" means for each provider, in the order the kinds feed each other (users before
-#: the statistics that name them, courses before their attempts, paths before sessions).
-KINDS_BY_PROVIDER: dict[str, tuple[str, ...]] = {
-    Provider.LEARNING360: (
-        SyncKind.USERS,
-        SyncKind.COURSES,
-        SyncKind.PATHS,
-        SyncKind.SESSIONS,
-        SyncKind.COURSE_STATS,
-    ),
-    Provider.ISPRING: (SyncKind.MODULE_RESULTS,),
-}
-SYNCERS: dict[str, Callable[[SyncContext], None]] = {
-    SyncKind.USERS: kinds.sync_users,
-    SyncKind.COURSES: kinds.sync_courses,
-    SyncKind.PATHS: kinds.sync_paths,
-    SyncKind.SESSIONS: sessions.sync_sessions,
-    SyncKind.COURSE_STATS: kinds.sync_course_stats,
-    SyncKind.MODULE_RESULTS: kinds.sync_module_results,
-}
 #: Kinds whose runs may list only what changed; the others always list everything.
 INCREMENTAL_KINDS = frozenset({SyncKind.SESSIONS, SyncKind.COURSE_STATS, SyncKind.MODULE_RESULTS})
 #: LMS errors that say something about the connection itself (credentials, address, the
@@ -83,7 +64,10 @@ def worker_identity() -> str:
 
 
 def sync_kinds_for(*, connection: Connection) -> tuple[str, ...]:
-    return KINDS_BY_PROVIDER.get(connection.provider, ())
+    """The kinds the connection's provider syncs, in the order "all" runs them (the provider
+    spec's ``sync_kinds``); none for a provider no longer installed."""
+    spec = providers.get_or_none(connection.provider)
+    return spec.kinds if spec is not None else ()
 
 
 def _check_kind(connection: Connection, kind: str) -> None:
@@ -183,7 +167,7 @@ def sync_run_execute(*, run_id: int, owner: str | None = None) -> SyncRun:
         "Sync #%s (%s of %s) started, %s", run_id, run.kind, run.connection.name, "full" if full else "incremental"
     )
     try:
-        SYNCERS[run.kind](ctx)
+        providers.get(run.connection.provider).syncer(run.kind)(ctx)
     except LeaseLost:
         logger.warning("Sync #%s: lease lost; stopped without writing", run_id)
     except LmsError as exc:

@@ -7,9 +7,10 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from integrations import providers
 from integrations.clients.errors import LmsError
 from integrations.forms import IntegrationForm
-from integrations.models import Connection, Integration, Provider
+from integrations.models import Connection, Integration
 from integrations.services import tenant
 from integrations.services.integrations import (
     IntegrationData,
@@ -95,7 +96,7 @@ def _save(request, form, connection, save) -> HttpResponse | None:
 @admin_required
 @require_http_methods(["GET", "POST"])
 def integration_create_view(request: HtmxHttpRequest, pk: int) -> HttpResponse:
-    connection = get_object_or_404(Connection, pk=pk, provider=Provider.LEARNING360)
+    connection = get_object_or_404(Connection, pk=pk, provider__in=providers.with_integrations())
     form, lookup_error = _integration_form(request, connection, initial={"default_progress": 0})
     if request.method == "POST" and form.is_valid():
         done = _save(
@@ -147,7 +148,7 @@ def integration_delete_view(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 @admin_required
 @require_POST
 def integration_pull_view(request: HtmxHttpRequest, pk: int) -> HttpResponse:
-    connection = get_object_or_404(Connection, pk=pk, provider=Provider.LEARNING360)
+    connection = get_object_or_404(Connection, pk=pk, provider__in=providers.with_integrations())
     try:
         result = integration_pull(actor=request.user, connection=connection, interactive=True)
     except LmsError as exc:
@@ -164,7 +165,7 @@ def integration_pull_view(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 @require_GET
 def tenant_user_search_view(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     """The author picker's options for a search text (HTMX fragment)."""
-    connection = get_object_or_404(Connection, pk=pk, provider=Provider.LEARNING360)
+    connection = get_object_or_404(Connection, pk=pk, provider__in=providers.with_integrations())
     error = ""
     try:
         authors = tenant.tenant_user_search(

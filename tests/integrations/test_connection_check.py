@@ -171,7 +171,8 @@ def test_a_check_from_the_web_makes_one_attempt_where_the_command_line_retries(c
 
 
 def test_web_clients_have_short_timeouts_and_one_attempt(connection_360, settings):
-    from integrations.services.clients import INTERACTIVE_TIMEOUT, learning360_client
+    from integrations.providers.learning360.connect import learning360_client
+    from integrations.services.clients import INTERACTIVE_TIMEOUT
 
     with learning360_client(connection_360, interactive=True) as client:
         assert client._transport.timeout == INTERACTIVE_TIMEOUT == (3.0, 10.0)

@@ -12,7 +12,7 @@ from collections import Counter
 import pytest
 from django.core.management import call_command
 
-from integrations.services.clients import learning360_client
+from integrations.providers.learning360.connect import learning360_client
 from reports import selectors
 from reports.models import PathSession
 from sandbox import models as remote

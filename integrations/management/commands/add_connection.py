@@ -4,6 +4,7 @@ import os
 
 from django.core.management.base import BaseCommand, CommandError
 
+from integrations import providers
 from integrations.forms import ConnectionForm
 from integrations.models import Connection
 from integrations.services.connections import ConnectionData, connection_create
@@ -17,7 +18,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("name")
-        parser.add_argument("--provider", required=True, choices=["360learning", "ispring"])
+        parser.add_argument("--provider", required=True, choices=[value for value, _ in providers.choices()])
         parser.add_argument("--base-url", required=True, help="e.g. https://app.360learning.com")
         parser.add_argument("--client-id", required=True)
         parser.add_argument("--client-secret", help="default: $LMS_CLIENT_SECRET")

@@ -23,7 +23,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options) -> None:
         connection = get_connection(options["connection"])
-        if connection.provider != "360learning":
+        if connection.provider_spec is None or not connection.provider_spec.integrations:
             raise CommandError(f"“{connection.name}” is not a 360Learning connection.")
         values = {
             "external_platform": options["external_platform"],

@@ -88,28 +88,24 @@ class Command(BaseCommand):
         return passwords
 
     def _connections(self, port: int) -> None:
+        from integrations import providers
         from integrations.models import Connection
         from integrations.services.connections import ConnectionData, connection_create, connection_update
-        from sandbox import constants
 
-        base = f"http://127.0.0.1:{port}{constants.URL_PREFIX}"
+        # One connection per provider the sandbox emulates (each provider's ``sandbox`` hook).
+        root = f"http://127.0.0.1:{port}"
         wanted = [
             ConnectionData(
-                name="Sandbox 360Learning",
-                provider="360learning",
-                base_url=f"{base}/360",
-                client_id=constants.DEFAULT_CLIENT_ID,
-                client_secret=constants.DEFAULT_CLIENT_SECRET,
-                v1_company_id=constants.DEFAULT_COMPANY_ID,
-                v1_api_key=constants.DEFAULT_API_KEY,
-            ),
-            ConnectionData(
-                name="Sandbox iSpring Learn",
-                provider="ispring",
-                base_url=f"{base}/ispring",
-                client_id=constants.DEFAULT_ISPRING_CLIENT_ID,
-                client_secret=constants.DEFAULT_ISPRING_CLIENT_SECRET,
-            ),
+                name=f"Sandbox {spec.label}",
+                provider=spec.value,
+                base_url=tenant.base_url,
+                client_id=tenant.client_id,
+                client_secret=tenant.client_secret,
+                v1_company_id=tenant.v1_company_id,
+                v1_api_key=tenant.v1_api_key,
+            )
+            for spec in providers.all()
+            if spec.sandbox is not None and (tenant := spec.sandbox(root))
         ]
         for data in wanted:
             existing = Connection.objects.filter(name=data.name).first()
@@ -140,7 +136,7 @@ class Command(BaseCommand):
                     raise CommandError(f"The web server did not answer on port {port}.") from None
                 time.sleep(0.3)
         for connection in Connection.objects.filter(name__startswith="Sandbox "):
-            if connection.provider == "360learning":
+            if connection.provider_spec is not None and connection.provider_spec.integrations:
                 integration_pull(actor=None, connection=connection)
             if not SyncRun.objects.filter(connection=connection).exists():
                 sync_run_launch(connection=connection, kinds=sync_kinds_for(connection=connection))

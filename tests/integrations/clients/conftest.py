@@ -21,10 +21,10 @@ from urllib.parse import parse_qsl, urlsplit
 import pytest
 import responses
 
-from integrations.clients.ispring import ISpringClient
-from integrations.clients.learning360 import Learning360Client
-from integrations.clients.learning360_v1 import Learning360V1Client
 from integrations.clients.transport import RetryPolicy
+from integrations.providers.ispring.client import ISpringClient
+from integrations.providers.learning360.client import Learning360Client
+from integrations.providers.learning360.client_v1 import Learning360V1Client
 
 ROOT = Path(__file__).resolve().parents[3]
 BASE = "https://lms.example.test"

@@ -21,7 +21,7 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
-from integrations.clients.learning360 import Learning360Client
+from integrations.providers.learning360.client import Learning360Client
 
 PAGE_SIZE = 500
 

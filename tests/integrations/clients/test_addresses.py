@@ -28,10 +28,10 @@ from integrations.clients.addresses import (
     resolve,
 )
 from integrations.clients.errors import AddressRefused, LmsError, RemoteUnavailable
-from integrations.clients.ispring import ISpringClient
-from integrations.clients.learning360 import Learning360Client
-from integrations.clients.learning360_v1 import Learning360V1Client
 from integrations.clients.transport import RetryPolicy, Transport
+from integrations.providers.ispring.client import ISpringClient
+from integrations.providers.learning360.client import Learning360Client
+from integrations.providers.learning360.client_v1 import Learning360V1Client
 from tests.support.network import PUBLIC_NAME as NAME, CountingServer, tls_context_for
 
 NO_RETRY = RetryPolicy(max_attempts=1)

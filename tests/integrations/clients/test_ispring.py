@@ -9,7 +9,7 @@ import pytest
 import responses
 
 from integrations.clients.errors import AuthError, BadRequest, BadResponse, PermissionDenied
-from integrations.clients.ispring import COMPLETION_STATUSES, ModuleResult
+from integrations.providers.ispring.client import COMPLETION_STATUSES, ModuleResult
 from sandbox import spec
 from tests.integrations.clients import bodies
 from tests.integrations.clients.conftest import (

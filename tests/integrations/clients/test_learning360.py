@@ -14,7 +14,6 @@ import requests
 import responses
 from urllib3.exceptions import NewConnectionError, ProtocolError
 
-from integrations.clients import learning360 as l360
 from integrations.clients.errors import (
     AuthError,
     BadRequest,
@@ -25,7 +24,9 @@ from integrations.clients.errors import (
     RateLimited,
     RemoteUnavailable,
 )
-from integrations.clients.learning360 import (
+from integrations.clients.transport import InMemoryTokenStore
+from integrations.providers.learning360 import client as l360
+from integrations.providers.learning360.client import (
     CourseIdentifier,
     ExternalCourse,
     ExternalCourseSource,
@@ -34,7 +35,6 @@ from integrations.clients.learning360 import (
     Learning360Client,
     UserIdentifier,
 )
-from integrations.clients.transport import InMemoryTokenStore
 from sandbox import spec
 from tests.integrations.clients import bodies
 from tests.integrations.clients.conftest import (

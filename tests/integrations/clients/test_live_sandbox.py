@@ -24,8 +24,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from integrations.clients.errors import AuthError, BadResponse, NotFound, RateLimited, RemoteUnavailable
-from integrations.clients.ispring import ISpringClient
-from integrations.clients.learning360 import (
+from integrations.clients.transport import RetryPolicy
+from integrations.providers.ispring.client import ISpringClient
+from integrations.providers.learning360.client import (
     CourseIdentifier,
     ExternalCourse,
     ExternalCourseSource,
@@ -33,8 +34,7 @@ from integrations.clients.learning360 import (
     Learning360Client,
     UserIdentifier,
 )
-from integrations.clients.learning360_v1 import Learning360V1Client
-from integrations.clients.transport import RetryPolicy
+from integrations.providers.learning360.client_v1 import Learning360V1Client
 from sandbox import constants as c, selectors, services
 from sandbox.models import KIND_GROUP, Group, IspringModuleResult, Tenant
 from tests.integrations.clients.conftest import Clock, Sleeper

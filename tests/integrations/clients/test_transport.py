@@ -89,8 +89,8 @@ def test_every_error_is_an_lms_error_with_default_flags(cls, permanent):
 
 def test_client_modules_import_nothing_from_django():
     code = (
-        "import sys, integrations.clients.learning360, integrations.clients.learning360_v1, "
-        "integrations.clients.ispring; "
+        "import sys, integrations.providers.learning360.client, integrations.providers.learning360.client_v1, "
+        "integrations.providers.ispring.client; "
         "print(sorted(m for m in sys.modules if m == 'django' or m.startswith('django.')))"
     )
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)

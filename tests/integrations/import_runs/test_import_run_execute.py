@@ -3,8 +3,8 @@ from __future__ import annotations
 import pytest
 
 from integrations.models import ChunkState, ImportRun, ImportState, RecordStatus
+from integrations.providers.learning360.connect import learning360_client
 from integrations.services import import_runs
-from integrations.services.clients import learning360_client
 from integrations.services.import_execution import import_run_execute
 from sandbox.constants import MSG_USER_NOT_FOUND
 from tests.integrations.import_runs.conftest import csv_upload, stats_rows

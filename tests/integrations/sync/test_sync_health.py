@@ -28,12 +28,17 @@ def test_a_sync_the_lms_refuses_marks_the_connection_failing_with_the_reason(syn
 
 
 def test_a_sync_failing_on_our_own_bug_says_nothing_of_the_connection(sync, connection_360, monkeypatch):
-    from integrations.sync import services
+    from dataclasses import replace
+
+    from integrations import providers
 
     def broken(ctx):
         raise KeyError("a bug of ours")
 
-    monkeypatch.setitem(services.SYNCERS, "users", broken)
+    spec = providers.get("360learning")
+    broken_spec = replace(spec, sync_kinds=tuple((k, broken if k == "users" else f) for k, f in spec.sync_kinds))
+    get = providers.get
+    monkeypatch.setattr(providers, "get", lambda value: broken_spec if value == spec.value else get(value))
     run = sync(connection_360, "users")
     assert run.state == "failed"
     connection_360.refresh_from_db()

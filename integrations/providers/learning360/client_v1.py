@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import quote
 
-from integrations.clients.learning360 import DetailedStatus
 from integrations.clients.parsing import Fields, check_object_id
 from integrations.clients.transport import (
     DEFAULT_RETRY,
@@ -29,6 +28,7 @@ from integrations.clients.transport import (
     Transport,
     hide_locals,
 )
+from integrations.providers.learning360.client import DetailedStatus
 
 #: Remote codes documented for this endpoint.
 SESSION_NOT_FOUND = "session_not_found"

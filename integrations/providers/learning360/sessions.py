@@ -27,6 +27,7 @@ refreshed session is always listed whole.
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -34,9 +35,11 @@ from datetime import datetime, timedelta
 from django.utils import timezone
 
 from integrations.clients.errors import AuthError, NotFound, PermissionDenied
-from integrations.clients.learning360 import PathSessionStatusCounts as RemoteCounts, PathSessionUserStat
-from integrations.clients.learning360_v1 import Learning360V1Client, PathSessionUserStatV1
-from integrations.services.clients import learning360_client, learning360_v1_client
+from integrations.providers.learning360 import records as learning360_records
+from integrations.providers.learning360.client import PathSessionStatusCounts as RemoteCounts, PathSessionUserStat
+from integrations.providers.learning360.client_v1 import Learning360V1Client, PathSessionUserStatV1
+from integrations.providers.learning360.connect import learning360_client, learning360_v1_client
+from integrations.providers.learning360.sync import SESSIONS_PAGE, SOURCE_V2, USER_STATS_PAGE
 from integrations.sync import messages, records
 from integrations.sync.context import SyncContext
 from integrations.sync.derived import (
@@ -44,7 +47,6 @@ from integrations.sync.derived import (
     learner_counts_store,
     user_custom_fields_from_run,
 )
-from integrations.sync.kinds import SESSIONS_PAGE, SOURCE_V2, USER_STATS_PAGE
 from integrations.sync.staging import Row, stage_mark_gone, stage_merge
 from reports.digests import digest_changes_record_sessions
 from reports.models import (
@@ -155,7 +157,7 @@ def _learner_rows(
         ).values_list("remote_id", "first_name", "last_name", "mail", "group_remote_id")
     }
     return [
-        records.user_stat_row(
+        learning360_records.user_stat_row(
             stat, session_remote_id=target.remote_id, v1=v1.get(stat.user_id), known=known.get(stat.user_id)
         )
         for stat in batch
@@ -172,7 +174,7 @@ def sync_sessions(ctx: SyncContext) -> None:
             ctx.stage(
                 records.PATH_SESSIONS,
                 client.path_sessions(),
-                lambda batch: [records.session_row(s) for s in batch],
+                lambda batch: [learning360_records.session_row(s) for s in batch],
                 page_size=SESSIONS_PAGE,
                 label="Path sessions",
             )
@@ -188,7 +190,7 @@ def sync_sessions(ctx: SyncContext) -> None:
                     ctx.stage(
                         records.USER_STATS,
                         client.path_session_user_stats(target.path_remote_id, target.remote_id),
-                        lambda batch, target=target, learners=learners: _learner_rows(ctx, batch, target, learners),
+                        functools.partial(_learner_rows, ctx, target=target, v1=learners),
                         page_size=USER_STATS_PAGE,
                         label=label,
                     )

@@ -1,0 +1,34 @@
+"""iSpring Learn as the registry knows it."""
+
+from __future__ import annotations
+
+from integrations.models import SyncKind
+from integrations.providers.base import ProviderSpec, SandboxTenant
+from integrations.providers.ispring import sync
+from integrations.providers.ispring.probe import probe
+from integrations.providers.ispring.vocabulary import COMPLETION_STATUS_LABELS
+
+#: Each iSpring tenant has its own address (no regions to pick from).
+ISPRING_NEEDS_URL = "iSpring Learn tenants have their own address: enter its base URL."
+
+
+def sandbox_tenant(server_root: str) -> SandboxTenant:
+    """The sandbox app's iSpring Learn tenant (``sandbox/views/ispring.py``)."""
+    from sandbox import constants as c
+
+    return SandboxTenant(
+        base_url=server_root + c.URL_PREFIX_ISPRING,
+        client_id=c.DEFAULT_ISPRING_CLIENT_ID,
+        client_secret=c.DEFAULT_ISPRING_CLIENT_SECRET,
+    )
+
+
+PROVIDER = ProviderSpec(
+    value="ispring",
+    label="iSpring Learn",
+    probe=probe,
+    sync_kinds=((SyncKind.MODULE_RESULTS, sync.sync_module_results),),
+    base_url_required=ISPRING_NEEDS_URL,
+    status_labels=COMPLETION_STATUS_LABELS,
+    sandbox=sandbox_tenant,
+)

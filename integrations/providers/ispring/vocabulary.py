@@ -1,0 +1,19 @@
+"""iSpring Learn's status words: completion statuses and user statuses, as the reports show them."""
+
+from __future__ import annotations
+
+#: iSpring Learn completion statuses, in the order the API documents them.
+COMPLETION_STATUSES = (
+    "not_started",
+    "in_progress",
+    "pending",
+    "complete",
+    "passed",
+    "accepted",
+    "incomplete",
+    "failed",
+    "declined",
+)
+COMPLETION_STATUS_LABELS = {status: status.replace("_", " ").capitalize() for status in COMPLETION_STATUSES}
+#: userStatuses (the remote shows active users only unless asked).
+USER_STATUS_LABELS = {1: "Active", 3: "Blocked"}

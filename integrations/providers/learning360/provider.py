@@ -1,0 +1,46 @@
+"""360Learning as the registry knows it."""
+
+from __future__ import annotations
+
+from integrations.models import SyncKind
+from integrations.providers.base import ProviderSpec, Region, SandboxTenant
+from integrations.providers.learning360 import sessions, sync
+from integrations.providers.learning360.probe import probe
+from integrations.providers.learning360.vocabulary import STATUS_LABELS
+
+
+def sandbox_tenant(server_root: str) -> SandboxTenant:
+    """The sandbox app's 360Learning tenant (``sandbox/views/learning360.py``), v1 access included."""
+    from sandbox import constants as c
+
+    return SandboxTenant(
+        base_url=server_root + c.URL_PREFIX_360,
+        client_id=c.DEFAULT_CLIENT_ID,
+        client_secret=c.DEFAULT_CLIENT_SECRET,
+        v1_company_id=c.DEFAULT_COMPANY_ID,
+        v1_api_key=c.DEFAULT_API_KEY,
+    )
+
+
+PROVIDER = ProviderSpec(
+    value="360learning",
+    label="360Learning",
+    probe=probe,
+    # Users before the statistics that name them, courses before their attempts, paths
+    # before their sessions.
+    sync_kinds=(
+        (SyncKind.USERS, sync.sync_users),
+        (SyncKind.COURSES, sync.sync_courses),
+        (SyncKind.PATHS, sync.sync_paths),
+        (SyncKind.SESSIONS, sessions.sync_sessions),
+        (SyncKind.COURSE_STATS, sync.sync_course_stats),
+    ),
+    regions=(
+        Region("eu", "360Learning EU (app.360learning.com)", "https://app.360learning.com"),
+        Region("us", "360Learning US (app.us.360learning.com)", "https://app.us.360learning.com"),
+    ),
+    v1_access=True,
+    integrations=True,
+    status_labels=STATUS_LABELS,
+    sandbox=sandbox_tenant,
+)
