@@ -48,5 +48,13 @@ def merge_full(ctx: SyncContext, spec: CacheSpec, label: str, scope_model: type)
     ctx.add(label, counts)
 
 
+def merge_listing(ctx: SyncContext, spec: CacheSpec, label: str, scope_model: type) -> None:
+    """An incremental kind's merge: a full listing also marks what it no longer returned as gone."""
+    if ctx.full:
+        merge_full(ctx, spec, label, scope_model)
+    else:
+        ctx.add(label, stage_merge(spec, run_id=ctx.run_id, connection_id=ctx.connection.pk, now=ctx.started_at))
+
+
 def rows_of(mapper: Callable) -> Callable[[list], list]:
     return lambda batch: [mapper(record) for record in batch]

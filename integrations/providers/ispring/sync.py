@@ -15,8 +15,8 @@ from integrations.providers.ispring.client import ModuleResult as RemoteResult
 from integrations.providers.ispring.connect import ispring_client
 from integrations.sync import records
 from integrations.sync.context import SyncContext
-from integrations.sync.kinds import incremental_cursor, parse_cursor_time
-from integrations.sync.staging import Row, stage_mark_gone, stage_merge
+from integrations.sync.kinds import incremental_cursor, merge_listing, parse_cursor_time
+from integrations.sync.staging import Row
 from reports.models import ModuleResult
 
 #: iSpring's default and maximum page size.
@@ -57,16 +57,7 @@ def sync_module_results(ctx: SyncContext) -> None:
                 )
 
     def apply() -> None:
-        connection_id = ctx.connection.pk
-        counts = stage_merge(records.MODULE_RESULTS, run_id=ctx.run_id, connection_id=connection_id, now=ctx.started_at)
-        if ctx.full:
-            counts.removed = stage_mark_gone(
-                records.MODULE_RESULTS,
-                run_id=ctx.run_id,
-                scope=ModuleResult.objects.filter(connection_id=connection_id),
-                now=ctx.started_at,
-            )
-        ctx.add("module results", counts)
+        merge_listing(ctx, records.MODULE_RESULTS, "module results", ModuleResult)
 
     ctx.next_cursor = incremental_cursor(ctx, "since")
     ctx.commit(apply)

@@ -25,8 +25,8 @@ from integrations.providers.learning360.connect import learning360_client
 from integrations.sync import records
 from integrations.sync.context import SyncContext
 from integrations.sync.derived import learner_activity_from_run
-from integrations.sync.kinds import incremental_cursor, merge_full, parse_cursor_time, rows_of
-from integrations.sync.staging import link_orphans, stage_mark_gone, stage_merge
+from integrations.sync.kinds import incremental_cursor, merge_full, merge_listing, parse_cursor_time, rows_of
+from integrations.sync.staging import link_orphans
 from reports.digests import digest_changes_record_attempts
 from reports.models import Course, CourseAttempt, LmsUser, PathSession, PathSessionUserStat
 
@@ -157,15 +157,7 @@ def sync_course_stats(ctx: SyncContext) -> None:
         connection_id = ctx.connection.pk
         # Before the merge: attempts of followed courses that became completed, for digests.
         digest_changes_record_attempts(connection_id=connection_id, run_id=ctx.run_id, now=ctx.started_at)
-        counts = stage_merge(records.ATTEMPTS, run_id=ctx.run_id, connection_id=connection_id, now=ctx.started_at)
-        if ctx.full:
-            counts.removed = stage_mark_gone(
-                records.ATTEMPTS,
-                run_id=ctx.run_id,
-                scope=CourseAttempt.objects.filter(connection_id=connection_id),
-                now=ctx.started_at,
-            )
-        ctx.add("course attempts", counts)
+        merge_listing(ctx, records.ATTEMPTS, "course attempts", CourseAttempt)
         learner_activity_from_run(connection_id=connection_id, run_id=ctx.run_id)
 
     ctx.next_cursor = incremental_cursor(ctx, "completed_at_gte")
