@@ -13,8 +13,12 @@ Public Python API:
   ``response_errors``, ``ispring_response_errors``, …) for the sandbox and the clients' tests.
 - ``sandbox.constants``: credentials of the demo tenant, URL prefixes, error codes and
   per-record messages, fault kinds.
-- ``sandbox.services``: ``seed``, ``tenant_default``, ``tenant_create``, ``tenant_update``,
-  ``fault_add``, ``fault_clear``, ``token_expire``, ``bulk_operation_finish``, …
+- ``sandbox.seeding``: ``seed`` (a tenant's users, groups, courses, paths, sessions, attempts,
+  iSpring results).
+- ``sandbox.tenants``: ``tenant_default``, ``tenant_create``, ``tenant_update``, tokens.
+- ``sandbox.faults``: ``fault_add``, ``fault_clear``; ``sandbox.request_log``: the call log.
+- ``sandbox.bulk``: the Bulk API state machine (``bulk_operation_finish``, …);
+  ``sandbox.bulk_integrations``: the integrations it runs on.
 - ``sandbox.selectors``: ``request_log_list``, ``fault_rule_list``, ``bulk_operation_list``.
 - Commands: ``seed_sandbox`` and ``sandbox_fault``.
 """

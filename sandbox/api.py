@@ -24,7 +24,7 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
 from lms_admin.roles import public
-from sandbox import constants as c, services, spec
+from sandbox import constants as c, errors, faults, request_log, spec, tenants
 from sandbox.models import AccessToken, Tenant
 
 Handler = Callable[..., HttpResponse]
@@ -88,7 +88,7 @@ def json_response(data: Any, *, status: int = 200) -> JsonResponse:
     return JsonResponse(data, status=status, safe=False, json_dumps_params={"ensure_ascii": False})
 
 
-def from_service(error: services.SandboxError) -> ApiError:
+def from_service(error: errors.SandboxError) -> ApiError:
     headers = {"Retry-After": str(error.retry_after)} if error.retry_after is not None else {}
     return ApiError(error.status, error_body(error.code, error.message), headers=headers)
 
@@ -188,7 +188,7 @@ def bearer(request: HttpRequest) -> str:
 
 
 def _identify_360_bearer(call: Call) -> None:
-    token = services.token_find(raw=bearer(call.request), api=c.API_360)
+    token = tenants.token_find(raw=bearer(call.request), api=c.API_360)
     if token is not None:
         call.token, call.tenant, call.client_id = token, token.tenant, token.client_id
 
@@ -210,7 +210,7 @@ def _identify_v1(call: Call) -> None:
 
 
 def _identify_ispring_bearer(call: Call) -> None:
-    token = services.token_find(raw=bearer(call.request), api=c.API_ISPRING)
+    token = tenants.token_find(raw=bearer(call.request), api=c.API_ISPRING)
     if token is not None:
         call.token, call.tenant, call.client_id = token, token.tenant, token.client_id
 
@@ -226,9 +226,9 @@ def _serve(call: Call, identify: Callable[[Call], None], run: Callable[[], HttpR
         response = _fault(call) or run()
     except ApiError as error:
         response = error.response()
-    except services.SandboxError as error:
+    except errors.SandboxError as error:
         response = from_service(error).response()
-    services.request_log_record(
+    request_log.request_log_record(
         api=call.api,
         method=call.method,
         path=call.vendor_path,
@@ -256,7 +256,7 @@ def _fault(call: Call) -> HttpResponse | None:
         kinds.append(c.FAULT_EXPIRED_TOKEN)
     if _is_bulk_write(call):
         kinds.append(c.FAULT_BULK_ERROR)
-    rule = services.fault_consume(client_id=call.client_id, method=call.method, path=call.vendor_path, kinds=kinds)
+    rule = faults.fault_consume(client_id=call.client_id, method=call.method, path=call.vendor_path, kinds=kinds)
     if rule is None:
         return None
     call.fault = rule.kind
@@ -271,7 +271,7 @@ def _fault(call: Call) -> HttpResponse | None:
             429, _rate_limit_body(call), headers={"Retry-After": str(rule.retry_after or c.RETRY_AFTER_SECONDS)}
         )
     if rule.kind == c.FAULT_EXPIRED_TOKEN:
-        services.token_expire(token=call.token)
+        tenants.token_expire(token=call.token)
         raise _unauthorized(call)
     if rule.kind == c.FAULT_MALFORMED_BODY:
         xml = call.api == c.API_ISPRING and not wants_json(call.request)
@@ -453,7 +453,7 @@ def apply_filters(call: Call, queryset: QuerySet, fields: dict[str, FilterField]
 def _narrow(queryset: QuerySet, target: FilterField, operator: str, value: Any) -> QuerySet:
     if target.kind == "date":
         # "The milliseconds are always set to 0."
-        value = services.parse_datetime(value).replace(microsecond=0)
+        value = errors.parse_datetime(value).replace(microsecond=0)
     if target.kind == "json-list":
         condition = Q()
         for item in value if isinstance(value, list) else [value]:
@@ -530,4 +530,4 @@ def parse_query_datetime(value: str) -> datetime | None:
     """A date-time from a query string, or None when it is not one."""
     if spec.value_errors({"type": "string", "format": "date-time"}, value):
         return None
-    return services.parse_datetime(value)
+    return errors.parse_datetime(value)

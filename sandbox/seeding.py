@@ -52,6 +52,7 @@ from sandbox.models import (
     Tenant,
     User,
 )
+from sandbox.tenants import tenant_default
 
 SEEDED_INTEGRATION_PLATFORM = "Sandbox Academy"
 SEEDED_EXTERNAL_ID_FORMAT = "SA-{:05d}"
@@ -285,7 +286,6 @@ def seed(
     as there are enough rows (8 ongoing-session enrollments, 3 ended ones, 9 iSpring results).
     Raises ``ValueError`` on impossible sizes and ``Tenant.DoesNotExist`` for an unknown client.
     """
-    from sandbox.services import tenant_default
 
     if users < 1 or courses < 1:
         raise ValueError("users and courses must be at least 1")

@@ -208,9 +208,9 @@ SANDBOX_SMALL = {"users": 40, "paths": 3, "sessions": 6, "courses": 20, "attempt
 def sandbox(transactional_db):
     from datetime import UTC, datetime
 
-    from sandbox import services
+    from sandbox import seeding
 
-    return services.seed(**SANDBOX_SMALL, anchor=datetime(2025, 6, 1, tzinfo=UTC))
+    return seeding.seed(**SANDBOX_SMALL, anchor=datetime(2025, 6, 1, tzinfo=UTC))
 
 
 def _sandbox_connection(live_server, *, name: str, provider: str, api: str, client_id: str, secret: str, **extra):

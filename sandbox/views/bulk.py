@@ -5,14 +5,14 @@ from __future__ import annotations
 from django.http import HttpResponse
 from django.urls import reverse
 
-from sandbox import constants as c, services
+from sandbox import bulk, constants as c
 from sandbox.api import ApiError, Call, FilterField, apply_filters, error_body, json_response, paginated_response
 from sandbox.models import BulkOperation
 from sandbox.serializers import bulk_operation_json, bulk_result_json
 
 
 def _accepted(call: Call, integration_id: str, operation_type: str) -> HttpResponse:
-    operation = services.bulk_operation_create(
+    operation = bulk.bulk_operation_create(
         tenant=call.tenant,
         integration_oid=integration_id,
         type=operation_type,
@@ -38,8 +38,8 @@ def stats_import(call: Call, integration_id: str) -> HttpResponse:
 
 
 def operation_detail(call: Call, operation_id: str) -> HttpResponse:
-    # Reading the operation is what moves it on (see services.bulk_operation_advance).
-    operation = services.bulk_operation_advance(tenant=call.tenant, oid=operation_id)
+    # Reading the operation is what moves it on (see bulk.bulk_operation_advance).
+    operation = bulk.bulk_operation_advance(tenant=call.tenant, oid=operation_id)
     return json_response(bulk_operation_json(operation))
 
 

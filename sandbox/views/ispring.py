@@ -11,7 +11,7 @@ import uuid
 from django.http import HttpResponse
 from django.utils.crypto import constant_time_compare
 
-from sandbox import constants as c, services
+from sandbox import constants as c, tenants
 from sandbox.api import (
     ApiError,
     Call,
@@ -50,7 +50,7 @@ def token(call: Call) -> HttpResponse:
     if tenant is None or not constant_time_compare(tenant.ispring_client_secret, form["client_secret"]):
         raise ApiError(401, {"code": c.ISPRING_TOKEN_ERROR_CODE, "message": "Invalid client credentials."})
     call.tenant = tenant
-    raw, ttl = services.token_issue(tenant=tenant, api=c.API_ISPRING)
+    raw, ttl = tenants.token_issue(tenant=tenant, api=c.API_ISPRING)
     return json_response({"access_token": raw, "expires_in": ttl, "token_type": "bearer"})
 
 

@@ -13,7 +13,7 @@ from django.db.models import Count, QuerySet
 from django.http import HttpResponse
 from django.utils.crypto import constant_time_compare
 
-from sandbox import constants as c, services, spec
+from sandbox import bulk_integrations, constants as c, spec, tenants
 from sandbox.api import ApiError, Call, FilterField, apply_filters, error_body, json_response, paginated_response
 from sandbox.models import (
     Course,
@@ -64,7 +64,7 @@ def token(call: Call) -> HttpResponse:
     ):
         raise ApiError(400, {"error": c.ERROR_NON_EXISTING_USER})
     call.tenant = tenant
-    raw, ttl = services.token_issue(tenant=tenant, api=c.API_360)
+    raw, ttl = tenants.token_issue(tenant=tenant, api=c.API_360)
     return json_response({"token_type": "Bearer", "access_token": raw, "expires_in": ttl})
 
 
@@ -245,15 +245,15 @@ def integrations(call: Call) -> HttpResponse:
 
 
 def integration_create(call: Call) -> HttpResponse:
-    integration = services.integration_create(tenant=call.tenant, data=call.body)
+    integration = bulk_integrations.integration_create(tenant=call.tenant, data=call.body)
     return json_response(integration_json(integration), status=201)
 
 
 def integration_update(call: Call, integration_id: str) -> HttpResponse:
-    integration = services.integration_update(tenant=call.tenant, oid=integration_id, data=call.body)
+    integration = bulk_integrations.integration_update(tenant=call.tenant, oid=integration_id, data=call.body)
     return json_response(integration_json(integration))
 
 
 def integration_delete(call: Call, integration_id: str) -> HttpResponse:
-    services.integration_delete(tenant=call.tenant, oid=integration_id)
+    bulk_integrations.integration_delete(tenant=call.tenant, oid=integration_id)
     return HttpResponse(status=204)

@@ -40,7 +40,7 @@ UNKNOWN_LEARNER = "nobody@nowhere.example"
 def paced_imports(settings, monkeypatch, sandbox):
     """Small chunks, one in flight, and a sandbox that lingers in each state: progress moves
     in steps a 2-second poll can see, with a file of a few rows."""
-    from sandbox.services import tenant_update
+    from sandbox.tenants import tenant_update
 
     settings.IMPORT_POLL_MIN_SECONDS = 0.05
     settings.IMPORT_POLL_MAX_SECONDS = 0.2

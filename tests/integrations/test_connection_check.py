@@ -151,7 +151,7 @@ def test_a_loopback_url_stored_while_allowed_stops_working_when_loopback_is_swit
 def test_a_check_from_the_web_makes_one_attempt_where_the_command_line_retries(connection_360, admin_client):
     """A person waits on "Test connection": a 503 is reported at once (one request), while the
     command line (and the workers) ride out the same fault with their retries."""
-    from sandbox import constants as c, services
+    from sandbox import constants as c, faults
     from sandbox.selectors import request_log_list
 
     def groups_requests() -> int:
@@ -159,7 +159,7 @@ def test_a_check_from_the_web_makes_one_attempt_where_the_command_line_retries(c
 
     connection_check(connection=connection_360)  # a token is cached: only the listing is counted
     before = groups_requests()
-    services.fault_add(client_id=c.DEFAULT_CLIENT_ID, kind="server_error", count=2, path_prefix="/api/v2/groups")
+    faults.fault_add(client_id=c.DEFAULT_CLIENT_ID, kind="server_error", count=2, path_prefix="/api/v2/groups")
     page = admin_client.post(f"/connections/{connection_360.pk}/check/", headers={"HX-Request": "true"})
     assert page.status_code == 200
     assert "503" in page.content.decode() or "unavailable" in page.content.decode().lower()

@@ -19,7 +19,7 @@ import pytest
 import requests
 from django.test import Client
 
-from sandbox import constants as c, services, spec
+from sandbox import constants as c, seeding, spec
 from sandbox.seeding import SeedSummary
 
 ANCHOR = datetime(2025, 6, 1, tzinfo=UTC)
@@ -34,7 +34,7 @@ def _sandbox_only_urls(settings):
 @pytest.fixture
 def seeded(db) -> SeedSummary:
     """The demo tenant with a small deterministic data set."""
-    return services.seed(**SMALL)
+    return seeding.seed(**SMALL)
 
 
 def spec_errors(method: str, path: str, status: int, content_type: str, content: bytes) -> list[str]:

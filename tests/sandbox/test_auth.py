@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from sandbox import constants as c, services
+from sandbox import constants as c, seeding, tenants
 from sandbox.models import AccessToken
 from tests.sandbox.conftest import Api, spec_errors
 
@@ -88,13 +88,13 @@ def test_it_wants_a_json_token_request_not_a_form(seeded, client):
 def test_it_answers_invalid_token_without_a_token_and_once_the_token_expired(api):
     assert api.get("/api/v2/users", headers={"Authorization": None}).json() == {"error": c.ERROR_INVALID_TOKEN}
     assert api.get("/api/v2/users").status_code == 200
-    services.token_expire(client_id=c.DEFAULT_CLIENT_ID)
+    tenants.token_expire(client_id=c.DEFAULT_CLIENT_ID)
     response = api.get("/api/v2/users")
     assert (response.status_code, response.json()) == (401, {"error": c.ERROR_INVALID_TOKEN})
 
 
 def test_it_gives_tokens_the_tenants_lifetime(seeded, client):
-    services.tenant_update(client_id=c.DEFAULT_CLIENT_ID, token_ttl_seconds=90)
+    tenants.tenant_update(client_id=c.DEFAULT_CLIENT_ID, token_ttl_seconds=90)
     before = timezone.now()
     response = _token(
         client,
@@ -119,7 +119,7 @@ def test_it_requires_the_360_api_version_header(api, version):
 
 
 def test_it_answers_invalid_scope_when_the_tenant_lacks_the_documented_scope(seeded, client):
-    services.tenant_update(client_id=c.DEFAULT_CLIENT_ID, scopes=["users:read"])
+    tenants.tenant_update(client_id=c.DEFAULT_CLIENT_ID, scopes=["users:read"])
     api = Api(client).authenticate()
     assert api.get("/api/v2/users").status_code == 200
     response = api.get("/api/v2/courses/stats")
@@ -129,7 +129,7 @@ def test_it_answers_invalid_scope_when_the_tenant_lacks_the_documented_scope(see
 
 
 def test_each_tenant_sees_only_its_own_data(seeded, client):
-    services.tenant_create(
+    tenants.tenant_create(
         name="Other Co",
         client_id="other-client",
         client_secret="other-secret",
@@ -138,7 +138,7 @@ def test_each_tenant_sees_only_its_own_data(seeded, client):
         ispring_client_id="other-ispring",
         ispring_client_secret="other-ispring-secret",
     )
-    services.seed(users=5, paths=1, sessions=1, courses=2, attempts=10, seed=9, client_id="other-client")
+    seeding.seed(users=5, paths=1, sessions=1, courses=2, attempts=10, seed=9, client_id="other-client")
     other = Api(client, client_id="other-client", client_secret="other-secret").authenticate()
     mine = Api(client).authenticate()
     other_users = {u["_id"] for u in other.all_pages("/api/v2/users")}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from sandbox import constants as c, selectors, services
+from sandbox import bulk, constants as c, faults, seeding, selectors, tenants
 from sandbox.models import BulkOperation, Course, CourseAttempt, Integration, User
 from tests.sandbox.conftest import SMALL, Api, Http
 
@@ -54,8 +54,8 @@ def run_operation(api: Api, method: str, path: str, records: list[dict]) -> tupl
 
 @pytest.mark.django_db(transaction=True)
 def test_a_bulk_stats_import_over_http_goes_through_every_state_and_shows_in_course_stats(live_server):
-    services.seed(**SMALL)
-    services.tenant_update(client_id=c.DEFAULT_CLIENT_ID, bulk_batch_size=2)
+    seeding.seed(**SMALL)
+    tenants.tenant_update(client_id=c.DEFAULT_CLIENT_ID, bulk_batch_size=2)
     http = Http(live_server.url + c.URL_PREFIX_360).authenticate()
     integration = http.call("GET", "/api/v2/integrations").json()[0]
     user, course = _fresh_pair()
@@ -327,12 +327,12 @@ def test_it_limits_unfinished_operations_per_integration_with_429_and_retry_afte
     assert refused.status_code == 429
     assert refused.json()["error"]["code"] == c.ERROR_CONCURRENCY_LIMIT
     assert refused["Retry-After"] == "1"
-    services.bulk_operation_finish(tenant=services.tenant_default(), oid=first["Location"].rsplit("/", 1)[1])
+    bulk.bulk_operation_finish(tenant=tenants.tenant_default(), oid=first["Location"].rsplit("/", 1)[1])
     assert api.request("DELETE", f"{integration_path}/courses", body=body).status_code == 202
 
 
 def test_it_answers_503_bulk_api_disabled_when_the_tenant_switches_it_off(api, integration_path):
-    services.tenant_update(client_id=c.DEFAULT_CLIENT_ID, bulk_api_enabled=False)
+    tenants.tenant_update(client_id=c.DEFAULT_CLIENT_ID, bulk_api_enabled=False)
     response = api.request("DELETE", f"{integration_path}/courses", body={"input": [{"externalId": "X"}]})
     assert (response.status_code, response.json()["error"]["code"]) == (503, c.ERROR_BULK_API_DISABLED)
 
@@ -349,7 +349,7 @@ def test_results_wait_for_the_operation_to_have_run(api, integration_path):
 
 
 def test_states_last_at_least_the_tenants_minimum(api, integration_path):
-    services.tenant_update(client_id=c.DEFAULT_CLIENT_ID, bulk_min_state_seconds=3600)
+    tenants.tenant_update(client_id=c.DEFAULT_CLIENT_ID, bulk_min_state_seconds=3600)
     location = api.request("DELETE", f"{integration_path}/courses", body={"input": [{"externalId": "X"}]})["Location"]
     path = location.split("testserver", 1)[1]
     assert [api.get(path).json()["status"] for _ in range(3)] == ["pending"] * 3
@@ -367,7 +367,7 @@ def test_an_operation_whose_integration_is_deleted_ends_in_error(api, integratio
 
 
 def test_the_bulk_error_fault_stops_an_operation_half_way_with_partial_results(api, integration_path):
-    services.fault_add(client_id=c.DEFAULT_CLIENT_ID, kind=c.FAULT_BULK_ERROR)
+    faults.fault_add(client_id=c.DEFAULT_CLIENT_ID, kind=c.FAULT_BULK_ERROR)
     records = [{"externalId": f"X{i}"} for i in range(4)]
     states, results = run_operation(api, "DELETE", f"{integration_path}/courses", records)
     assert states == ["pending", "queued", "running", "error"]

@@ -10,7 +10,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from sandbox import constants as c, selectors, services
+from sandbox import constants as c, faults, selectors
 from sandbox.models import BulkOperation, Integration, PathSession
 from tests.sandbox.conftest import spec_errors
 
@@ -25,7 +25,7 @@ def _bulk_archive(api):
 
 
 def test_rate_limit_answers_429_with_retry_after_for_the_next_n_calls(api):
-    services.fault_add(client_id=c.DEFAULT_CLIENT_ID, kind=c.FAULT_RATE_LIMIT, count=2, retry_after=7)
+    faults.fault_add(client_id=c.DEFAULT_CLIENT_ID, kind=c.FAULT_RATE_LIMIT, count=2, retry_after=7)
     for _ in range(2):
         response = api.get(USERS)
         assert (response.status_code, response["Retry-After"], response.json()) == (
@@ -43,7 +43,7 @@ def test_rate_limit_answers_429_with_retry_after_for_the_next_n_calls(api):
 
 
 def test_a_rate_limited_bulk_call_answers_its_documented_429_body_and_creates_nothing(api):
-    services.fault_add(
+    faults.fault_add(
         client_id=c.DEFAULT_CLIENT_ID, kind=c.FAULT_RATE_LIMIT, method="DELETE", path_prefix="/api/v2/bulk/"
     )
     refused = _bulk_archive(api)  # Api checks the body against the operation's 429 schema
@@ -59,7 +59,7 @@ def test_a_rate_limited_bulk_call_answers_its_documented_429_body_and_creates_no
 
 @pytest.mark.parametrize("status", c.SERVER_ERROR_STATUSES)
 def test_server_errors_answer_the_chosen_status_once(api, status):
-    services.fault_add(
+    faults.fault_add(
         client_id=c.DEFAULT_CLIENT_ID,
         kind=c.FAULT_SERVER_ERROR,
         status=status,
@@ -76,16 +76,14 @@ def test_server_errors_answer_the_chosen_status_once(api, status):
 
 
 def test_a_503_on_a_bulk_call_is_the_documented_bulk_api_disabled(api):
-    services.fault_add(
-        client_id=c.DEFAULT_CLIENT_ID, kind=c.FAULT_SERVER_ERROR, status=503, path_prefix="/api/v2/bulk/"
-    )
+    faults.fault_add(client_id=c.DEFAULT_CLIENT_ID, kind=c.FAULT_SERVER_ERROR, status=503, path_prefix="/api/v2/bulk/")
     assert api.get(USERS).status_code == 200  # outside the prefix: untouched
     response = _bulk_archive(api)
     assert (response.status_code, response.json()["error"]["code"]) == (503, c.ERROR_BULK_API_DISABLED)
 
 
 def test_slow_waits_then_answers_normally(api):
-    rule = services.fault_add(client_id=c.DEFAULT_CLIENT_ID, kind=c.FAULT_SLOW, delay_seconds=0.3)
+    rule = faults.fault_add(client_id=c.DEFAULT_CLIENT_ID, kind=c.FAULT_SLOW, delay_seconds=0.3)
     started = time.monotonic()
     assert api.get(USERS).status_code == 200
     assert time.monotonic() - started >= 0.3
@@ -97,7 +95,7 @@ def test_slow_waits_then_answers_normally(api):
 
 
 def test_expired_token_expires_the_presented_token_until_a_new_one_is_fetched(api):
-    services.fault_add(client_id=c.DEFAULT_CLIENT_ID, kind=c.FAULT_EXPIRED_TOKEN)
+    faults.fault_add(client_id=c.DEFAULT_CLIENT_ID, kind=c.FAULT_EXPIRED_TOKEN)
     assert api.get(USERS).json() == {"error": c.ERROR_INVALID_TOKEN}
     assert api.get(USERS).status_code == 401  # really expired, not a one-off
     api.authenticate()
@@ -105,7 +103,7 @@ def test_expired_token_expires_the_presented_token_until_a_new_one_is_fetched(ap
 
 
 def test_malformed_body_answers_200_with_broken_json_and_applies_nothing(api):
-    services.fault_add(client_id=c.DEFAULT_CLIENT_ID, kind=c.FAULT_MALFORMED_BODY, count=2)
+    faults.fault_add(client_id=c.DEFAULT_CLIENT_ID, kind=c.FAULT_MALFORMED_BODY, count=2)
     response = api.get(USERS, check=False)
     assert response.status_code == 200
     with pytest.raises(json.JSONDecodeError):
@@ -125,7 +123,7 @@ def _bulk_archive_unchecked(api):
 
 
 def test_faults_can_target_one_method_and_path_and_wait_their_turn(api):
-    services.fault_add(
+    faults.fault_add(
         client_id=c.DEFAULT_CLIENT_ID,
         kind=c.FAULT_SERVER_ERROR,
         status=502,
@@ -138,12 +136,12 @@ def test_faults_can_target_one_method_and_path_and_wait_their_turn(api):
 
 
 def test_faults_are_per_client(api):
-    services.fault_add(client_id="someone-else", kind=c.FAULT_RATE_LIMIT, count=5)
+    faults.fault_add(client_id="someone-else", kind=c.FAULT_RATE_LIMIT, count=5)
     assert api.get(USERS).status_code == 200
 
 
 def test_the_token_call_itself_can_fail(seeded, client):
-    services.fault_add(
+    faults.fault_add(
         client_id=c.DEFAULT_CLIENT_ID, kind=c.FAULT_SERVER_ERROR, status=502, path_prefix="/api/v2/oauth2/token"
     )
     body = {
@@ -164,15 +162,15 @@ def test_ispring_and_v1_calls_take_their_own_fault_rules(seeded, client):
     }
     token = client.post(f"{c.URL_PREFIX_ISPRING}/api/v3/token", form).json()["access_token"]
     results = f"{c.URL_PREFIX_ISPRING}/learners/modules/results"
-    services.fault_add(client_id=c.DEFAULT_ISPRING_CLIENT_ID, kind=c.FAULT_MALFORMED_BODY)
-    services.fault_add(client_id=c.DEFAULT_ISPRING_CLIENT_ID, kind=c.FAULT_RATE_LIMIT)
+    faults.fault_add(client_id=c.DEFAULT_ISPRING_CLIENT_ID, kind=c.FAULT_MALFORMED_BODY)
+    faults.fault_add(client_id=c.DEFAULT_ISPRING_CLIENT_ID, kind=c.FAULT_RATE_LIMIT)
     broken = client.get(results, headers={"Authorization": f"Bearer {token}"})
     assert broken.status_code == 200 and broken.content == c.MALFORMED_XML_BODY
     limited = client.get(results, headers={"Authorization": f"Bearer {token}", "Accept": "application/json"})
     assert limited.status_code == 429 and set(limited.json()) == {"code", "message"}
     assert client.get(results, headers={"Authorization": f"Bearer {token}"}).status_code == 200
 
-    services.fault_add(client_id=c.DEFAULT_CLIENT_ID, kind=c.FAULT_RATE_LIMIT, path_prefix="/api/v1/")
+    faults.fault_add(client_id=c.DEFAULT_CLIENT_ID, kind=c.FAULT_RATE_LIMIT, path_prefix="/api/v1/")
     v1 = f"{c.URL_PREFIX_360}/api/v1/paths/sessions/{PathSession.objects.order_by('pk').first().oid}/stats"
     query = {"company": c.DEFAULT_COMPANY_ID, "apiKey": c.DEFAULT_API_KEY}
     assert client.get(v1, query).status_code == 429
@@ -181,11 +179,11 @@ def test_ispring_and_v1_calls_take_their_own_fault_rules(seeded, client):
 
 def test_fault_add_refuses_what_it_cannot_do(db):
     with pytest.raises(ValueError, match="unknown fault kind"):
-        services.fault_add(client_id="x", kind="teapot")
+        faults.fault_add(client_id="x", kind="teapot")
     with pytest.raises(ValueError, match="500, 502, 503, 504"):
-        services.fault_add(client_id="x", kind=c.FAULT_SERVER_ERROR, status=418)
+        faults.fault_add(client_id="x", kind=c.FAULT_SERVER_ERROR, status=418)
     with pytest.raises(ValueError, match="at least 1"):
-        services.fault_add(client_id="x", kind=c.FAULT_SLOW, count=0)
+        faults.fault_add(client_id="x", kind=c.FAULT_SLOW, count=0)
 
 
 def test_the_sandbox_fault_command_adds_lists_and_clears_rules(api):
@@ -218,7 +216,7 @@ def test_the_sandbox_fault_command_adds_lists_and_clears_rules(api):
 
 def test_every_fault_answer_of_a_documented_status_matches_the_document(api):
     for kind, kwargs in ((c.FAULT_RATE_LIMIT, {}), (c.FAULT_EXPIRED_TOKEN, {})):
-        services.fault_add(client_id=c.DEFAULT_CLIENT_ID, kind=kind, **kwargs)
+        faults.fault_add(client_id=c.DEFAULT_CLIENT_ID, kind=kind, **kwargs)
         response = api.get("/api/v2/courses/stats")
         assert (
             spec_errors(

@@ -10,7 +10,7 @@ from collections import Counter
 
 import pytest
 
-from sandbox import constants as c, services
+from sandbox import constants as c, seeding
 from sandbox.models import Course, CourseAttempt, Path, PathSession
 from tests.sandbox.conftest import ANCHOR, Api
 
@@ -59,7 +59,7 @@ def test_it_pages_course_stats_by_500_with_a_link_header_only_while_more_exist(a
 
 
 def test_it_pages_user_stats_with_link_header_by_2000(db, client):
-    services.seed(users=2001, paths=1, sessions=1, courses=3, attempts=0, session_size=2001, seed=2, anchor=ANCHOR)
+    seeding.seed(users=2001, paths=1, sessions=1, courses=3, attempts=0, session_size=2001, seed=2, anchor=ANCHOR)
     api = Api(client).authenticate()
     session = _session(api)
     url = f"/api/v2/paths/{session['pathId']}/sessions/{session['_id']}/user-stats"
@@ -71,7 +71,7 @@ def test_it_pages_user_stats_with_link_header_by_2000(db, client):
 
 
 def test_it_pages_paths_by_200_and_users_by_500(db, client):
-    services.seed(users=501, paths=201, sessions=0, courses=5, attempts=0, seed=3, anchor=ANCHOR)
+    seeding.seed(users=501, paths=201, sessions=0, courses=5, attempts=0, seed=3, anchor=ANCHOR)
     api = Api(client).authenticate()
     assert len(api.get("/api/v2/paths").json()) == 200
     assert len(api.all_pages("/api/v2/paths")) == 201

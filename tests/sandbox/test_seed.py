@@ -1,4 +1,4 @@
-"""seed_sandbox / services.seed: deterministic, realistic, consistent, and a clean replace."""
+"""seed_sandbox / seeding.seed: deterministic, realistic, consistent, and a clean replace."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from sandbox import constants as c, services
+from sandbox import constants as c, seeding
 from sandbox.models import (
     Course,
     CourseAttempt,
@@ -41,17 +41,17 @@ def _digest() -> str:
 
 
 def test_the_same_seed_gives_the_same_data_and_another_seed_other_data(db):
-    services.seed(**SMALL)
+    seeding.seed(**SMALL)
     first = _digest()
-    services.seed(**SMALL)
+    seeding.seed(**SMALL)
     assert _digest() == first
-    services.seed(**{**SMALL, "seed": SMALL["seed"] + 1})
+    seeding.seed(**{**SMALL, "seed": SMALL["seed"] + 1})
     assert _digest() != first
 
 
 def test_reseeding_replaces_the_tenants_content(db):
-    services.seed(**SMALL)
-    services.seed(**{**SMALL, "users": 10, "attempts": 50})
+    seeding.seed(**SMALL)
+    seeding.seed(**{**SMALL, "users": 10, "attempts": 50})
     assert User.objects.count() == 10
     assert CourseAttempt.objects.count() == 50
     assert Group.objects.count() == 9
@@ -149,7 +149,7 @@ def test_the_seed_sandbox_command_reports_what_it_wrote(db):
 def test_a_learners_last_activity_is_never_before_their_first(db, sizes):
     """Issue 17, broken path 12. A learner's last activity in a path session is derived from
     their attempts on its courses (``integrations.sync.derived``); their first is ``startedAt``."""
-    services.seed(**sizes)
+    seeding.seed(**sizes)
     from django.db.models import F
 
     assert not CourseAttempt.objects.filter(last_activity_at__lt=F("first_activity_at")).exists()

@@ -6,7 +6,7 @@ from collections import Counter
 
 import pytest
 
-from sandbox import constants as c, selectors, services
+from sandbox import constants as c, request_log, selectors, tenants
 from sandbox.models import PathSession
 
 V1 = f"{c.URL_PREFIX_360}/api/v1/paths/sessions/{{}}/stats"
@@ -90,9 +90,7 @@ def test_v1_answers_session_not_found_for_unknown_and_foreign_sessions(seeded, c
 
 
 def test_v1_does_not_show_another_companys_session(seeded, client):
-    from sandbox import services
-
-    services.tenant_create(
+    tenants.tenant_create(
         name="Other Co",
         client_id="other-client",
         client_secret="other-secret",
@@ -113,13 +111,14 @@ def test_the_request_log_keeps_the_query_but_never_the_api_key(seeded, client):
 
     logged = [entry.query for entry in selectors.request_log_list(method="GET")]
 
-    assert logged == [f"company={c.DEFAULT_COMPANY_ID}&apiKey={services.REDACTED}"] * 2
+    assert logged == [f"company={c.DEFAULT_COMPANY_ID}&apiKey={request_log.REDACTED}"] * 2
     assert not any(c.DEFAULT_API_KEY in q or "a-wrong-key" in q for q in logged)
 
 
 def test_redacting_a_query_keeps_every_other_pair_byte_for_byte():
     query = "completedAt%5Bgte%5D=2025-01-01&APIKEY=k1&api%4Bey=k2&apiKeys=kept&company=c"
     assert (
-        services.redact_query(query) == "completedAt%5Bgte%5D=2025-01-01&APIKEY=***&api%4Bey=***&apiKeys=kept&company=c"
+        request_log.redact_query(query)
+        == "completedAt%5Bgte%5D=2025-01-01&APIKEY=***&api%4Bey=***&apiKeys=kept&company=c"
     )
-    assert services.redact_query("") == ""
+    assert request_log.redact_query("") == ""

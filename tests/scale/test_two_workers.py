@@ -27,9 +27,9 @@ from integrations.models import ChunkState, ImportRun, ImportState, SyncRun, Syn
 from integrations.services import import_runs
 from integrations.services.connections import ConnectionData, connection_create
 from integrations.services.integrations import integration_pull
-from integrations.sync import services as sync_services, tasks as sync_tasks
+from integrations.sync import queue as sync_queue, services as sync_services
 from reports.models import Course, CourseAttempt, LmsGroup, LmsUser, Path, PathSession, PathSessionUserStat
-from sandbox import constants as c, models as remote, services as sandbox_services
+from sandbox import constants as c, models as remote, seeding, tenants
 from sandbox.selectors import request_log_list
 from tests.integrations.import_runs.conftest import csv_upload, stats_rows
 from tests.scale.conftest import procfile_start, stop_all
@@ -82,7 +82,7 @@ def broker_url(monkeypatch) -> str:
 def demo_tenant(connection_360):
     """The demo tenant, larger than the suite's default, so its full sync lasts long enough to
     overlap the import (about 2,000 users, 20,000 course attempts, 6 sessions)."""
-    sandbox_services.seed(users=2_000, paths=3, sessions=6, courses=50, attempts=20_000, seed=11, anchor=ANCHOR)
+    seeding.seed(users=2_000, paths=3, sessions=6, courses=50, attempts=20_000, seed=11, anchor=ANCHOR)
     return remote.Tenant.objects.get(client_id=c.DEFAULT_CLIENT_ID)
 
 
@@ -91,7 +91,7 @@ def import_integration(transactional_db, live_server):
     """A second sandbox tenant with its "Sandbox Academy" integration adopted locally. Its bulk
     operations apply a whole chunk per poll and five may run at once, so the test spends its
     time in the product."""
-    sandbox_services.tenant_create(
+    tenants.tenant_create(
         name="Import tenant",
         client_id=IMPORT_CLIENT,
         client_secret="import-secret",
@@ -102,7 +102,7 @@ def import_integration(transactional_db, live_server):
         bulk_batch_size=10_000,
         bulk_concurrency_limit=5,
     )
-    sandbox_services.seed(users=40, paths=0, sessions=0, courses=10, attempts=0, seed=3, client_id=IMPORT_CLIENT)
+    seeding.seed(users=40, paths=0, sessions=0, courses=10, attempts=0, seed=3, client_id=IMPORT_CLIENT)
     connection = connection_create(
         actor=None,
         data=ConnectionData(
@@ -170,7 +170,7 @@ def test_two_workers_share_an_import_and_a_full_sync_without_doing_anything_twic
         r.pk for r in syncs
     ]
     # …and the broker delivers every run's task a second time.
-    sync_tasks.sync_runs_enqueue([r.pk for r in syncs])
+    sync_queue.sync_runs_enqueue([r.pk for r in syncs])
 
     # Watch who holds each run's lease until everything is finished.
     import_owners: set[str] = set()

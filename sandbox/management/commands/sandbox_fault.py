@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from sandbox import constants as c, services
+from sandbox import constants as c, faults
 from sandbox.selectors import fault_rule_list
 
 
@@ -33,7 +33,7 @@ class Command(BaseCommand):
         action = options["action"]
         if action == "add":
             try:
-                rule = services.fault_add(
+                rule = faults.fault_add(
                     client_id=options["client_id"],
                     kind=options["kind"],
                     count=options["count"],
@@ -51,5 +51,5 @@ class Command(BaseCommand):
                 scope = " ".join(filter(None, (rule.method, rule.path_prefix))) or "every call"
                 self.stdout.write(f"{rule.pk}\t{rule.client_id}\t{rule.kind}\t×{rule.remaining}\t{scope}")
         else:
-            removed = services.fault_clear(client_id=options["client_id"])
+            removed = faults.fault_clear(client_id=options["client_id"])
             self.stdout.write(self.style.SUCCESS(f"Removed {removed} fault rule(s)."))

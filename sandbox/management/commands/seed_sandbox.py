@@ -4,7 +4,7 @@ from datetime import UTC, datetime
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from sandbox import services
+from sandbox import seeding
 from sandbox.models import Tenant
 
 
@@ -48,7 +48,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options) -> None:
         try:
-            summary = services.seed(
+            summary = seeding.seed(
                 users=options["users"],
                 paths=options["paths"],
                 sessions=options["sessions"],

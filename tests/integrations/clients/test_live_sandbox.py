@@ -26,16 +26,16 @@ import pytest
 from integrations.clients.errors import AuthError, BadResponse, NotFound, RateLimited, RemoteUnavailable
 from integrations.clients.transport import RetryPolicy
 from integrations.providers.ispring.client import ISpringClient
-from integrations.providers.learning360.client import (
+from integrations.providers.learning360.bulk_inputs import (
     CourseIdentifier,
     ExternalCourse,
     ExternalCourseSource,
     ExternalCourseStat,
-    Learning360Client,
     UserIdentifier,
 )
+from integrations.providers.learning360.client import Learning360Client
 from integrations.providers.learning360.client_v1 import Learning360V1Client
-from sandbox import constants as c, selectors, services
+from sandbox import bulk_integrations, constants as c, faults, seeding, selectors, tenants
 from sandbox.models import KIND_GROUP, Group, IspringModuleResult, Tenant
 from tests.integrations.clients.conftest import Clock, Sleeper
 
@@ -122,7 +122,7 @@ def token_requests() -> int:
 
 # Pagination over several pages for every listing ------------------------------------------
 def test_users_page_through_the_sandbox(v2):
-    summary = services.seed(**{**TINY, "users": 1100})
+    summary = seeding.seed(**{**TINY, "users": 1100})
 
     users = list(v2.users())
 
@@ -131,7 +131,7 @@ def test_users_page_through_the_sandbox(v2):
 
 
 def test_groups_page_through_the_sandbox(v2):
-    services.seed(**TINY)
+    seeding.seed(**TINY)
     tenant = Tenant.objects.get(client_id=c.DEFAULT_CLIENT_ID)
     root = Group.objects.get(tenant=tenant, oid=tenant.object_id(KIND_GROUP, 0))
     Group.objects.bulk_create(
@@ -146,7 +146,7 @@ def test_groups_page_through_the_sandbox(v2):
 
 
 def test_courses_page_through_the_sandbox(v2):
-    services.seed(**{**TINY, "courses": 1100})
+    seeding.seed(**{**TINY, "courses": 1100})
 
     courses = list(v2.courses())
 
@@ -156,7 +156,7 @@ def test_courses_page_through_the_sandbox(v2):
 
 
 def test_course_stats_page_through_the_sandbox_and_filters_apply(v2):
-    summary = services.seed(**{**TINY, "attempts": 1100})
+    summary = seeding.seed(**{**TINY, "attempts": 1100})
 
     attempts = list(v2.course_stats())
     one_course = attempts[0].course_id
@@ -174,7 +174,7 @@ def test_course_stats_page_through_the_sandbox_and_filters_apply(v2):
 
 
 def test_paths_page_through_the_sandbox(v2):
-    services.seed(**{**TINY, "paths": 450, "sessions": 0})
+    seeding.seed(**{**TINY, "paths": 450, "sessions": 0})
 
     paths = list(v2.paths())
 
@@ -183,7 +183,7 @@ def test_paths_page_through_the_sandbox(v2):
 
 
 def test_path_sessions_page_through_the_sandbox_globally_and_filtered_by_path(v2):
-    services.seed(**{**TINY, "paths": 2, "sessions": 1100, "session_size": 1})
+    seeding.seed(**{**TINY, "paths": 2, "sessions": 1100, "session_size": 1})
 
     sessions = list(v2.path_sessions())
     by_path = Counter(s.path_id for s in sessions)
@@ -198,7 +198,7 @@ def test_path_sessions_page_through_the_sandbox_globally_and_filtered_by_path(v2
 
 
 def test_path_session_user_stats_page_through_the_sandbox(v2, v1):
-    services.seed(**{**TINY, "users": 4100, "paths": 1, "sessions": 1, "session_size": 4100, "attempts": 0})
+    seeding.seed(**{**TINY, "users": 4100, "paths": 1, "sessions": 1, "session_size": 4100, "attempts": 0})
     [session] = v2.path_sessions()
 
     stats = list(v2.path_session_user_stats(session.path_id, session.id))
@@ -218,11 +218,11 @@ def test_path_session_user_stats_page_through_the_sandbox(v2, v1):
 
 
 def test_integrations_page_through_the_sandbox(v2):
-    services.seed(**TINY)
+    seeding.seed(**TINY)
     tenant = Tenant.objects.get(client_id=c.DEFAULT_CLIENT_ID)
     [existing] = v2.integrations()
     for i in range(150):
-        services.integration_create(
+        bulk_integrations.integration_create(
             tenant=tenant,
             data={"externalPlatform": f"platform-{i}", "groupId": existing.group_id, "authorId": existing.author_id},
         )
@@ -234,8 +234,8 @@ def test_integrations_page_through_the_sandbox(v2):
 
 
 def test_bulk_operations_page_through_the_sandbox(v2):
-    services.seed(**TINY)
-    services.tenant_update(client_id=c.DEFAULT_CLIENT_ID, bulk_concurrency_limit=100)
+    seeding.seed(**TINY)
+    tenants.tenant_update(client_id=c.DEFAULT_CLIENT_ID, bulk_concurrency_limit=100)
     [integration] = v2.integrations()
     created = {v2.bulk_courses_archive(integration.id, [f"gone-{i}"]) for i in range(45)}
 
@@ -246,7 +246,7 @@ def test_bulk_operations_page_through_the_sandbox(v2):
 
 
 def test_ispring_module_results_page_through_the_sandbox(ispring):
-    services.seed(**{**TINY, "ispring_results": 25})
+    seeding.seed(**{**TINY, "ispring_results": 25})
 
     results = list(ispring.module_results(page_size=10))
 
@@ -256,11 +256,11 @@ def test_ispring_module_results_page_through_the_sandbox(ispring):
 
 # Tokens ----------------------------------------------------------------------------------
 def test_a_token_expiring_mid_listing_gets_one_reauthentication(v2):
-    services.seed(**{**TINY, "attempts": 1100})
+    seeding.seed(**{**TINY, "attempts": 1100})
 
     listing = v2.course_stats()
     first = next(listing)
-    services.token_expire(client_id=c.DEFAULT_CLIENT_ID)
+    tenants.token_expire(client_id=c.DEFAULT_CLIENT_ID)
     rest = list(listing)
 
     assert len(rest) + 1 == 1100 and first.id not in {a.id for a in rest}
@@ -269,7 +269,7 @@ def test_a_token_expiring_mid_listing_gets_one_reauthentication(v2):
 
 
 def test_a_token_is_refreshed_before_it_expires_mid_listing(v2, clock):
-    services.seed(**{**TINY, "attempts": 1100})
+    seeding.seed(**{**TINY, "attempts": 1100})
 
     listing = v2.course_stats()
     next(listing)
@@ -281,8 +281,8 @@ def test_a_token_is_refreshed_before_it_expires_mid_listing(v2, clock):
 
 
 def test_an_expired_token_fault_on_ispring_gets_one_reauthentication(ispring):
-    services.seed(**{**TINY, "ispring_results": 5})
-    services.fault_add(client_id=c.DEFAULT_ISPRING_CLIENT_ID, kind=c.FAULT_EXPIRED_TOKEN, path_prefix="/learners/")
+    seeding.seed(**{**TINY, "ispring_results": 5})
+    faults.fault_add(client_id=c.DEFAULT_ISPRING_CLIENT_ID, kind=c.FAULT_EXPIRED_TOKEN, path_prefix="/learners/")
 
     assert len(list(ispring.module_results())) == 5
 
@@ -293,7 +293,7 @@ def test_wrong_credentials_are_an_auth_error(live_server):
     client = Learning360Client(
         live_server.url + c.URL_PREFIX_360, c.DEFAULT_CLIENT_ID, "wrong-secret", allow_loopback=True
     )
-    services.tenant_default()
+    tenants.tenant_default()
 
     with pytest.raises(AuthError) as caught:
         list(client.groups())
@@ -304,10 +304,8 @@ def test_wrong_credentials_are_an_auth_error(live_server):
 
 # Faults ----------------------------------------------------------------------------------
 def test_429_with_retry_after_is_honoured(v2, sleeper):
-    services.seed(**TINY)
-    services.fault_add(
-        client_id=c.DEFAULT_CLIENT_ID, kind=c.FAULT_RATE_LIMIT, retry_after=2, path_prefix="/api/v2/users"
-    )
+    seeding.seed(**TINY)
+    faults.fault_add(client_id=c.DEFAULT_CLIENT_ID, kind=c.FAULT_RATE_LIMIT, retry_after=2, path_prefix="/api/v2/users")
 
     assert len(list(v2.users())) >= 30
 
@@ -316,8 +314,8 @@ def test_429_with_retry_after_is_honoured(v2, sleeper):
 
 
 def test_503_then_success(v2, sleeper):
-    services.seed(**TINY)
-    services.fault_add(
+    seeding.seed(**TINY)
+    faults.fault_add(
         client_id=c.DEFAULT_CLIENT_ID, kind=c.FAULT_SERVER_ERROR, status=503, path_prefix="/api/v2/courses"
     )
 
@@ -328,16 +326,16 @@ def test_503_then_success(v2, sleeper):
 
 
 def test_malformed_json_from_the_sandbox_is_a_bad_response(v2):
-    services.seed(**TINY)
-    services.fault_add(client_id=c.DEFAULT_CLIENT_ID, kind=c.FAULT_MALFORMED_BODY, path_prefix="/api/v2/courses/stats")
+    seeding.seed(**TINY)
+    faults.fault_add(client_id=c.DEFAULT_CLIENT_ID, kind=c.FAULT_MALFORMED_BODY, path_prefix="/api/v2/courses/stats")
 
     with pytest.raises(BadResponse, match="malformed JSON"):
         list(v2.course_stats())
 
 
 def test_malformed_xml_from_the_sandbox_is_a_bad_response(ispring_xml):
-    services.seed(**{**TINY, "ispring_results": 5})
-    services.fault_add(client_id=c.DEFAULT_ISPRING_CLIENT_ID, kind=c.FAULT_MALFORMED_BODY, path_prefix="/learners/")
+    seeding.seed(**{**TINY, "ispring_results": 5})
+    faults.fault_add(client_id=c.DEFAULT_ISPRING_CLIENT_ID, kind=c.FAULT_MALFORMED_BODY, path_prefix="/learners/")
 
     with pytest.raises(BadResponse, match="malformed XML"):
         list(ispring_xml.module_results())
@@ -345,7 +343,7 @@ def test_malformed_xml_from_the_sandbox_is_a_bad_response(ispring_xml):
 
 # iSpring formats -------------------------------------------------------------------------
 def test_ispring_xml_and_json_bodies_give_equal_records(ispring, ispring_xml):
-    services.seed(**{**TINY, "ispring_results": 40})
+    seeding.seed(**{**TINY, "ispring_results": 40})
 
     from_json = list(ispring.module_results(page_size=15))
     from_xml = list(ispring_xml.module_results(page_size=15))
@@ -358,7 +356,7 @@ def test_ispring_xml_and_json_bodies_give_equal_records(ispring, ispring_xml):
 
 
 def test_ispring_accepts_every_filter(ispring):
-    services.seed(**{**TINY, "ispring_results": 40})
+    seeding.seed(**{**TINY, "ispring_results": 40})
     everything = list(ispring.module_results())
     sample = everything[0]
 
@@ -383,7 +381,7 @@ def test_ispring_accepts_every_filter(ispring):
 
 # Integrations and bulk -------------------------------------------------------------------
 def test_integration_create_edit_delete_round_trip(v2):
-    services.seed(**TINY)
+    seeding.seed(**TINY)
     [seeded] = v2.integrations()
 
     created = v2.integration_create(
@@ -406,8 +404,8 @@ def test_integration_create_edit_delete_round_trip(v2):
 
 
 def test_bulk_upsert_stats_and_archive_round_trip(v2):
-    services.seed(**TINY)
-    services.tenant_update(client_id=c.DEFAULT_CLIENT_ID, bulk_min_state_seconds=0)
+    seeding.seed(**TINY)
+    tenants.tenant_update(client_id=c.DEFAULT_CLIENT_ID, bulk_min_state_seconds=0)
     [integration] = v2.integrations()
     [user] = list(v2.users(status_eq="active"))[:1]
 
@@ -467,7 +465,7 @@ def _finish(client: Learning360Client, operation_id: str) -> list:
 
 
 def test_a_bulk_post_that_times_out_after_sending_is_not_resent(live_server, sleeper):
-    services.seed(**TINY)
+    seeding.seed(**TINY)
     client = Learning360Client(
         live_server.url + c.URL_PREFIX_360,
         c.DEFAULT_CLIENT_ID,
@@ -479,7 +477,7 @@ def test_a_bulk_post_that_times_out_after_sending_is_not_resent(live_server, sle
     )
     [integration] = client.integrations()
     [user] = list(client.users(status_eq="active"))[:1]
-    services.fault_add(
+    faults.fault_add(
         client_id=c.DEFAULT_CLIENT_ID, kind=c.FAULT_SLOW, delay_seconds=1.5, path_prefix="/api/v2/bulk/integrations/"
     )
     stat = ExternalCourseStat(
@@ -512,8 +510,8 @@ def _wait_for(condition, timeout: float = 5.0) -> None:
 
 
 def test_the_bulk_concurrency_limit_is_refused_and_not_applied(v2, sleeper):
-    services.seed(**TINY)
-    services.tenant_update(client_id=c.DEFAULT_CLIENT_ID, bulk_concurrency_limit=1, bulk_min_state_seconds=60)
+    seeding.seed(**TINY)
+    tenants.tenant_update(client_id=c.DEFAULT_CLIENT_ID, bulk_concurrency_limit=1, bulk_min_state_seconds=60)
     [integration] = v2.integrations()
     v2.bulk_courses_archive(integration.id, ["a"])
 
@@ -527,8 +525,8 @@ def test_the_bulk_concurrency_limit_is_refused_and_not_applied(v2, sleeper):
 
 
 def test_a_disabled_bulk_api_is_refused_and_not_applied(v2, sleeper):
-    services.seed(**TINY)
-    services.tenant_update(client_id=c.DEFAULT_CLIENT_ID, bulk_api_enabled=False)
+    seeding.seed(**TINY)
+    tenants.tenant_update(client_id=c.DEFAULT_CLIENT_ID, bulk_api_enabled=False)
     [integration] = v2.integrations()
 
     with pytest.raises(RemoteUnavailable) as caught:
@@ -542,7 +540,7 @@ def test_a_disabled_bulk_api_is_refused_and_not_applied(v2, sleeper):
 
 # API v1 ----------------------------------------------------------------------------------
 def test_v1_session_stats_over_http_never_log_the_api_key(v1, v2, caplog):
-    services.seed(**TINY)
+    seeding.seed(**TINY)
     [session, *_] = v2.path_sessions()
     caplog.set_level(logging.DEBUG)
 
@@ -555,7 +553,7 @@ def test_v1_session_stats_over_http_never_log_the_api_key(v1, v2, caplog):
 
 
 def test_v1_documented_errors_over_http(live_server, v1):
-    services.seed(**TINY)
+    seeding.seed(**TINY)
     wrong_key = Learning360V1Client(
         live_server.url + c.URL_PREFIX_360, c.DEFAULT_COMPANY_ID, "wrong-api-key", allow_loopback=True
     )

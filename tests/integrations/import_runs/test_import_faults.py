@@ -8,6 +8,7 @@ import pytest
 from integrations.models import ChunkState, ImportState
 from integrations.services import import_runs
 from integrations.services.import_execution import WAITING_FOR_SLOT, import_run_execute
+from sandbox import faults, tenants
 from tests.integrations.import_runs.conftest import csv_upload, stats_rows
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -33,9 +34,7 @@ def _assert_each_chunk_sent_once(run, integration):
 
 
 def test_a_concurrency_429_makes_chunks_wait_for_a_slot_not_fail(alice, integration, learners, small_chunks):
-    from sandbox import services
-
-    services.tenant_update(client_id="sandbox-client", bulk_concurrency_limit=1, bulk_min_state_seconds=0.2)
+    tenants.tenant_update(client_id="sandbox-client", bulk_concurrency_limit=1, bulk_min_state_seconds=0.2)
     run = _launch(alice, integration, stats_rows(learners, 30))
     seen_waiting = []
 
@@ -54,9 +53,7 @@ def test_a_concurrency_429_makes_chunks_wait_for_a_slot_not_fail(alice, integrat
 
 
 def test_a_503_for_a_while_pauses_the_run_which_then_completes(alice, integration, learners, small_chunks):
-    from sandbox import services
-
-    services.fault_add(
+    faults.fault_add(
         client_id="sandbox-client", kind="server_error", status=503, count=4, method="POST", path_prefix="/api/v2/bulk/"
     )
     run = _launch(alice, integration, stats_rows(learners, 20))
@@ -76,10 +73,8 @@ def test_a_503_for_a_while_pauses_the_run_which_then_completes(alice, integratio
 
 def test_a_lost_answer_is_reconciled_not_resent(alice, integration, learners, settings):
     """The POST reaches the LMS, but the answer comes after the client gave up."""
-    from sandbox import services
-
     settings.LMS_HTTP_TIMEOUT = (2, 1)
-    services.fault_add(
+    faults.fault_add(
         client_id="sandbox-client", kind="slow", delay_seconds=2, count=1, method="POST", path_prefix="/api/v2/bulk/"
     )
     run = _launch(alice, integration, stats_rows(learners, 12))
@@ -93,10 +88,8 @@ def test_a_lost_answer_is_reconciled_not_resent(alice, integration, learners, se
 def test_an_answer_lost_before_the_lms_created_anything_is_sent_again_after_the_grace(
     alice, integration, learners, settings
 ):
-    from sandbox import services
-
     # A 502 from a gateway on a POST: the request may or may not have reached the LMS.
-    services.fault_add(
+    faults.fault_add(
         client_id="sandbox-client", kind="server_error", status=502, count=1, method="POST", path_prefix="/api/v2/bulk/"
     )
     settings.IMPORT_RECONCILE_GRACE_SECONDS = 1
@@ -109,12 +102,8 @@ def test_an_answer_lost_before_the_lms_created_anything_is_sent_again_after_the_
 
 
 def test_a_token_that_expires_mid_run_is_renewed_transparently(alice, integration, learners, small_chunks):
-    from sandbox import services
-
-    services.tenant_update(client_id="sandbox-client", bulk_min_state_seconds=0.1)
-    services.fault_add(
-        client_id="sandbox-client", kind="expired_token", count=1, path_prefix="/api/v2/bulk/operations/"
-    )
+    tenants.tenant_update(client_id="sandbox-client", bulk_min_state_seconds=0.1)
+    faults.fault_add(client_id="sandbox-client", kind="expired_token", count=1, path_prefix="/api/v2/bulk/operations/")
     run = _launch(alice, integration, stats_rows(learners, 25))
     assert import_run_execute(run_id=run.pk)
     run.refresh_from_db()
@@ -123,9 +112,7 @@ def test_a_token_that_expires_mid_run_is_renewed_transparently(alice, integratio
 
 
 def test_cancelling_stops_the_unsent_chunks(alice, integration, learners, small_chunks):
-    from sandbox import services
-
-    services.tenant_update(client_id="sandbox-client", bulk_concurrency_limit=1, bulk_min_state_seconds=0.2)
+    tenants.tenant_update(client_id="sandbox-client", bulk_concurrency_limit=1, bulk_min_state_seconds=0.2)
     run = _launch(alice, integration, stats_rows(learners, 40))
     cancelled = []
 

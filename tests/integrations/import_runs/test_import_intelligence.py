@@ -73,10 +73,10 @@ def test_overlapping_rows_are_skipped_and_only_the_new_ones_sent(alice, integrat
 def test_three_runs_launched_at_once_share_two_slots_and_none_fails_on_429(
     alice, integration, learners, settings, small_chunks
 ):
-    from sandbox import services
+    from sandbox import tenants
 
     settings.IMPORT_MAX_IN_FLIGHT = 3  # more than the LMS allows: its 429s must shrink the budget
-    services.tenant_update(client_id="sandbox-client", bulk_concurrency_limit=2, bulk_min_state_seconds=0.2)
+    tenants.tenant_update(client_id="sandbox-client", bulk_concurrency_limit=2, bulk_min_state_seconds=0.2)
     rows = stats_rows(learners, 90)
     runs = [
         import_runs.import_run_launch(

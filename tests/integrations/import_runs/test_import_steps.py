@@ -37,14 +37,14 @@ def lease_seconds(settings):
 @pytest.fixture
 def pending_operations():
     """Bulk operations stay ``pending`` until ``finish()`` is called."""
-    from sandbox import services
+    from sandbox import tenants
 
-    services.tenant_update(client_id="sandbox-client", bulk_min_state_seconds=3600)
+    tenants.tenant_update(client_id="sandbox-client", bulk_min_state_seconds=3600)
 
     class Operations:
         @staticmethod
         def finish():
-            services.tenant_update(client_id="sandbox-client", bulk_min_state_seconds=0)
+            tenants.tenant_update(client_id="sandbox-client", bulk_min_state_seconds=0)
 
     return Operations()
 

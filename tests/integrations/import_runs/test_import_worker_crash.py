@@ -23,11 +23,11 @@ WORKER_ENV = {"IMPORT_LEASE_SECONDS": "3", "IMPORT_POLL_MIN_SECONDS": "0.2", "IM
 
 def test_a_worker_killed_while_polling_is_resumed_by_the_next_worker(alice, integration, learners, monkeypatch):
     from integrations import imports
-    from sandbox import services
+    from sandbox import tenants
     from sandbox.selectors import request_log_list
 
     # Slow operations, so the kill lands while chunks are being polled.
-    services.tenant_update(client_id="sandbox-client", bulk_min_state_seconds=1.0, bulk_batch_size=5)
+    tenants.tenant_update(client_id="sandbox-client", bulk_min_state_seconds=1.0, bulk_batch_size=5)
     monkeypatch.setitem(imports.LIMITS, imports.Kind.STATS, 20)
     # The schedule that finds runs whose worker is gone (a data migration creates it; the
     # transactional test database was flushed).

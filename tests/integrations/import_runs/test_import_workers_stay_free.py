@@ -66,11 +66,11 @@ def _steps(run_ids: list[int]) -> dict[int, int]:
 def test_four_imports_waiting_on_bulk_operations_leave_the_two_workers_to_a_sync(
     alice, integration, learners, connection_360, worker
 ):
-    from sandbox import services
+    from sandbox import tenants
     from sandbox.models import BulkOperation
     from sandbox.selectors import request_log_list
 
-    services.tenant_update(client_id="sandbox-client", bulk_min_state_seconds=3600, bulk_concurrency_limit=IMPORTS)
+    tenants.tenant_update(client_id="sandbox-client", bulk_min_state_seconds=3600, bulk_concurrency_limit=IMPORTS)
     run_ids = [_launch(alice, integration, learners, rows=10 + i).pk for i in range(IMPORTS)]
     assert wait_until(lambda: _waiting_on_their_operations(run_ids), timeout=60), "the imports never all got going"
 
@@ -90,7 +90,7 @@ def test_four_imports_waiting_on_bulk_operations_leave_the_two_workers_to_a_sync
         f"the imports stopped polling: {when_synced}"
     )
 
-    services.tenant_update(client_id="sandbox-client", bulk_min_state_seconds=0)
+    tenants.tenant_update(client_id="sandbox-client", bulk_min_state_seconds=0)
     assert wait_until(
         lambda: ImportRun.objects.filter(pk__in=run_ids, ended_at__isnull=False).count() == IMPORTS, timeout=60
     ), "the imports never finished"

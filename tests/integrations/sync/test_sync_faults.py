@@ -17,7 +17,7 @@ from django.utils import timezone
 from integrations.models import SyncRun, SyncState
 from integrations.sync import messages, services
 from reports.models import CourseAttempt, CourseAttemptStage, PathSession, PathSessionUserStat, PathSessionUserStatStage
-from sandbox import constants as c, models as remote, selectors as sandbox_log, services as sandbox
+from sandbox import constants as c, faults, models as remote, selectors as sandbox_log
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -25,8 +25,8 @@ STATS = "/api/v2/courses/stats"
 
 
 def _after_first_page(path: str, kind: str, *, count: int = 1, **fault) -> None:
-    sandbox.fault_add(client_id=c.DEFAULT_CLIENT_ID, kind=c.FAULT_SLOW, delay_seconds=0.0, path_prefix=path)
-    sandbox.fault_add(client_id=c.DEFAULT_CLIENT_ID, kind=kind, count=count, path_prefix=path, **fault)
+    faults.fault_add(client_id=c.DEFAULT_CLIENT_ID, kind=c.FAULT_SLOW, delay_seconds=0.0, path_prefix=path)
+    faults.fault_add(client_id=c.DEFAULT_CLIENT_ID, kind=kind, count=count, path_prefix=path, **fault)
 
 
 def _cache(model) -> dict:
@@ -85,7 +85,7 @@ def test_a_503_on_one_session_keeps_every_session_as_the_last_sync_left_it(sync,
     remote.PathSessionUserStat.objects.update(progress=42)  # every learner progressed remotely
     third = remote.PathSession.objects.filter(tenant=tenant).order_by("start_date", "oid")[2]
     path = f"/api/v2/paths/{third.path.oid}/sessions/{third.oid}/user-stats"
-    sandbox.fault_add(
+    faults.fault_add(
         client_id=c.DEFAULT_CLIENT_ID, kind=c.FAULT_SERVER_ERROR, count=4, status=503, retry_after=0, path_prefix=path
     )
 
@@ -121,9 +121,9 @@ def test_a_token_that_cannot_be_renewed_mid_listing_fails_the_run_and_the_next_r
     token = "/api/v2/oauth2/token"
     # Rules are spent oldest first: the first token call passes, page 1 passes, page 2 finds its
     # token expired, and every try to get a new one answers 503.
-    sandbox.fault_add(client_id=c.DEFAULT_CLIENT_ID, kind=c.FAULT_SLOW, delay_seconds=0.0, path_prefix=token)
+    faults.fault_add(client_id=c.DEFAULT_CLIENT_ID, kind=c.FAULT_SLOW, delay_seconds=0.0, path_prefix=token)
     _after_first_page(STATS, c.FAULT_EXPIRED_TOKEN)
-    sandbox.fault_add(
+    faults.fault_add(
         client_id=c.DEFAULT_CLIENT_ID, kind=c.FAULT_SERVER_ERROR, count=4, status=503, retry_after=0, path_prefix=token
     )
 

@@ -12,7 +12,7 @@ from django.core.management.base import CommandError
 from integrations.models import SyncRun, SyncState
 from integrations.sync import messages
 from reports.models import CourseAttempt, ModuleResult
-from sandbox import constants as c, models as remote, services as sandbox
+from sandbox import constants as c, faults, models as remote
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -55,7 +55,7 @@ def test_a_kind_the_provider_lacks_is_a_clear_error(connection_ispring):
 
 
 def test_a_failing_sync_exits_non_zero_with_the_reason(connection_360):
-    sandbox.fault_add(
+    faults.fault_add(
         client_id=c.DEFAULT_CLIENT_ID,
         kind=c.FAULT_SERVER_ERROR,
         count=4,

@@ -14,7 +14,7 @@ from django.utils import timezone
 from integrations.models import SyncRun, SyncState
 from integrations.sync import messages, services
 from reports.models import PathSessionUserStat, PathSessionUserStatStage
-from sandbox import constants as c, models as remote, services as sandbox
+from sandbox import constants as c, faults, models as remote
 from tests.support.processes import start_manage, stop, wait_until
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
@@ -34,7 +34,7 @@ def test_a_worker_killed_mid_sync_leaves_the_cache_intact_and_the_next_run_compl
     before = {row["remote_id"]: row for row in PathSessionUserStat.objects.values()}
     remote.PathSessionUserStat.objects.update(progress=42)
     # Each session's learners now take a while to come: the worker is caught mid-run.
-    sandbox.fault_add(
+    faults.fault_add(
         client_id=c.DEFAULT_CLIENT_ID, kind=c.FAULT_SLOW, count=6, delay_seconds=1.5, path_prefix="/api/v2/paths/"
     )
 
@@ -56,7 +56,7 @@ def test_a_worker_killed_mid_sync_leaves_the_cache_intact_and_the_next_run_compl
     assert recovery.failed == [run.pk] and (run.state, run.error) == (SyncState.FAILED, messages.WORKER_LOST)
     assert not PathSessionUserStatStage.objects.exists()
 
-    sandbox.fault_clear(client_id=c.DEFAULT_CLIENT_ID)
+    faults.fault_clear(client_id=c.DEFAULT_CLIENT_ID)
     again = sync(connection_360, "sessions", full_refresh=True)
     assert again.state == SyncState.COMPLETED
     assert set(PathSessionUserStat.objects.values_list("progress", flat=True)) == {42}
