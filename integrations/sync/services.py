@@ -41,6 +41,7 @@ from integrations.models import Connection, SyncKind, SyncRun, SyncState
 from integrations.services.connections import connection_health_record
 from integrations.sync import kinds, messages, records
 from integrations.sync.context import LeaseLost, SyncContext, lease_until
+from integrations.sync.queue import sync_runs_enqueue
 from integrations.sync.staging import large_sqlite_cache, stage_discard
 
 logger = logging.getLogger("integrations.sync")
@@ -111,13 +112,11 @@ def sync_run_launch(
 ) -> list[SyncRun]:
     """Queue a run per kind and enqueue the new ones for the workers, in the given order,
     once the transaction commits. Returns the runs (new or already active)."""
-    from integrations.sync import tasks  # tasks import this module
-
     created = [
         sync_run_create(connection=connection, kind=kind, requested_by=requested_by, full_refresh=full_refresh)
         for kind in kinds
     ]
-    tasks.sync_runs_enqueue([run.pk for run, is_new in created if is_new])
+    sync_runs_enqueue([run.pk for run, is_new in created if is_new])
     return [run for run, _ in created]
 
 

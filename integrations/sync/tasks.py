@@ -7,44 +7,14 @@ twice finds its run already claimed and returns at once.
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Sequence
-
-from django.conf import settings
-from django.db import transaction
-from django_q.tasks import async_chain, async_task
-
 from integrations.models import Connection
 from integrations.sync import services
-
-logger = logging.getLogger("integrations.sync")
-
-EXECUTE = "integrations.sync.tasks.sync_run_execute"
-#: A run may take as long as the cluster lets a task run (``retry`` is longer, per settings).
-TIMEOUT = settings.Q_CLUSTER["timeout"]
+from integrations.sync.queue import sync_run_enqueue_now
 
 
 def sync_run_execute(run_id: int) -> str:
+    """``queue.EXECUTE``: run one sync (the task a launch or the recovery enqueued)."""
     return services.sync_run_execute(run_id=run_id).state
-
-
-def _options(run_id: int) -> dict:
-    return {"q_options": {"timeout": TIMEOUT, "task_name": f"sync-run-{run_id}"}}
-
-
-def sync_runs_enqueue(run_ids: Sequence[int]) -> None:
-    """Enqueue runs once the launching transaction commits (the worker must see them).
-
-    Several runs go as one django-q chain, so they execute one after the other in the given
-    order (users before the statistics that name them), each as its own task.
-    """
-    run_ids = list(run_ids)
-    if not run_ids:
-        return
-    if len(run_ids) == 1:
-        transaction.on_commit(lambda: async_task(EXECUTE, run_ids[0], **_options(run_ids[0])))
-    else:
-        transaction.on_commit(lambda: async_chain([(EXECUTE, (run_id,), _options(run_id)) for run_id in run_ids]))
 
 
 def sync_scheduled(connection_id: int, kind: str, full_refresh: bool = False) -> int | None:
@@ -61,5 +31,5 @@ def sync_runs_recover() -> dict:
     """Scheduled every minute (``recover-sync-runs``): see ``services.sync_runs_recover``."""
     recovery = services.sync_runs_recover()
     for run_id in recovery.to_enqueue:
-        async_task(EXECUTE, run_id, **_options(run_id))
+        sync_run_enqueue_now(run_id)
     return {"failed": recovery.failed, "enqueued": recovery.to_enqueue, "swept": recovery.stage_rows_swept}
