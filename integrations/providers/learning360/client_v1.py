@@ -28,7 +28,7 @@ from integrations.clients.transport import (
     Transport,
     hide_locals,
 )
-from integrations.providers.learning360.client import DetailedStatus
+from integrations.providers.learning360.resources import DetailedStatus
 
 #: Remote codes documented for this endpoint.
 SESSION_NOT_FOUND = "session_not_found"

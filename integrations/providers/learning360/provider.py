@@ -5,6 +5,7 @@ from __future__ import annotations
 from integrations.models import SyncKind
 from integrations.providers.base import ProviderSpec, Region, SandboxTenant
 from integrations.providers.learning360 import sessions, sync
+from integrations.providers.learning360.connect import learning360_client
 from integrations.providers.learning360.probe import probe
 from integrations.providers.learning360.vocabulary import STATUS_LABELS
 
@@ -40,7 +41,7 @@ PROVIDER = ProviderSpec(
         Region("us", "360Learning US (app.us.360learning.com)", "https://app.us.360learning.com"),
     ),
     v1_access=True,
-    integrations=True,
+    bulk_client=learning360_client,
     status_labels=STATUS_LABELS,
     sandbox=sandbox_tenant,
 )

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from integrations.providers.learning360.client import (
+from integrations.providers.learning360.client_v1 import PathSessionUserStatV1
+from integrations.providers.learning360.resources import (
     Course as RemoteCourse,
     CourseStat,
     Group,
@@ -14,7 +15,6 @@ from integrations.providers.learning360.client import (
     PathSessionUserStat,
     User,
 )
-from integrations.providers.learning360.client_v1 import PathSessionUserStatV1
 from integrations.sync.records import bounded
 from integrations.sync.staging import Row
 

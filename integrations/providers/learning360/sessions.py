@@ -36,9 +36,9 @@ from django.utils import timezone
 
 from integrations.clients.errors import AuthError, NotFound, PermissionDenied
 from integrations.providers.learning360 import records as learning360_records
-from integrations.providers.learning360.client import PathSessionStatusCounts as RemoteCounts, PathSessionUserStat
 from integrations.providers.learning360.client_v1 import Learning360V1Client, PathSessionUserStatV1
 from integrations.providers.learning360.connect import learning360_client, learning360_v1_client
+from integrations.providers.learning360.resources import PathSessionStatusCounts as RemoteCounts, PathSessionUserStat
 from integrations.providers.learning360.sync import SESSIONS_PAGE, SOURCE_V2, USER_STATS_PAGE
 from integrations.sync import messages, records
 from integrations.sync.context import SyncContext

@@ -25,16 +25,16 @@ from integrations.clients.errors import (
     RemoteUnavailable,
 )
 from integrations.clients.transport import InMemoryTokenStore
-from integrations.providers.learning360 import client as l360
-from integrations.providers.learning360.client import (
+from integrations.providers.learning360 import client as l360, filters, resources
+from integrations.providers.learning360.bulk_inputs import (
     CourseIdentifier,
     ExternalCourse,
     ExternalCourseSource,
     ExternalCourseStat,
     ExternalCourseTranslation,
-    Learning360Client,
     UserIdentifier,
 )
+from integrations.providers.learning360.client import Learning360Client
 from sandbox import spec
 from tests.integrations.clients import bodies
 from tests.integrations.clients.conftest import (
@@ -366,15 +366,15 @@ def test_it_refuses_filters_the_operation_does_not_document_before_sending(mocke
 @pytest.mark.parametrize(
     ("table", "method", "template"),
     [
-        (l360.USERS_FILTERS, "GET", "/api/v2/users"),
+        (filters.USERS_FILTERS, "GET", "/api/v2/users"),
         ({}, "GET", "/api/v2/groups"),
-        (l360.COURSES_FILTERS, "GET", "/api/v2/courses"),
-        (l360.COURSE_STATS_FILTERS, "GET", "/api/v2/courses/stats"),
-        (l360.PATHS_FILTERS, "GET", "/api/v2/paths"),
-        (l360.PATH_SESSIONS_FILTERS, "GET", "/api/v2/paths/sessions"),
-        (l360.USER_STATS_FILTERS, "GET", "/api/v2/paths/{pathId}/sessions/{sessionId}/user-stats"),
-        (l360.INTEGRATIONS_FILTERS, "GET", "/api/v2/integrations"),
-        (l360.BULK_OPERATIONS_FILTERS, "GET", "/api/v2/bulk/operations"),
+        (filters.COURSES_FILTERS, "GET", "/api/v2/courses"),
+        (filters.COURSE_STATS_FILTERS, "GET", "/api/v2/courses/stats"),
+        (filters.PATHS_FILTERS, "GET", "/api/v2/paths"),
+        (filters.PATH_SESSIONS_FILTERS, "GET", "/api/v2/paths/sessions"),
+        (filters.USER_STATS_FILTERS, "GET", "/api/v2/paths/{pathId}/sessions/{sessionId}/user-stats"),
+        (filters.INTEGRATIONS_FILTERS, "GET", "/api/v2/integrations"),
+        (filters.BULK_OPERATIONS_FILTERS, "GET", "/api/v2/bulk/operations"),
     ],
 )
 def test_each_listing_accepts_exactly_the_filters_its_operation_documents(table, method, template):
@@ -393,7 +393,7 @@ def test_it_parses_course_stats_into_typed_records(mocked, client):
 
     first, second = client.course_stats()
 
-    assert first == l360.CourseStat(
+    assert first == resources.CourseStat(
         id=oid(1),
         course_id=oid(600),
         user_id=oid(700),
@@ -445,7 +445,7 @@ def test_it_parses_course_stats_into_typed_records(mocked, client):
             lambda c: c.path_session_user_stats(oid(500), oid(501)),
             f"/api/v2/paths/{oid(500)}/sessions/{oid(501)}/user-stats",
             [bodies.user_stat(7, {"type": "unsuccessful", "reason": "sessionEnded"})],
-            lambda r: r.status == l360.DetailedStatus("unsuccessful", "sessionEnded") and r.completed_at is None,
+            lambda r: r.status == resources.DetailedStatus("unsuccessful", "sessionEnded") and r.completed_at is None,
         ),
         (
             lambda c: c.integrations(),

@@ -8,8 +8,8 @@ import pytest
 import responses
 
 from integrations.clients.errors import AuthError, BadRequest, BadResponse, NotFound
-from integrations.providers.learning360.client import DetailedStatus
 from integrations.providers.learning360.client_v1 import BAD_REQUEST, SESSION_NOT_FOUND, UNAUTHORIZED, CustomFieldValue
+from integrations.providers.learning360.resources import DetailedStatus
 from tests.integrations.clients.conftest import API_KEY, BASE, COMPANY_ID, oid, sent
 
 SESSION = oid(501)
