@@ -14,6 +14,8 @@ import time: the clients in the provider packages must stay importable without i
 
 from __future__ import annotations
 
+from typing import Any
+
 from integrations.providers.base import ProviderSpec, Region, SandboxTenant
 
 __all__ = [
@@ -21,8 +23,10 @@ __all__ = [
     "ProviderSpec",
     "Region",
     "SandboxTenant",
+    "NoBulkApi",
     "UnknownProvider",
     "all",
+    "bulk_client",
     "choices",
     "get",
     "get_or_none",
@@ -47,6 +51,10 @@ _specs: dict[str, ProviderSpec] | None = None
 
 class UnknownProvider(LookupError):
     """No installed provider has this value (e.g. its package left ``LMS_EXTRA_PROVIDERS``)."""
+
+
+class NoBulkApi(LookupError):
+    """The connection's provider has no integrations to import into (``ProviderSpec.bulk_client``)."""
 
 
 def _load() -> dict[str, ProviderSpec]:
@@ -115,3 +123,12 @@ def with_kind(kind: str) -> list[str]:
 def with_integrations() -> list[str]:
     """The provider values that have integration configurations (and imports into them)."""
     return [spec.value for spec in _registry().values() if spec.integrations]
+
+
+def bulk_client(connection: Any, **options: Any) -> Any:
+    """The Bulk API client of ``connection``'s provider (``ProviderSpec.bulk_client``; options
+    such as ``interactive`` pass through). Raises ``NoBulkApi`` when the provider has none."""
+    spec = get(connection.provider)
+    if spec.bulk_client is None:
+        raise NoBulkApi(f"{spec.label} has no integrations to import into.")
+    return spec.bulk_client(connection, **options)

@@ -59,7 +59,10 @@ class ProviderSpec:
       and ``base_url_required`` is the error when it is left empty.
     - ``v1_access``: the connection form and page show the optional second credential pair
       (v1 company id + API key), both or neither.
-    - ``integrations``: the provider has integration configurations and imports into them.
+    - ``bulk_client(connection, *, interactive=False)``: the provider's API client for a
+      connection, with the 360Learning Bulk API v2 surface (integration configurations,
+      external courses and their statistics, bulk operations); None when the provider has no
+      integrations to import into. ``integrations`` says whether it has one.
     - ``status_labels``: display words for the raw statuses its records carry.
     - ``sandbox(server_root)``: where the embedded sandbox LMS (``SANDBOX_ENABLED``) emulates
       this provider on the server at ``server_root`` (e.g. ``http://127.0.0.1:8000``) and its
@@ -74,9 +77,13 @@ class ProviderSpec:
     regions: tuple[Region, ...] = ()
     base_url_required: str = BASE_URL_REQUIRED
     v1_access: bool = False
-    integrations: bool = False
+    bulk_client: Callable[..., Any] | None = None
     status_labels: Mapping[str, str] = field(default_factory=dict)
     sandbox: Callable[[str], SandboxTenant] | None = None
+
+    @property
+    def integrations(self) -> bool:
+        return self.bulk_client is not None
 
     @property
     def kinds(self) -> tuple[str, ...]:

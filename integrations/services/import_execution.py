@@ -25,7 +25,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import transaction
@@ -33,6 +33,7 @@ from django.db.models import Case, Count, F, Q, Value, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from integrations import providers
 from integrations.clients import errors
 from integrations.models import (
     BulkSlotBudget,
@@ -45,8 +46,11 @@ from integrations.models import (
     ImportState,
     RecordStatus,
 )
-from integrations.providers.learning360.client import BulkOperation, Learning360Client
-from integrations.providers.learning360.connect import learning360_client
+
+# The Bulk API client the registry opens (360Learning's); for the annotations only.
+if TYPE_CHECKING:
+    from integrations.providers.learning360.client import Learning360Client
+    from integrations.providers.learning360.resources import BulkOperation
 
 logger = logging.getLogger(__name__)
 
@@ -62,6 +66,7 @@ CREDENTIALS_REFUSED = "360Learning refused the credentials ({detail}): fix the c
 ANSWER_LOST = (
     "The answer to this chunk was lost after sending; reconciling with 360Learning before anything is re-sent."
 )
+
 NOTHING_CREATED = "No bulk operation appeared for the lost answer within the grace period: sending again."
 OPERATION_GONE = "360Learning no longer knows this bulk operation."
 CHUNK_REFUSED = "360Learning refused the whole chunk: {detail}"
@@ -511,7 +516,7 @@ def import_run_step(*, run_id: int, owner: str | None = None, step: int | None =
     try:
         if run.state == ImportState.CANCELLED:
             run.chunks.filter(state=ChunkState.PENDING).update(state=ChunkState.CANCELLED)
-        with learning360_client(run.integration.connection) as client:
+        with providers.bulk_client(run.integration.connection) as client:
             fault, wait = _step(client, run)
         _refresh_counts(run)
         if not run.chunks.exclude(state__in=[ChunkState.COMPLETED, ChunkState.ERROR, ChunkState.CANCELLED]).exists():

@@ -19,14 +19,14 @@ import logging
 from contextlib import closing, nullcontext
 from datetime import timedelta
 from itertools import islice
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from integrations import imports
+from integrations import imports, providers
 from integrations.imports import ColumnMapping, ImportFileError, InvalidRow, MappingIncomplete, V1Defaults, ValidRecord
 from integrations.models import (
     ImportKind,
@@ -38,11 +38,13 @@ from integrations.models import (
     Preparation,
     RecordStatus,
 )
-from integrations.providers.learning360.client import Learning360Client
-from integrations.providers.learning360.connect import learning360_client
 from integrations.services.import_execution import worker_identity
 from integrations.services.import_predictions import Predictor
 from lms_admin.bulk import insert_rows
+
+# The Bulk API client the registry opens (360Learning's); for the annotations only.
+if TYPE_CHECKING:
+    from integrations.providers.learning360.client import Learning360Client
 
 logger = logging.getLogger(__name__)
 
@@ -51,6 +53,7 @@ FILE_UNREADABLE = (
     "LMS Admin could not read this file (the error was logged for your administrator). Nothing was kept: "
     "check that it is a CSV (UTF-8), XLSX or JSON file, or save it again from your spreadsheet and upload it."
 )
+
 #: Refused drafts (no file, no rows: only the reason) are forgotten after this long.
 REFUSED_KEPT = timedelta(days=1)
 
@@ -76,7 +79,7 @@ class _LiveLearners:
 
     def __call__(self, mails: set[str]) -> dict[str, tuple[str, str]]:
         if self.client is None:
-            self.client = learning360_client(self.connection)
+            self.client = providers.bulk_client(self.connection)
         users = self.client.users(mail_in=sorted(mails))
         return {user.mail.lower(): (user.id, user.status) for user in users if user.mail}
 

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 from django.utils import timezone
 
+from integrations import providers
 from integrations.clients import errors
 from integrations.models import AuditEntry, Connection, Integration
-from integrations.providers.learning360 import client as api
-from integrations.providers.learning360.connect import learning360_client
 from integrations.services.audit import audit_record, snapshot
+
+# The Bulk API client the registry opens (360Learning's); for the annotations only.
+if TYPE_CHECKING:
+    from integrations.providers.learning360 import resources
 
 AUDITED_FIELDS = [
     "remote_id",
@@ -70,7 +73,7 @@ def _remote_error(exc: errors.LmsError) -> IntegrationRemoteError:
     return IntegrationRemoteError(exc.message, field=FIELD_OF_REMOTE_CODE.get(exc.code or ""))
 
 
-def _mirror(integration: Integration, remote: api.Integration) -> None:
+def _mirror(integration: Integration, remote: resources.Integration) -> None:
     integration.remote_id = remote.id
     integration.external_platform = remote.external_platform
     integration.group_id = remote.group_id
@@ -90,7 +93,7 @@ def integration_create(
 ) -> Integration:
     """Create remotely, then mirror. Raises IntegrationRemoteError."""
     try:
-        with learning360_client(connection, interactive=interactive) as client:
+        with providers.bulk_client(connection, interactive=interactive) as client:
             remote = client.integration_create(**data.remote_fields())
     except errors.LmsError as exc:
         raise _remote_error(exc) from exc
@@ -118,7 +121,7 @@ def integration_update(
     if not changes:
         return integration
     try:
-        with learning360_client(integration.connection, interactive=interactive) as client:
+        with providers.bulk_client(integration.connection, interactive=interactive) as client:
             remote = client.integration_edit(integration.remote_id, **changes)
     except errors.LmsError as exc:
         raise _remote_error(exc) from exc
@@ -138,7 +141,7 @@ def integration_update(
 def integration_delete(*, actor, integration: Integration, interactive: bool = False) -> None:
     """Delete remotely (an already-deleted remote counts as done), then locally."""
     try:
-        with learning360_client(integration.connection, interactive=interactive) as client:
+        with providers.bulk_client(integration.connection, interactive=interactive) as client:
             client.integration_delete(integration.remote_id)
     except errors.NotFound:
         pass
@@ -168,7 +171,7 @@ class PullResult:
 
 def integration_pull(*, actor, connection: Connection, interactive: bool = False) -> PullResult:
     """Adopt every remote integration configuration; mark local mirrors the remote no longer has."""
-    with learning360_client(connection, interactive=interactive) as client:
+    with providers.bulk_client(connection, interactive=interactive) as client:
         remotes = list(client.integrations())  # ≤ a few hundred: the remote caps them per tenant
     created = updated = 0
     with transaction.atomic():

@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from itertools import islice
 
+from integrations import providers
 from integrations.clients import errors
 from integrations.models import Connection
-from integrations.providers.learning360.connect import learning360_client
 
 GROUPS_SHOWN = 2000
 USERS_SCANNED = 1000  # two pages of users: enough to browse, bounded for huge tenants
@@ -22,7 +22,7 @@ class Choice:
 
 def tenant_groups(*, connection: Connection, interactive: bool = False) -> list[Choice]:
     """Raises LmsError when the tenant cannot be read."""
-    with learning360_client(connection, interactive=interactive) as client:
+    with providers.bulk_client(connection, interactive=interactive) as client:
         groups = list(islice(client.groups(), GROUPS_SHOWN))
     return sorted((Choice(g.id, g.name) for g in groups), key=lambda c: c.label.lower())
 
@@ -36,7 +36,7 @@ def tenant_user_search(*, connection: Connection, query: str = "", interactive: 
     """Users matching ``query``: an exact mail is looked up remotely; other text is matched
     against the first USERS_SCANNED users' names and mails. Raises LmsError."""
     query = query.strip()
-    with learning360_client(connection, interactive=interactive) as client:
+    with providers.bulk_client(connection, interactive=interactive) as client:
         if "@" in query:
             users = list(islice(client.users(mail_eq=query), USERS_SHOWN))
         else:
