@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+import os
+import socket
+import uuid
+
 from django.conf import settings
 from django.db import transaction
 from django_q.tasks import async_task
 
 from lms_admin import services
+
+
+def worker_identity() -> str:
+    """Who holds a lease (an import step, a sync run, a background export): host, process and a
+    random tag, so two tasks of one process are told apart."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
 def enqueue(task: str, object_id: int, *, name: str) -> None:

@@ -52,9 +52,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from integrations.models import SyncKind
-from integrations.services.import_execution import worker_identity
 from lms_admin.roles import can_view_reports
-from lms_admin.tasks import enqueue_on_commit
+from lms_admin.tasks import enqueue_on_commit, worker_identity
 from reports import exports, selectors
 from reports.forms import (
     AttemptFilterForm,

@@ -17,11 +17,8 @@ Crash safety rests on three rules:
 from __future__ import annotations
 
 import logging
-import os
 import random
-import socket
 import time
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -46,6 +43,7 @@ from integrations.models import (
     ImportState,
     RecordStatus,
 )
+from lms_admin.tasks import worker_identity
 
 # The Bulk API client the registry opens (360Learning's); for the annotations only.
 if TYPE_CHECKING:
@@ -73,10 +71,6 @@ CHUNK_REFUSED = "360Learning refused the whole chunk: {detail}"
 # A paused run with nothing to do waits at most this long between attempts.
 MAX_IDLE_WAIT = 30.0
 PERMANENT_RETRY = timedelta(minutes=5)
-
-
-def worker_identity() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
 # Lease ---------------------------------------------------------------------------------------

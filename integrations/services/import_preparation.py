@@ -38,9 +38,9 @@ from integrations.models import (
     Preparation,
     RecordStatus,
 )
-from integrations.services.import_execution import worker_identity
 from integrations.services.import_predictions import Predictor
 from lms_admin.bulk import insert_rows
+from lms_admin.tasks import worker_identity
 
 # The Bulk API client the registry opens (360Learning's); for the annotations only.
 if TYPE_CHECKING:

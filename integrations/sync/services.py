@@ -15,9 +15,6 @@ kind, and saves its own only on completion, so a failed run never moves the curs
 from __future__ import annotations
 
 import logging
-import os
-import socket
-import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -43,6 +40,7 @@ from integrations.sync import kinds, messages, records
 from integrations.sync.context import LeaseLost, SyncContext, lease_until
 from integrations.sync.queue import sync_runs_enqueue
 from integrations.sync.staging import large_sqlite_cache, stage_discard
+from lms_admin.tasks import worker_identity
 
 logger = logging.getLogger("integrations.sync")
 
@@ -58,10 +56,6 @@ QUEUED_STALE = timedelta(minutes=10)
 
 class SyncNotAllowed(ValueError):
     """The kind does not exist for this connection's provider."""
-
-
-def worker_identity() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
 def sync_kinds_for(*, connection: Connection) -> tuple[str, ...]:

@@ -6,6 +6,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from integrations.models import Connection, SyncKind, SyncState
 from integrations.sync import messages, services
+from lms_admin.tasks import worker_identity
 
 ALL = "all"
 
@@ -30,7 +31,7 @@ class Command(BaseCommand):
         if connection is None:
             raise CommandError(messages.CONNECTION_NOT_FOUND.format(name=options["connection"]))
         kinds = services.sync_kinds_for(connection=connection) if options["kind"] == ALL else [options["kind"]]
-        owner = f"command line ({services.worker_identity()})"
+        owner = f"command line ({worker_identity()})"
         failures: list[str] = []
         for kind in kinds:
             try:
