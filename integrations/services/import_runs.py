@@ -6,10 +6,8 @@ launched run is ``integrations.services.import_execution``.
 
 from __future__ import annotations
 
-import codecs
-import csv
 import hashlib
-import io
+import itertools
 import json
 from collections.abc import Iterator
 from contextlib import closing
@@ -38,6 +36,7 @@ from integrations.models import (
     RecordStatus,
 )
 from integrations.services.import_preparation import import_run_read, v1_defaults_of
+from tabular import UTF8_BOM, csv_chunks, safe_cell
 
 BATCH = 2000
 NOTHING_TO_SEND = "No valid record to send: fix the file and upload it again."
@@ -421,7 +420,7 @@ def import_run_invalid_csv(*, run: ImportRun) -> Iterator[bytes]:
     uploaded and memory does not grow with the file.
     """
     if not run.source_file or run.preparation != Preparation.READY:
-        yield codecs.BOM_UTF8
+        yield UTF8_BOM
         return
     mapping = ColumnMapping.from_json(run.mapping, kind=run.kind) if run.mapping else None
     with run.source_file.open("rb") as fh:
@@ -441,21 +440,15 @@ ERRORS_CSV_COLUMNS = ["line", "status", "remote_message", "resource_id", "record
 
 def import_run_errors_csv(*, run: ImportRun) -> Iterator[bytes]:
     """Every record 360Learning refused, with its message (UTF-8 with BOM, formula-safe)."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    yield codecs.BOM_UTF8
-    writer.writerow(ERRORS_CSV_COLUMNS)
     records = run.records.filter(status=RecordStatus.ERROR).order_by("source_line").iterator(chunk_size=BATCH)
-    for n, record in enumerate(records, start=1):
-        writer.writerow(
-            imports.safe_cell(c)
+    rows = (
+        [
+            safe_cell(c)
             for c in (record.source_line, record.status, record.message, record.resource_id, record.payload_json)
-        )
-        if n % 500 == 0:
-            yield buffer.getvalue().encode()
-            buffer.seek(0)
-            buffer.truncate()
-    yield buffer.getvalue().encode()
+        ]
+        for record in records
+    )
+    return csv_chunks(itertools.chain([ERRORS_CSV_COLUMNS], rows), rows_per_chunk=500)
 
 
 EVIDENCE_RESULTS_COLUMNS = [
@@ -549,29 +542,25 @@ def _manifest(run: ImportRun, chunks: list[ImportChunk], version: str) -> dict:
 
 
 def _results_csv(run: ImportRun, chunks: dict[int, ImportChunk]) -> Iterator[bytes]:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    yield codecs.BOM_UTF8
-    writer.writerow(EVIDENCE_RESULTS_COLUMNS)
     records = run.records.order_by("source_line", "pk").only(
         "source_line", "status", "chunk_id", "resource_id", "message", "payload_sha256"
     )
-    for n, r in enumerate(records.iterator(chunk_size=BATCH), start=1):
-        chunk = chunks.get(r.chunk_id) if r.chunk_id is not None else None
-        writer.writerow(
-            imports.safe_cell(c)
-            for c in (
-                r.source_line,
-                r.status,
-                chunk.index + 1 if chunk else "",
-                chunk.operation_id if chunk else "",
-                r.resource_id,
-                r.message,
-                r.payload_sha256,
-            )
-        )
-        if n % 1000 == 0:
-            yield buffer.getvalue().encode()
-            buffer.seek(0)
-            buffer.truncate()
-    yield buffer.getvalue().encode()
+
+    def rows() -> Iterator[list[str]]:
+        yield EVIDENCE_RESULTS_COLUMNS
+        for r in records.iterator(chunk_size=BATCH):
+            chunk = chunks.get(r.chunk_id) if r.chunk_id is not None else None
+            yield [
+                safe_cell(c)
+                for c in (
+                    r.source_line,
+                    r.status,
+                    chunk.index + 1 if chunk else "",
+                    chunk.operation_id if chunk else "",
+                    r.resource_id,
+                    r.message,
+                    r.payload_sha256,
+                )
+            ]
+
+    return csv_chunks(rows(), rows_per_chunk=1000)
