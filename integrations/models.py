@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import models
 
 from integrations import crypto, providers
+from integrations.imports.kinds import KIND_CHOICES
 
 
 class Provider(models.TextChoices):
@@ -108,12 +109,6 @@ class Integration(models.Model):
         return f"{self.external_platform} ({self.connection})"
 
 
-class ImportKind(models.TextChoices):
-    COURSES = "courses", "Courses upsert"
-    ARCHIVE_COURSES = "archive-courses", "Courses archive"
-    STATS = "stats", "Learner statistics"
-
-
 class ImportState(models.TextChoices):
     DRAFT = "draft", "Draft (validated, not launched)"
     QUEUED = "queued", "Queued"
@@ -150,7 +145,7 @@ class ImportRun(models.Model):
     """
 
     integration = models.ForeignKey(Integration, on_delete=models.PROTECT, related_name="import_runs")
-    kind = models.CharField(max_length=20, choices=ImportKind.choices)
+    kind = models.CharField(max_length=20, choices=KIND_CHOICES)
     launched_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
     source_name = models.CharField(max_length=255)
     source_file = models.FileField(upload_to="imports/%Y/%m/", blank=True)
@@ -371,7 +366,7 @@ class ImportMapping(models.Model):
     """The column mapping an admin chose for an integration and kind, offered next time."""
 
     integration = models.ForeignKey(Integration, on_delete=models.CASCADE, related_name="import_mappings")
-    kind = models.CharField(max_length=20, choices=ImportKind.choices)
+    kind = models.CharField(max_length=20, choices=KIND_CHOICES)
     mapping = models.JSONField(default=dict)
     updated_at = models.DateTimeField(auto_now=True)
 

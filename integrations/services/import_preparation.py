@@ -28,8 +28,8 @@ from django.utils import timezone
 
 from integrations import imports
 from integrations.imports import ColumnMapping, ImportFileError, InvalidRow, MappingIncomplete, V1Defaults, ValidRecord
+from integrations.imports.kinds import Kind
 from integrations.models import (
-    ImportKind,
     ImportMapping,
     ImportRecord,
     ImportRun,
@@ -145,7 +145,7 @@ def _read(run: ImportRun, owner: str) -> None:
     run.records.all().delete()  # a preparation restarted after a crash begins again
     mapping = imports.ColumnMapping.from_json(run.mapping, kind=run.kind) if run.mapping else None
     mapping = mapping or remembered_mapping(run.integration, run.kind)
-    live = _LiveLearners(run) if run.kind == ImportKind.STATS else None
+    live = _LiveLearners(run) if run.kind == Kind.STATS else None
     predictor = Predictor(run, lookup_mails=live)
     position = rows = 0
     with closing(live) if live else nullcontext(), run.source_file.open("rb") as fh:

@@ -16,7 +16,8 @@ from integrations import selectors
 from integrations.forms import ImportFilterForm, ImportResultsForm, ImportUploadForm, MappingForm
 from integrations.imports import ImportFileError, Kind
 from integrations.imports.guide import CONTENT_TYPES, column_guide, template_file, template_filename
-from integrations.models import ImportKind, ImportRun, ImportState, Preparation
+from integrations.imports.kinds import KIND_CHOICES
+from integrations.models import ImportRun, ImportState, Preparation
 from integrations.services import import_runs
 from integrations.services.import_predictions import CANNOT_PREDICT, import_run_prediction_report
 from integrations.services.import_records import import_record_rows
@@ -51,7 +52,7 @@ def import_create(request: HtmxHttpRequest) -> HttpResponse:
         else:
             return redirect("importrun-detail", pk=run.pk)
     max_upload_mb = settings.IMPORT_MAX_UPLOAD_BYTES // 1_000_000
-    guides = [(kind, label, column_guide(kind)) for kind, label in ImportKind.choices]
+    guides = [(kind, label, column_guide(kind)) for kind, label in KIND_CHOICES]
     return render(
         request,
         "integrations/importrun_form.html",
@@ -160,7 +161,7 @@ def _draft(request: HtmxHttpRequest, run: ImportRun) -> HttpResponse:
             .filter(pk=run.integration_id)
             .values("group_name", "author_name", "author_mail")
             .first()
-            if run.kind == ImportKind.COURSES
+            if run.kind == Kind.COURSES
             else None
         ),
     }
