@@ -23,7 +23,7 @@ ERROR_SEPARATOR = "; "
 
 class InvalidRows(Protocol):
     """What the error CSV reads: a ``ValidationReport``, or the invalid rows of a validation
-    streamed as they come (``import_runs.import_run_invalid_csv``)."""
+    streamed as they come (``import_files.import_run_invalid_csv``)."""
 
     @property
     def columns(self) -> Sequence[str]: ...

@@ -18,7 +18,7 @@ from integrations.imports import ImportFileError, Kind
 from integrations.imports.guide import CONTENT_TYPES, column_guide, template_file, template_filename
 from integrations.imports.kinds import KIND_CHOICES
 from integrations.models import ImportRun, ImportState, Preparation
-from integrations.services import import_runs
+from integrations.services import import_evidence, import_files, import_runs
 from integrations.services.import_predictions import CANNOT_PREDICT, import_run_prediction_report
 from integrations.services.import_records import import_record_rows
 from lms_admin.http import HtmxHttpRequest
@@ -225,14 +225,14 @@ def _csv_response(rows, filename: str) -> StreamingHttpResponse:
 @require_GET
 def import_invalid_csv(request: HtmxHttpRequest, pk: int) -> StreamingHttpResponse:
     run = get_object_or_404(ImportRun, pk=pk)
-    return _csv_response(import_runs.import_run_invalid_csv(run=run), f"import-{run.pk}-invalid-rows.csv")
+    return _csv_response(import_files.import_run_invalid_csv(run=run), f"import-{run.pk}-invalid-rows.csv")
 
 
 @admin_required
 @require_GET
 def import_errors_csv(request: HtmxHttpRequest, pk: int) -> StreamingHttpResponse:
     run = get_object_or_404(ImportRun, pk=pk)
-    return _csv_response(import_runs.import_run_errors_csv(run=run), f"import-{run.pk}-errors.csv")
+    return _csv_response(import_files.import_run_errors_csv(run=run), f"import-{run.pk}-errors.csv")
 
 
 @admin_required
@@ -240,7 +240,7 @@ def import_errors_csv(request: HtmxHttpRequest, pk: int) -> StreamingHttpRespons
 def import_evidence_pack(request: HtmxHttpRequest, pk: int) -> FileResponse:
     run = get_object_or_404(ImportRun.objects.select_related("integration__connection", "launched_by"), pk=pk)
     return FileResponse(
-        import_runs.import_run_evidence_pack(run=run),
+        import_evidence.import_run_evidence_pack(run=run),
         as_attachment=True,
         filename=f"import-{run.pk}-evidence.zip",
         content_type="application/zip",
