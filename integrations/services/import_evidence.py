@@ -63,7 +63,15 @@ def _manifest(run: ImportRun, chunks: list[ImportChunk], version: str) -> dict:
         "ended_at": when(run.ended_at),
         "source": {"name": run.source_name, "sha256": run.source_sha256, "format": run.source_format},
         "mapping": run.mapping,
-        "options": {k: v for k, v in run.options.items() if k not in ("headers", "suggested")},
+        # Under the names the manifest has always used for them.
+        "options": {
+            **({"v1_defaults": run.v1_defaults} if run.v1_defaults else {}),
+            **({"missing": run.missing_columns} if run.missing_columns else {}),
+            "unit": run.line_unit,
+            "file_notes": run.file_notes,
+            "predicted": run.predicted_effects,
+            "learners_looked_up": run.learners_looked_up,
+        },
         "counts": {
             "rows": run.total_records,
             "invalid": run.invalid_records,

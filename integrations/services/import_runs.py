@@ -91,7 +91,7 @@ def import_run_create(
         source_sha256=content_sha,
         source_size=uploaded.size,
         idempotency_key=_idempotency_key(integration, kind, content_sha),
-        options={"v1_defaults": _defaults_json(v1_defaults)} if v1_defaults else {},
+        v1_defaults=_defaults_json(v1_defaults) if v1_defaults else {},
         preparation=Preparation.READING,
     )
     run.source_file.save(name, File(uploaded, name=name), save=False)
@@ -145,7 +145,7 @@ payload_sha256 = imports.payload_sha256
 
 def import_run_headers(*, run: ImportRun) -> tuple[list[str], dict[str, str]]:
     """The file's columns and the suggested {column: field} mapping, for the mapping step."""
-    return run.options.get("headers", []), run.options.get("suggested", {})
+    return run.source_columns, run.suggested_mapping
 
 
 def import_run_apply_mapping(*, run: ImportRun, mapping: ColumnMapping, enqueue: bool = True) -> ImportRun:
@@ -389,7 +389,7 @@ def import_run_retry_failed(*, actor, run: ImportRun, enqueue: bool = True) -> I
         idempotency_key=_idempotency_key(run.integration, run.kind, "retry:" + digest.hexdigest()),
         retry_of=run,
         total_records=len(failed),
-        options={"unit": run.options.get("unit", "line")},
+        line_unit=run.line_unit,
     )
     ImportRecord.objects.bulk_create(
         (

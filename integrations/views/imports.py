@@ -153,7 +153,7 @@ def _draft(request: HtmxHttpRequest, run: ImportRun) -> HttpResponse:
         "duplicate_of": import_runs.import_run_recent_duplicate(run=run),
         "imported_recently": import_runs.import_run_recently_imported(run=run),
         "cannot_predict": sum(
-            count for effect, count in run.options.get("predicted", {}).items() if effect.startswith(CANNOT_PREDICT)
+            count for effect, count in run.predicted_effects.items() if effect.startswith(CANNOT_PREDICT)
         ),
         "already_imported": import_runs.import_run_already_imported(run=run),
         "integration_names": (
