@@ -261,14 +261,15 @@ class ImportUploadForm(forms.Form):
     )
 
     def __init__(self, *args: Any, oversized: set[str] = frozenset(), **kwargs: Any) -> None:
-        from integrations.models import ImportKind, Integration
+        from integrations.imports.kinds import KIND_CHOICES
+        from integrations.models import Integration
 
         self.oversized = oversized
         super().__init__(*args, **kwargs)
         self.fields["integration"].queryset = Integration.objects.filter(
             removed_remotely_at__isnull=True, connection__provider__in=providers.with_integrations()
         ).select_related("connection")
-        self.fields["kind"].choices = ImportKind.choices
+        self.fields["kind"].choices = KIND_CHOICES
 
     def v1_defaults(self):
         from integrations.imports import V1Defaults
@@ -346,11 +347,12 @@ class ImportFilterForm(forms.Form):
     state = forms.ChoiceField(choices=[], required=False)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        from integrations.models import ImportKind, ImportState, Integration
+        from integrations.imports.kinds import KIND_CHOICES
+        from integrations.models import ImportState, Integration
 
         super().__init__(*args, **kwargs)
         self.fields["integration"].queryset = Integration.objects.select_related("connection")
-        self.fields["kind"].choices = [("", "All kinds"), *ImportKind.choices]
+        self.fields["kind"].choices = [("", "All kinds"), *KIND_CHOICES]
         self.fields["state"].choices = [("", "All states"), *ImportState.choices]
 
 

@@ -4,6 +4,8 @@ from django.conf import settings
 from django.db import models
 
 from integrations import crypto, providers
+from integrations.imports.kinds import KIND_CHOICES
+from integrations.imports.readers import UNITS
 
 
 class Provider(models.TextChoices):
@@ -108,12 +110,6 @@ class Integration(models.Model):
         return f"{self.external_platform} ({self.connection})"
 
 
-class ImportKind(models.TextChoices):
-    COURSES = "courses", "Courses upsert"
-    ARCHIVE_COURSES = "archive-courses", "Courses archive"
-    STATS = "stats", "Learner statistics"
-
-
 class ImportState(models.TextChoices):
     DRAFT = "draft", "Draft (validated, not launched)"
     QUEUED = "queued", "Queued"
@@ -133,6 +129,9 @@ class Preparation(models.TextChoices):
     REFUSED = "refused", "File refused"
 
 
+#: What a record's source line counts: a CSV line, an XLSX row or a JSON record.
+LINE_UNIT_CHOICES = [(unit, unit) for unit in dict.fromkeys(UNITS.values())]
+
 ACTIVE_IMPORT_STATES = (ImportState.DRAFT, ImportState.QUEUED, ImportState.RUNNING, ImportState.PAUSED)
 FINISHED_IMPORT_STATES = (ImportState.COMPLETED, ImportState.FAILED, ImportState.CANCELLED)
 
@@ -150,7 +149,7 @@ class ImportRun(models.Model):
     """
 
     integration = models.ForeignKey(Integration, on_delete=models.PROTECT, related_name="import_runs")
-    kind = models.CharField(max_length=20, choices=ImportKind.choices)
+    kind = models.CharField(max_length=20, choices=KIND_CHOICES)
     launched_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
     source_name = models.CharField(max_length=255)
     source_file = models.FileField(upload_to="imports/%Y/%m/", blank=True)
@@ -158,7 +157,27 @@ class ImportRun(models.Model):
     source_sha256 = models.CharField(max_length=64, blank=True)
     idempotency_key = models.CharField(max_length=64, blank=True)
     mapping = models.JSONField(default=dict, blank=True)
-    options = models.JSONField(default=dict, blank=True)
+    v1_defaults = models.JSONField(
+        default=dict, blank=True, help_text="Values supplied for what a v1 payload lacks (V1Defaults, as JSON)."
+    )
+    # The mapping step (preparation needs-mapping): the file's columns, the suggested
+    # {column: field} mapping, and the requirements no column meets.
+    source_columns = models.JSONField(default=list, blank=True, help_text="The file's column names, in its order.")
+    suggested_mapping = models.JSONField(default=dict, blank=True)
+    missing_columns = models.JSONField(
+        default=list, blank=True, help_text="What the file has no column for (one label per requirement)."
+    )
+    # Read from the file once it is ready.
+    line_unit = models.CharField(
+        max_length=10, choices=LINE_UNIT_CHOICES, default="line", help_text="What a record's source line counts."
+    )
+    file_notes = models.JSONField(default=list, blank=True, help_text="What the reader noticed (skipped rows, …).")
+    predicted_effects = models.JSONField(
+        default=dict, blank=True, help_text="{predicted effect: records}, most frequent first."
+    )
+    learners_looked_up = models.PositiveIntegerField(
+        default=0, help_text="Learner e-mails missing from the cache that were looked up in the LMS."
+    )
     retry_of = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="retries")
     state = models.CharField(max_length=20, choices=ImportState.choices, default=ImportState.DRAFT)
     preparation = models.CharField(max_length=20, choices=Preparation.choices, default=Preparation.READY)
@@ -371,7 +390,7 @@ class ImportMapping(models.Model):
     """The column mapping an admin chose for an integration and kind, offered next time."""
 
     integration = models.ForeignKey(Integration, on_delete=models.CASCADE, related_name="import_mappings")
-    kind = models.CharField(max_length=20, choices=ImportKind.choices)
+    kind = models.CharField(max_length=20, choices=KIND_CHOICES)
     mapping = models.JSONField(default=dict)
     updated_at = models.DateTimeField(auto_now=True)
 

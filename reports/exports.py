@@ -12,15 +12,11 @@ Cells:
 - dates and times are ISO 8601 in UTC (``2025-06-01T09:30:00+00:00``), booleans ``true``/``false``,
   durations in whole seconds, rates in percent;
 - text from the LMS is untrusted: a CSV cell starting with ``= + - @``, tab or carriage return
-  gets a leading apostrophe (``integrations.imports.error_csv.safe_cell``) so no spreadsheet
-  runs it as a formula. XLSX cells are typed: text is always stored as text, never a formula.
+  gets a leading apostrophe (``tabular.safe_cell``) so no spreadsheet runs it as a formula. XLSX cells are typed: text is always stored as text, never a formula.
 """
 
 from __future__ import annotations
 
-import codecs
-import csv
-import io
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
@@ -36,12 +32,12 @@ from django.db.models.functions import Cast
 from django.db.models.sql.constants import MULTI
 from django.utils import timezone
 
-from integrations.imports.error_csv import FORMULA_PREFIXES, safe_cell
 from reports import selectors, xlsx
 from reports.models import DETAILED_STATUSES, STATUS_REASONS, PathSession
 from reports.provenance import Provenance
 from reports.selectors import COMPLETION_STATUSES, ReportFilters
 from reports.xlsx import BOOL, DATETIME, FLOAT, INT, TEXT
+from tabular import FORMULA_PREFIXES, UTF8_BOM, CsvBuffer, safe_cell
 
 CSV = "csv"
 XLSX = "xlsx"
@@ -569,26 +565,23 @@ def csv_chunks(table: Table, *, sidecar: bool = False) -> Iterator[bytes]:
     text (``None`` as empty). Text that could start a formula is rare, so a chunk is written
     first as it comes and only rewritten with formula-safe text cells when ``_MAYBE_FORMULA``
     finds a cell that might (a call per text cell was a third of a million-row export)."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
+    out = CsvBuffer()
     typed = [(i, TYPED_CSV_CELLS[kind]) for i, kind in enumerate(table.kinds) if kind in TYPED_CSV_CELLS]
     texts = [(i, _text) for i, kind in enumerate(table.kinds) if kind == TEXT]
     provenance = table.sidecar() if sidecar else None
     if provenance:
-        writer.writerow([safe_cell(cell) for cell in provenance])
-    writer.writerow([safe_cell(name) for name in table.columns])
-    yield codecs.BOM_UTF8 + buffer.getvalue().encode("utf-8")
+        out.writerow([safe_cell(cell) for cell in provenance])
+    out.writerow([safe_cell(name) for name in table.columns])
+    yield UTF8_BOM + out.take().encode("utf-8")
     for batch in _batched(table.rows(), CSV_CHUNK_ROWS):
         if typed:
             batch = [_cells(row, typed) for row in batch]
-        buffer.seek(0)
-        buffer.truncate(0)
-        writer.writerows(batch)
-        if texts and _may_start_formula(buffer.getvalue()):
-            buffer.seek(0)
-            buffer.truncate(0)
-            writer.writerows([_cells(row, texts) for row in batch])
-        yield buffer.getvalue().encode("utf-8")
+        out.writerows(batch)
+        text = out.take()
+        if texts and _may_start_formula(text):
+            out.writerows([_cells(row, texts) for row in batch])
+            text = out.take()
+        yield text.encode("utf-8")
 
 
 def _cells(row: Iterable, converters: list[tuple[int, Callable[[Any], str]]]) -> list:

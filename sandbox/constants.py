@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from integrations.providers.ispring.vocabulary import COMPLETION_STATUSES
+
 # --- the demo tenant ----------------------------------------------------------------------------
 # Not secrets: the sandbox is a fake remote server that only runs for the demo and the tests.
 DEFAULT_TENANT_NAME = "Sandbox Learning Company"
@@ -121,17 +123,7 @@ ISPRING_MAX_PAGE_SIZE = 1000
 ISPRING_USER_ACTIVE = 1
 ISPRING_USER_BLOCKED = 3
 ISPRING_USER_STATUSES = (ISPRING_USER_ACTIVE, ISPRING_USER_BLOCKED)
-ISPRING_COMPLETION_STATUSES = (
-    "not_started",
-    "in_progress",
-    "pending",
-    "complete",
-    "passed",
-    "accepted",
-    "incomplete",
-    "failed",
-    "declined",
-)
+ISPRING_COMPLETION_STATUSES = COMPLETION_STATUSES  # the product's own definition: the sandbox answers with it
 # The collections show numeric codes in {"code", "message"} error bodies.
 ISPRING_TOKEN_ERROR_CODE = 8150
 ISPRING_RESULTS_ERROR_CODE = 8122

@@ -115,7 +115,8 @@ def url_objects(db, alice) -> dict[str, object]:
         kind="stats",
         source_name="odd-columns.csv",
         preparation="needs-mapping",
-        options={"needs_mapping": True, "headers": ["Learner", "Course"], "suggested": {}, "missing": ["progress"]},
+        source_columns=["Learner", "Course"],
+        missing_columns=["progress"],
     )
     imports = {
         f"importrun-{name}:pk": draft.pk

@@ -21,7 +21,6 @@ from integrations.imports.error_csv import (
     ERROR_CSV_EXTRA_COLUMNS,
     error_csv_chunks,
     error_csv_rows,
-    safe_cell,
 )
 from integrations.imports.errors import ImportFileError, MappingIncomplete
 from integrations.imports.kinds import (
@@ -87,7 +86,6 @@ __all__ = [
     "field_names",
     "missing_required",
     "read_header",
-    "safe_cell",
     "suggest_mapping",
     "open_validation",
     "payload_sha256",

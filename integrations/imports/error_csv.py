@@ -5,41 +5,25 @@ One CSV row per invalid row: the original cells under the original headers, then
 corrected in a spreadsheet and re-imported (the extra columns are not mapped to any field).
 Encoded UTF-8 *with* BOM so Excel opens it as UTF-8.
 
-Formula injection: a spreadsheet runs a cell starting with ``=``, ``+``, ``-``, ``@``, tab or
-carriage return as a formula; every such cell (original data included, since it comes from an
-upload) gets a leading apostrophe.
+Every cell, original data included (it comes from an upload), is made formula-safe by
+``tabular.safe_cell``.
 """
 
 from __future__ import annotations
 
-import codecs
-import csv
-import io
 from collections.abc import Iterable, Iterator, Sequence
-from datetime import date, datetime
-from typing import Any, Protocol
+from typing import Protocol
 
 from integrations.imports.validation import InvalidRow
+from tabular import csv_chunks, safe_cell
 
 ERROR_CSV_EXTRA_COLUMNS = ("line", "field", "reason")
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 ERROR_SEPARATOR = "; "
-
-
-def safe_cell(value: Any) -> str:
-    """``value`` as CSV text that no spreadsheet will evaluate as a formula."""
-    if value is None:
-        text = ""
-    elif isinstance(value, datetime | date):
-        text = value.isoformat()
-    else:
-        text = str(value)
-    return "'" + text if text.startswith(FORMULA_PREFIXES) else text
 
 
 class InvalidRows(Protocol):
     """What the error CSV reads: a ``ValidationReport``, or the invalid rows of a validation
-    streamed as they come (``import_runs.import_run_invalid_csv``)."""
+    streamed as they come (``import_files.import_run_invalid_csv``)."""
 
     @property
     def columns(self) -> Sequence[str]: ...
@@ -66,17 +50,4 @@ def _row(row: InvalidRow, width: int) -> list[str]:
 def error_csv_chunks(report: InvalidRows, *, rows_per_chunk: int = 500) -> Iterator[bytes]:
     """The error CSV as UTF-8 bytes (BOM first), a few hundred rows per chunk — for a
     streaming HTTP response."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    yield codecs.BOM_UTF8
-    pending = 0
-    for cells in error_csv_rows(report):
-        writer.writerow(cells)
-        pending += 1
-        if pending >= rows_per_chunk:
-            yield buffer.getvalue().encode("utf-8")
-            buffer.seek(0)
-            buffer.truncate()
-            pending = 0
-    if pending:
-        yield buffer.getvalue().encode("utf-8")
+    return csv_chunks(error_csv_rows(report), rows_per_chunk=rows_per_chunk)

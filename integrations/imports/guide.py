@@ -9,11 +9,11 @@ header is every flat field name of its kind, and its one example row is each fie
 
 from __future__ import annotations
 
-import csv
 import io
 from dataclasses import dataclass
 
 from integrations.imports.kinds import FIELDS, REQUIREMENTS, Kind, as_kind
+from tabular import csv_chunks
 
 TEMPLATE_FORMATS = ("csv", "xlsx")
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -77,11 +77,7 @@ def template_filename(kind: Kind | str, fmt: str) -> str:
 
 def template_csv(kind: Kind | str) -> bytes:
     """UTF-8 with a BOM, so Excel opens accents and e-mails as text, not mojibake."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(template_header(kind))
-    writer.writerow(template_row(kind))
-    return buffer.getvalue().encode("utf-8-sig")
+    return b"".join(csv_chunks([template_header(kind), template_row(kind)]))
 
 
 def _xlsx_cell(text: str) -> str | int:

@@ -27,11 +27,25 @@ from enum import StrEnum
 
 
 class Kind(StrEnum):
-    """The three imports, named as on the command line (``run_import {courses,archive-courses,stats}``)."""
+    """The three imports, named as on the command line (``run_import {courses,archive-courses,stats}``)
+    and as ``ImportRun.kind`` stores them; ``label`` is what the pages show."""
 
     COURSES = "courses"
     ARCHIVE_COURSES = "archive-courses"
     STATS = "stats"
+
+    @property
+    def label(self) -> str:
+        return KIND_LABELS[self]
+
+
+KIND_LABELS: dict[Kind, str] = {
+    Kind.COURSES: "Courses upsert",
+    Kind.ARCHIVE_COURSES: "Courses archive",
+    Kind.STATS: "Learner statistics",
+}
+#: (value, label) of each kind: the model fields' and forms' ``choices``.
+KIND_CHOICES: list[tuple[str, str]] = [(kind.value, kind.label) for kind in Kind]
 
 
 #: ``maxItems`` of each request's ``input`` array.

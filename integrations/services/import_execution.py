@@ -32,11 +32,11 @@ from django.utils import timezone
 
 from integrations import providers
 from integrations.clients import errors
+from integrations.imports.kinds import Kind
 from integrations.models import (
     BulkSlotBudget,
     ChunkState,
     ImportChunk,
-    ImportKind,
     ImportLedgerEntry,
     ImportRecord,
     ImportRun,
@@ -53,9 +53,9 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 OPERATION_TYPE = {
-    ImportKind.COURSES: "importExternalCourses",
-    ImportKind.ARCHIVE_COURSES: "archiveExternalCourses",
-    ImportKind.STATS: "importExternalStatistics",
+    Kind.COURSES: "importExternalCourses",
+    Kind.ARCHIVE_COURSES: "archiveExternalCourses",
+    Kind.STATS: "importExternalStatistics",
 }
 IN_FLIGHT = (ChunkState.SENT, ChunkState.QUEUED, ChunkState.RUNNING)
 WAITING_FOR_SLOT = "Waiting for a slot: 360Learning runs only a few bulk operations at once."
@@ -144,9 +144,9 @@ def _chunk_payloads(chunk: ImportChunk) -> list[Any]:
 
 def _send(client: Learning360Client, run: ImportRun, payloads: list[dict]) -> str:
     integration_id = run.integration.remote_id
-    if run.kind == ImportKind.COURSES:
+    if run.kind == Kind.COURSES:
         return client.bulk_courses_upsert(integration_id, payloads)
-    if run.kind == ImportKind.ARCHIVE_COURSES:
+    if run.kind == Kind.ARCHIVE_COURSES:
         return client.bulk_courses_archive(integration_id, [p["externalId"] for p in payloads])
     return client.bulk_stats_import(integration_id, payloads)
 
@@ -275,7 +275,7 @@ def _back_to_pending(chunk: ImportChunk, message: str, next_attempt_at: datetime
 def _same_records(results_input: list[dict], payloads: list[dict], kind: str) -> bool:
     if len(results_input) != len(payloads):
         return False
-    if kind == ImportKind.ARCHIVE_COURSES:
+    if kind == Kind.ARCHIVE_COURSES:
         return [r.get("externalId") for r in results_input] == [p["externalId"] for p in payloads]
     keys = ("courseIdentifier", "userIdentifier", "firstActivityAt", "externalId")
     return all(
@@ -295,7 +295,7 @@ def _reconcile(client: Learning360Client, run: ImportRun, chunk: ImportChunk) ->
     try:
         candidates = [
             op
-            for op in client.bulk_operations(created_at_gte=since, type_eq=OPERATION_TYPE[ImportKind(run.kind)])
+            for op in client.bulk_operations(created_at_gte=since, type_eq=OPERATION_TYPE[Kind(run.kind)])
             if op.id not in known
         ]
     except errors.LmsError as exc:

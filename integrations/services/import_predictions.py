@@ -32,7 +32,8 @@ from django.db.models.functions import Lower
 from django.utils.dateparse import parse_datetime
 
 from integrations.clients.errors import LmsError
-from integrations.models import ImportKind, ImportRecord, ImportRun, RecordStatus, SyncKind, SyncRun, SyncState
+from integrations.imports.kinds import Kind
+from integrations.models import ImportRecord, ImportRun, RecordStatus, SyncKind, SyncRun, SyncState
 
 #: Lower-cased e-mails → {lower-cased e-mail: (360Learning user id, status)} for those that exist.
 MailLookup = Callable[[set[str]], dict[str, tuple[str, str]]]
@@ -97,7 +98,7 @@ def _external_courses(run: ImportRun) -> dict[str, str]:
     history = (
         ImportRecord.objects.filter(
             run__integration=run.integration,
-            run__kind__in=[ImportKind.COURSES, ImportKind.ARCHIVE_COURSES],
+            run__kind__in=[Kind.COURSES, Kind.ARCHIVE_COURSES],
             status=RecordStatus.SUCCESS,
         )
         .exclude(run=run)
@@ -107,7 +108,7 @@ def _external_courses(run: ImportRun) -> dict[str, str]:
     for kind, payload, resource_id in history.iterator(chunk_size=2000):
         if not isinstance(payload, dict):  # a record kept without its payload names no course
             continue
-        if kind == ImportKind.COURSES:
+        if kind == Kind.COURSES:
             known[payload["externalId"]] = resource_id
         else:
             known.pop(payload["externalId"], None)
@@ -132,7 +133,7 @@ class Predictor:
         self.lookup_mails = lookup_mails
         self.live_budget = LIVE_LOOKUP_LIMIT
         self.looked_up_live = 0
-        if self.kind == ImportKind.STATS:
+        if self.kind == Kind.STATS:
             synced = set(
                 SyncRun.objects.filter(
                     connection_id=self.connection_id,
@@ -150,7 +151,7 @@ class Predictor:
 
     def predict(self, payloads: list[dict]) -> list[dict]:
         """The predictions of the next records, in order (``{"effect": …, "known": […]}``)."""
-        if self.kind == ImportKind.STATS:
+        if self.kind == Kind.STATS:
             self._learn_stats(payloads)
             predictions = [_predict_stat(p, self.k) for p in payloads]
         else:
@@ -248,7 +249,7 @@ class Predictor:
 
 def _predict_course(payload: dict, k: _Knowledge, kind: str) -> dict:
     course_id = k.courses_by_external.get(payload["externalId"])
-    if kind == ImportKind.ARCHIVE_COURSES:
+    if kind == Kind.ARCHIVE_COURSES:
         if course_id is None:
             return {"effect": REFUSED_UNKNOWN_COURSE, "known": []}
         k.courses_by_external.pop(payload["externalId"])
@@ -309,10 +310,10 @@ def actual_effect(record: ImportRecord, kind: str, *, earlier: AbstractSet[str] 
         return None
     prediction = record.prediction or {}
     updated = record.resource_id in prediction.get("known", []) or record.resource_id in earlier
-    if kind == ImportKind.STATS:
+    if kind == Kind.STATS:
         base = ATTEMPT_UPDATED if updated else ATTEMPT_CREATED
         return base + (COMPLETES if prediction.get("completes") else "")
-    if kind == ImportKind.ARCHIVE_COURSES:
+    if kind == Kind.ARCHIVE_COURSES:
         return COURSE_ARCHIVED
     return COURSE_UPDATED if updated else COURSE_CREATED
 

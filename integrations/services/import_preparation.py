@@ -28,8 +28,8 @@ from django.utils import timezone
 
 from integrations import imports, providers
 from integrations.imports import ColumnMapping, ImportFileError, InvalidRow, MappingIncomplete, V1Defaults, ValidRecord
+from integrations.imports.kinds import Kind
 from integrations.models import (
-    ImportKind,
     ImportMapping,
     ImportRecord,
     ImportRun,
@@ -59,7 +59,7 @@ REFUSED_KEPT = timedelta(days=1)
 
 
 def v1_defaults_of(run: ImportRun) -> V1Defaults:
-    return V1Defaults(**run.options.get("v1_defaults", {}))
+    return V1Defaults(**run.v1_defaults)
 
 
 def remembered_mapping(integration: Integration, kind: str) -> ColumnMapping | None:
@@ -107,13 +107,14 @@ def import_run_read(*, run_id: int, owner: str | None = None) -> bool:
     except _LeaseLost:
         return False
     except MappingIncomplete as needed:
-        options = {
-            **run.options,
-            "headers": list(needed.headers),
-            "suggested": needed.suggested.to_json(),
-            "missing": [r.label for r in needed.missing],
-        }
-        _finish(run, owner, preparation=Preparation.NEEDS_MAPPING, options=options)
+        _finish(
+            run,
+            owner,
+            preparation=Preparation.NEEDS_MAPPING,
+            source_columns=list(needed.headers),
+            suggested_mapping=needed.suggested.to_json(),
+            missing_columns=[r.label for r in needed.missing],
+        )
     except ImportFileError as error:
         _refuse(run, owner, f"{str(error)[:1].upper()}{str(error)[1:]}.")
     except Exception:
@@ -148,7 +149,7 @@ def _read(run: ImportRun, owner: str) -> None:
     run.records.all().delete()  # a preparation restarted after a crash begins again
     mapping = imports.ColumnMapping.from_json(run.mapping, kind=run.kind) if run.mapping else None
     mapping = mapping or remembered_mapping(run.integration, run.kind)
-    live = _LiveLearners(run) if run.kind == ImportKind.STATS else None
+    live = _LiveLearners(run) if run.kind == Kind.STATS else None
     predictor = Predictor(run, lookup_mails=live)
     position = rows = 0
     with closing(live) if live else nullcontext(), run.source_file.open("rb") as fh:
@@ -174,13 +175,11 @@ def _read(run: ImportRun, owner: str) -> None:
         run,
         owner,
         preparation=Preparation.READY,
-        options={
-            **{k: v for k, v in run.options.items() if k not in ("missing",)},
-            "unit": summary.unit,
-            "file_notes": list(summary.notes),
-            "predicted": dict(predictor.counts.most_common()),
-            "learners_looked_up": predictor.looked_up_live,
-        },
+        missing_columns=[],
+        line_unit=summary.unit,
+        file_notes=list(summary.notes),
+        predicted_effects=dict(predictor.counts.most_common()),
+        learners_looked_up=predictor.looked_up_live,
         source_format=summary.source_format.value,
         mapping=summary.mapping.to_json() if summary.mapping else {},
         total_records=summary.total,

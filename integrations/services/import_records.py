@@ -15,7 +15,8 @@ from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils.dateparse import parse_datetime
 
-from integrations.models import ImportKind, ImportRecord, ImportRun
+from integrations.imports.kinds import Kind
+from integrations.models import ImportRecord, ImportRun
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,7 +92,7 @@ def _courses(run: ImportRun, payloads: Sequence[dict]) -> tuple[dict[str, str], 
     """(external id → name, 360Learning id → name) of the courses the payloads name."""
     from reports.models import Course
 
-    if run.kind == ImportKind.STATS:
+    if run.kind == Kind.STATS:
         externals = _ids(payloads, "courseIdentifier", "externalId")
         internals = _ids(payloads, "courseIdentifier", "internalId")
     else:
@@ -118,13 +119,13 @@ def import_record_rows(*, run: ImportRun, records: Sequence[ImportRecord]) -> li
     """``records`` (of ``run``) with their learner and course by name where the cache knows them."""
     payloads = [r.payload for r in records if isinstance(r.payload, dict)]
     learners_by_mail, learners_by_id = (
-        _learners(run.integration.connection_id, payloads) if run.kind == ImportKind.STATS else ({}, {})
+        _learners(run.integration.connection_id, payloads) if run.kind == Kind.STATS else ({}, {})
     )
     courses_by_external, courses_by_id = _courses(run, payloads)
     rows = []
     for record in records:
         payload = record.payload if isinstance(record.payload, dict) else {}
-        if run.kind == ImportKind.STATS:
+        if run.kind == Kind.STATS:
             rows.append(
                 _stats_row(record, payload, learners_by_mail, learners_by_id, courses_by_external, courses_by_id)
             )

@@ -1,21 +1,16 @@
 """Import runs: from an uploaded file to a validated draft, a launch, a cancel or a re-run.
 
-The input layer (reading, mapping, validation) is ``integrations.imports``; executing a
-launched run is ``integrations.services.import_execution``.
+The input layer (reading, mapping, validation) is ``integrations.imports``; reading a draft's
+file is ``import_preparation``, executing a launched run ``import_execution``, a run's CSV
+files ``import_files`` and its evidence pack ``import_evidence``.
 """
 
 from __future__ import annotations
 
-import codecs
-import csv
 import hashlib
-import io
 import json
-from collections.abc import Iterator
-from contextlib import closing
 from dataclasses import asdict, dataclass
 from datetime import timedelta
-from types import SimpleNamespace
 
 from django.conf import settings
 from django.core.files import File
@@ -24,7 +19,7 @@ from django.db.models import Count, F, Min
 from django.utils import timezone
 
 from integrations import imports
-from integrations.imports import ColumnMapping, ImportFileError, InvalidRow, V1Defaults
+from integrations.imports import ColumnMapping, ImportFileError, V1Defaults
 from integrations.models import (
     ChunkState,
     ImportChunk,
@@ -37,7 +32,7 @@ from integrations.models import (
     Preparation,
     RecordStatus,
 )
-from integrations.services.import_preparation import import_run_read, v1_defaults_of
+from integrations.services.import_preparation import import_run_read
 
 BATCH = 2000
 NOTHING_TO_SEND = "No valid record to send: fix the file and upload it again."
@@ -96,7 +91,7 @@ def import_run_create(
         source_sha256=content_sha,
         source_size=uploaded.size,
         idempotency_key=_idempotency_key(integration, kind, content_sha),
-        options={"v1_defaults": _defaults_json(v1_defaults)} if v1_defaults else {},
+        v1_defaults=_defaults_json(v1_defaults) if v1_defaults else {},
         preparation=Preparation.READING,
     )
     run.source_file.save(name, File(uploaded, name=name), save=False)
@@ -150,7 +145,7 @@ payload_sha256 = imports.payload_sha256
 
 def import_run_headers(*, run: ImportRun) -> tuple[list[str], dict[str, str]]:
     """The file's columns and the suggested {column: field} mapping, for the mapping step."""
-    return run.options.get("headers", []), run.options.get("suggested", {})
+    return run.source_columns, run.suggested_mapping
 
 
 def import_run_apply_mapping(*, run: ImportRun, mapping: ColumnMapping, enqueue: bool = True) -> ImportRun:
@@ -394,7 +389,7 @@ def import_run_retry_failed(*, actor, run: ImportRun, enqueue: bool = True) -> I
         idempotency_key=_idempotency_key(run.integration, run.kind, "retry:" + digest.hexdigest()),
         retry_of=run,
         total_records=len(failed),
-        options={"unit": run.options.get("unit", "line")},
+        line_unit=run.line_unit,
     )
     ImportRecord.objects.bulk_create(
         (
@@ -412,166 +407,3 @@ def import_run_retry_failed(*, actor, run: ImportRun, enqueue: bool = True) -> I
         batch_size=BATCH,
     )
     return import_run_launch(actor=actor, run=retry, enqueue=enqueue)
-
-
-def import_run_invalid_csv(*, run: ImportRun) -> Iterator[bytes]:
-    """The invalid rows with their original cells, line, field and reason (UTF-8 with BOM).
-
-    Read again from the stored file, a row at a time, so the CSV has every original column as
-    uploaded and memory does not grow with the file.
-    """
-    if not run.source_file or run.preparation != Preparation.READY:
-        yield codecs.BOM_UTF8
-        return
-    mapping = ColumnMapping.from_json(run.mapping, kind=run.kind) if run.mapping else None
-    with run.source_file.open("rb") as fh:
-        stream = imports.open_validation(
-            fh, kind=run.kind, filename=run.source_name, mapping=mapping, v1_defaults=v1_defaults_of(run)
-        )
-        with closing(stream):
-            # error_csv_chunks reads ``columns`` and ``invalid`` of a report: here, streamed.
-            invalid = SimpleNamespace(
-                columns=stream.summary.columns, invalid=(item for item in stream if type(item) is InvalidRow)
-            )
-            yield from imports.error_csv_chunks(invalid)
-
-
-ERRORS_CSV_COLUMNS = ["line", "status", "remote_message", "resource_id", "record"]
-
-
-def import_run_errors_csv(*, run: ImportRun) -> Iterator[bytes]:
-    """Every record 360Learning refused, with its message (UTF-8 with BOM, formula-safe)."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    yield codecs.BOM_UTF8
-    writer.writerow(ERRORS_CSV_COLUMNS)
-    records = run.records.filter(status=RecordStatus.ERROR).order_by("source_line").iterator(chunk_size=BATCH)
-    for n, record in enumerate(records, start=1):
-        writer.writerow(
-            imports.safe_cell(c)
-            for c in (record.source_line, record.status, record.message, record.resource_id, record.payload_json)
-        )
-        if n % 500 == 0:
-            yield buffer.getvalue().encode()
-            buffer.seek(0)
-            buffer.truncate()
-    yield buffer.getvalue().encode()
-
-
-EVIDENCE_RESULTS_COLUMNS = [
-    "source_line",
-    "status",
-    "chunk",
-    "operation_id",
-    "resource_id",
-    "message",
-    "payload_sha256",
-]
-
-
-def import_run_evidence_pack(*, run: ImportRun):
-    """A zip for audits: the original file, the payload sent per chunk, the remote operation
-    ids, per-row results keyed to source lines, who launched it and when. Returns a file
-    object positioned at its start (spooled to disk past a few MB)."""
-    import tempfile
-    import zipfile
-
-    from django.conf import settings as django_settings
-
-    pack = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)  # noqa: SIM115 - returned open; FileResponse closes it
-    chunks = list(run.chunks.order_by("index"))
-    with zipfile.ZipFile(pack, "w", compression=zipfile.ZIP_DEFLATED) as zf:
-        zf.writestr("manifest.json", json.dumps(_manifest(run, chunks, django_settings.LMS_ADMIN_VERSION), indent=2))
-        if run.source_file:
-            with run.source_file.open("rb") as fh, zf.open(f"source/{run.source_name}", "w") as out:
-                for block in iter(lambda: fh.read(1 << 20), b""):
-                    out.write(block)
-            with zf.open("invalid-rows.csv", "w") as out:
-                for part in import_run_invalid_csv(run=run):
-                    out.write(part)
-        for chunk in chunks:
-            payloads = list(chunk.records.order_by("position").values_list("payload", flat=True))
-            body = {"operationId": chunk.operation_id or None, "state": chunk.state, "input": payloads}
-            zf.writestr(f"chunks/chunk-{chunk.index + 1:03d}.json", json.dumps(body, ensure_ascii=False))
-        with zf.open("results.csv", "w") as out:
-            for part in _results_csv(run, {c.pk: c for c in chunks}):
-                out.write(part)
-    pack.seek(0)
-    return pack
-
-
-def _manifest(run: ImportRun, chunks: list[ImportChunk], version: str) -> dict:
-    def when(value):
-        return value.isoformat() if value else None
-
-    integration = run.integration
-    return {
-        "product": f"LMS Admin {version}",
-        "run": run.pk,
-        "kind": run.kind,
-        "state": run.state,
-        "retry_of": run.retry_of_id,
-        "integration": {
-            "remote_id": integration.remote_id,
-            "external_platform": integration.external_platform,
-            "connection": integration.connection.name,
-            "base_url": integration.connection.base_url,
-        },
-        "launched_by": run.launched_by.get_username() if run.launched_by else "command line",
-        "created_at": when(run.created_at),
-        "launched_at": when(run.launched_at),
-        "started_at": when(run.started_at),
-        "ended_at": when(run.ended_at),
-        "source": {"name": run.source_name, "sha256": run.source_sha256, "format": run.source_format},
-        "mapping": run.mapping,
-        "options": {k: v for k, v in run.options.items() if k not in ("headers", "suggested")},
-        "counts": {
-            "rows": run.total_records,
-            "invalid": run.invalid_records,
-            "skipped": run.skipped_records,
-            "succeeded": run.succeeded_records,
-            "failed": run.failed_records,
-        },
-        "chunks": [
-            {
-                "index": c.index + 1,
-                "records": c.record_count,
-                "operation_id": c.operation_id or None,
-                "state": c.state,
-                "sent_at": when(c.sent_at),
-                "finished_at": when(c.finished_at),
-                "succeeded": c.succeeded,
-                "failed": c.failed,
-            }
-            for c in chunks
-        ],
-    }
-
-
-def _results_csv(run: ImportRun, chunks: dict[int, ImportChunk]) -> Iterator[bytes]:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    yield codecs.BOM_UTF8
-    writer.writerow(EVIDENCE_RESULTS_COLUMNS)
-    records = run.records.order_by("source_line", "pk").only(
-        "source_line", "status", "chunk_id", "resource_id", "message", "payload_sha256"
-    )
-    for n, r in enumerate(records.iterator(chunk_size=BATCH), start=1):
-        chunk = chunks.get(r.chunk_id) if r.chunk_id is not None else None
-        writer.writerow(
-            imports.safe_cell(c)
-            for c in (
-                r.source_line,
-                r.status,
-                chunk.index + 1 if chunk else "",
-                chunk.operation_id if chunk else "",
-                r.resource_id,
-                r.message,
-                r.payload_sha256,
-            )
-        )
-        if n % 1000 == 0:
-            yield buffer.getvalue().encode()
-            buffer.seek(0)
-            buffer.truncate()
-    yield buffer.getvalue().encode()

@@ -16,8 +16,9 @@ from integrations import selectors
 from integrations.forms import ImportFilterForm, ImportResultsForm, ImportUploadForm, MappingForm
 from integrations.imports import ImportFileError, Kind
 from integrations.imports.guide import CONTENT_TYPES, column_guide, template_file, template_filename
-from integrations.models import ImportKind, ImportRun, ImportState, Preparation
-from integrations.services import import_runs
+from integrations.imports.kinds import KIND_CHOICES
+from integrations.models import ImportRun, ImportState, Preparation
+from integrations.services import import_evidence, import_files, import_runs
 from integrations.services.import_predictions import CANNOT_PREDICT, import_run_prediction_report
 from integrations.services.import_records import import_record_rows
 from lms_admin.http import HtmxHttpRequest
@@ -51,7 +52,7 @@ def import_create(request: HtmxHttpRequest) -> HttpResponse:
         else:
             return redirect("importrun-detail", pk=run.pk)
     max_upload_mb = settings.IMPORT_MAX_UPLOAD_BYTES // 1_000_000
-    guides = [(kind, label, column_guide(kind)) for kind, label in ImportKind.choices]
+    guides = [(kind, label, column_guide(kind)) for kind, label in KIND_CHOICES]
     return render(
         request,
         "integrations/importrun_form.html",
@@ -152,7 +153,7 @@ def _draft(request: HtmxHttpRequest, run: ImportRun) -> HttpResponse:
         "duplicate_of": import_runs.import_run_recent_duplicate(run=run),
         "imported_recently": import_runs.import_run_recently_imported(run=run),
         "cannot_predict": sum(
-            count for effect, count in run.options.get("predicted", {}).items() if effect.startswith(CANNOT_PREDICT)
+            count for effect, count in run.predicted_effects.items() if effect.startswith(CANNOT_PREDICT)
         ),
         "already_imported": import_runs.import_run_already_imported(run=run),
         "integration_names": (
@@ -160,7 +161,7 @@ def _draft(request: HtmxHttpRequest, run: ImportRun) -> HttpResponse:
             .filter(pk=run.integration_id)
             .values("group_name", "author_name", "author_mail")
             .first()
-            if run.kind == ImportKind.COURSES
+            if run.kind == Kind.COURSES
             else None
         ),
     }
@@ -224,14 +225,14 @@ def _csv_response(rows, filename: str) -> StreamingHttpResponse:
 @require_GET
 def import_invalid_csv(request: HtmxHttpRequest, pk: int) -> StreamingHttpResponse:
     run = get_object_or_404(ImportRun, pk=pk)
-    return _csv_response(import_runs.import_run_invalid_csv(run=run), f"import-{run.pk}-invalid-rows.csv")
+    return _csv_response(import_files.import_run_invalid_csv(run=run), f"import-{run.pk}-invalid-rows.csv")
 
 
 @admin_required
 @require_GET
 def import_errors_csv(request: HtmxHttpRequest, pk: int) -> StreamingHttpResponse:
     run = get_object_or_404(ImportRun, pk=pk)
-    return _csv_response(import_runs.import_run_errors_csv(run=run), f"import-{run.pk}-errors.csv")
+    return _csv_response(import_files.import_run_errors_csv(run=run), f"import-{run.pk}-errors.csv")
 
 
 @admin_required
@@ -239,7 +240,7 @@ def import_errors_csv(request: HtmxHttpRequest, pk: int) -> StreamingHttpRespons
 def import_evidence_pack(request: HtmxHttpRequest, pk: int) -> FileResponse:
     run = get_object_or_404(ImportRun.objects.select_related("integration__connection", "launched_by"), pk=pk)
     return FileResponse(
-        import_runs.import_run_evidence_pack(run=run),
+        import_evidence.import_run_evidence_pack(run=run),
         as_attachment=True,
         filename=f"import-{run.pk}-evidence.zip",
         content_type="application/zip",

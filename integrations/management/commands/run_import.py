@@ -65,10 +65,10 @@ class Command(BaseCommand):
             import_runs.import_run_discard(run=run)
             raise CommandError(f"{path.name}: {message}")
         if run.preparation == Preparation.NEEDS_MAPPING:
-            missing = ", ".join(run.options.get("missing", []))
+            missing = ", ".join(run.missing_columns)
             import_runs.import_run_discard(run=run)
             raise CommandError(
-                f"{path.name}: no column for {missing}. Columns in the file: {', '.join(run.options['headers'])}. "
+                f"{path.name}: no column for {missing}. Columns in the file: {', '.join(run.source_columns)}. "
                 'Give --mapping \'{"file column": "field", …}\'.'
             )
         self._report(run)
@@ -114,11 +114,11 @@ class Command(BaseCommand):
         return import_runs.import_run_apply_mapping(run=run, mapping=mapping, enqueue=False)
 
     def _report(self, run: ImportRun) -> None:
-        unit = run.options.get("unit", "line")
+        unit = run.line_unit
         self.stdout.write(
             f"{run.total_records} record(s) read: {run.valid_records} valid, {run.invalid_records} invalid."
         )
-        for note in run.options.get("file_notes", []):
+        for note in run.file_notes:
             self.stdout.write(f"  note: {note}")
         notes = run.records.exclude(note="").values_list("note", flat=True).distinct()[:10]
         for note in notes:

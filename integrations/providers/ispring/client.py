@@ -19,7 +19,7 @@ Contracts: ``../shared/openapi/ispring-token-api.postman_collection.json`` (toke
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal, Protocol
@@ -36,11 +36,8 @@ from integrations.clients.transport import (
     Transport,
     hide_locals,
 )
+from integrations.providers.ispring.vocabulary import COMPLETION_STATUSES
 
-#: CompletionStatus.json
-COMPLETION_STATUSES = frozenset(
-    {"not_started", "in_progress", "pending", "complete", "passed", "accepted", "incomplete", "failed", "declined"}
-)
 #: userStatuses: 1 active, 3 blocked (the remote default is active users only).
 USER_STATUS_ACTIVE = 1
 USER_STATUS_BLOCKED = 3
@@ -80,7 +77,7 @@ class _Values(Protocol):
 
     def string(self, key: str) -> str: ...
     def opt_string(self, key: str) -> str | None: ...
-    def enum(self, key: str, allowed: frozenset[str]) -> str: ...
+    def enum(self, key: str, allowed: Collection[str]) -> str: ...
     def opt_integer(self, key: str) -> int | None: ...
     def opt_number(self, key: str) -> float | None: ...
     def boolean(self, key: str) -> bool: ...
@@ -119,7 +116,7 @@ class XmlFields:
     def opt_string(self, key: str) -> str | None:
         return self._text(key)
 
-    def enum(self, key: str, allowed: frozenset[str]) -> str:
+    def enum(self, key: str, allowed: Collection[str]) -> str:
         value = self.string(key)
         if value not in allowed:
             raise self._fail(key, "one of " + ", ".join(sorted(allowed)))
@@ -316,7 +313,7 @@ class ISpringClient(CredentialsClient):
                 raise TypeError(f"{name} takes a sequence of ids, not a string")
             params.extend((name + ARRAY_SUFFIX, str(v)) for v in values)
         statuses = list(completion_statuses) if not isinstance(completion_statuses, str) else [completion_statuses]
-        if unknown := set(statuses) - COMPLETION_STATUSES:
+        if unknown := set(statuses).difference(COMPLETION_STATUSES):
             raise ValueError(f"unknown completion statuses: {', '.join(sorted(unknown))}")
         params.extend(("completionStatuses" + ARRAY_SUFFIX, s) for s in statuses)
         user_status_list = list(user_statuses)

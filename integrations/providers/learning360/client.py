@@ -69,14 +69,13 @@ from integrations.providers.learning360.resources import (
     User,
 )
 
+# Documented maxItems of each bulk ``input`` array: defined once with the import kinds, which
+# the import chunks by and tests/integrations/imports/test_kinds.py checks against the document.
+from integrations.imports.kinds import COURSES_ARCHIVE_LIMIT, COURSES_UPSERT_LIMIT, STATS_IMPORT_LIMIT
+
 EU_BASE_URL = "https://app.360learning.com"
 US_BASE_URL = "https://app.us.360learning.com"
 API_VERSION = "v2.0"
-
-#: Documented maxItems of each bulk ``input`` array (360learning-bulk-api.json).
-COURSES_UPSERT_LIMIT = 10_000
-COURSES_ARCHIVE_LIMIT = 1_000
-STATS_IMPORT_LIMIT = 10_000
 
 T = TypeVar("T")
 

@@ -19,7 +19,8 @@ from __future__ import annotations
 from django.db.models import Exists, OuterRef, Subquery
 from django.db.models.fields.json import KT
 
-from integrations.models import ImportKind, ImportRecord, RecordStatus
+from integrations.imports.kinds import Kind
+from integrations.models import ImportRecord, RecordStatus
 from integrations.providers.learning360 import records as learning360_records
 from integrations.providers.learning360.connect import learning360_client
 from integrations.sync import records
@@ -107,7 +108,7 @@ def _external_ids_from_imports(connection_id: int) -> int:
     per-record results (the course listing does not carry it)."""
     imported = ImportRecord.objects.filter(
         run__integration__connection_id=connection_id,
-        run__kind=ImportKind.COURSES,
+        run__kind=Kind.COURSES,
         status=RecordStatus.SUCCESS,
         resource_id=OuterRef("remote_id"),
     ).order_by("-pk")

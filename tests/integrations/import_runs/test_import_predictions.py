@@ -177,7 +177,7 @@ def test_learners_never_synced_are_looked_up_in_360learning_not_predicted_refuse
     rows = stats_rows(learners, 5)
     rows[4][1] = "nobody@nowhere.example"
     run, predicted = _run(alice, integration, "stats", csv_upload(rows))
-    assert run.options["learners_looked_up"] == len({r[1].lower() for r in rows})
+    assert run.learners_looked_up == len({r[1].lower() for r in rows})
     assert request_log_list(method="GET", path_prefix="/api/v2/users").exists()
     assert [predicted[line] for line in sorted(predicted)] == [
         *(ATTEMPT_CREATED + (COMPLETES if r[2] == "100" else "") for r in rows[:4]),
@@ -200,6 +200,6 @@ def test_a_learner_that_cannot_be_looked_up_is_cannot_predict_with_a_way_to_sync
     run = import_runs.import_run_prepare(
         actor=alice, integration=integration, kind="stats", uploaded=csv_upload(stats_rows(learners, 3))
     )
-    assert run.options["predicted"] == {CANNOT_PREDICT_LEARNER: 3}
+    assert run.predicted_effects == {CANNOT_PREDICT_LEARNER: 3}
     page = admin_client.get(f"/imports/{run.pk}/").content.decode()
     assert "LMS Admin cannot predict what 360Learning will do" in page and "Sync this connection now" in page

@@ -6,36 +6,15 @@ from __future__ import annotations
 import csv
 import io
 
-import pytest
-
 from integrations.imports import (
     ERROR_CSV_EXTRA_COLUMNS,
     error_csv_chunks,
     messages as m,
-    safe_cell,
     validate_file,
     validate_records,
 )
 
 from .conftest import STATS_HEADERS, csv_bytes, good_stats_row
-
-
-@pytest.mark.parametrize(
-    ("value", "expected"),
-    [
-        ('=HYPERLINK("http://x")', '\'=HYPERLINK("http://x")'),
-        ("+1", "'+1"),
-        ("-2", "'-2"),
-        ("@SUM(A1)", "'@SUM(A1)"),
-        ("\tx", "'\tx"),
-        ("\rx", "'\rx"),
-        ("plain = text", "plain = text"),
-        (None, ""),
-        (42, "42"),
-    ],
-)
-def test_cells_that_a_spreadsheet_would_run_get_a_leading_apostrophe(value, expected):
-    assert safe_cell(value) == expected
 
 
 def _read(data: bytes) -> list[list[str]]:
