@@ -62,6 +62,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import common
+from tabular import column_letters
 
 FULL = {
     "rows": 200_000,
@@ -160,14 +161,6 @@ _MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 _REL_NS = "http://schemas.openxmlformats.org/package/2006/relationships"
 _DOC_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 _XML = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-
-
-def column_letters(n: int) -> str:
-    letters = ""
-    while n:
-        n, rest = divmod(n - 1, 26)
-        letters = chr(65 + rest) + letters
-    return letters
 
 
 def _xlsx_package(zf: zipfile.ZipFile, *, shared_strings: bool) -> None:

@@ -21,7 +21,7 @@ from decimal import Decimal
 from typing import IO, Any
 from xml.sax.saxutils import escape, quoteattr
 
-from integrations.imports.readers import column_letters
+from tabular import column_letters
 
 TEXT, INT, FLOAT, DATETIME, BOOL = "text", "int", "float", "datetime", "bool"
 MAX_ROWS = 1_048_576  # Excel's limit per sheet

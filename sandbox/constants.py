@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from integrations.providers.ispring.vocabulary import COMPLETION_STATUSES
+import json
+from pathlib import Path
 
 # --- the demo tenant ----------------------------------------------------------------------------
 # Not secrets: the sandbox is a fake remote server that only runs for the demo and the tests.
@@ -123,7 +124,11 @@ ISPRING_MAX_PAGE_SIZE = 1000
 ISPRING_USER_ACTIVE = 1
 ISPRING_USER_BLOCKED = 3
 ISPRING_USER_STATUSES = (ISPRING_USER_ACTIVE, ISPRING_USER_BLOCKED)
-ISPRING_COMPLETION_STATUSES = COMPLETION_STATUSES  # the product's own definition: the sandbox answers with it
+# From the vendor's schema (the sandbox's copy), not from the product's vocabulary: the sandbox
+# stands for the remote LMS, so a word the product gets wrong must not pass its tests.
+ISPRING_COMPLETION_STATUSES: tuple[str, ...] = tuple(
+    json.loads((Path(__file__).resolve().parent / "openapi" / "ispring" / "CompletionStatus.json").read_text())["enum"]
+)
 # The collections show numeric codes in {"code", "message"} error bodies.
 ISPRING_TOKEN_ERROR_CODE = 8150
 ISPRING_RESULTS_ERROR_CODE = 8122

@@ -20,3 +20,12 @@ def safe_cell(value: Any) -> str:
     else:
         text = str(value)
     return "'" + text if text.startswith(FORMULA_PREFIXES) else text
+
+
+def column_letters(number: int) -> str:
+    """A spreadsheet column's letters: 1 → "A", 26 → "Z", 27 → "AA"."""
+    letters = ""
+    while number > 0:
+        number, rest = divmod(number - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters

@@ -50,6 +50,7 @@ from xml.parsers import expat
 
 from integrations.imports import messages
 from integrations.imports.errors import ImportFileError
+from tabular import column_letters
 
 
 class SourceFormat(StrEnum):
@@ -450,15 +451,6 @@ def _openpyxl_error(error: BaseException) -> ImportFileError:
 
 def _size(size: int) -> str:
     return f"{size / 1_000_000:,.1f} MB" if size >= 1_000_000 else f"{max(size, 1) / 1000:,.0f} kB"
-
-
-def column_letters(number: int) -> str:
-    """A spreadsheet column's letters: 1 → "A", 26 → "Z", 27 → "AA"."""
-    letters = ""
-    while number > 0:
-        number, rest = divmod(number - 1, 26)
-        letters = chr(65 + rest) + letters
-    return letters
 
 
 def _column_number(reference: str, known: dict[str, int]) -> int:

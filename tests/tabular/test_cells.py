@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from tabular import FORMULA_PREFIXES, safe_cell
+from tabular import FORMULA_PREFIXES, column_letters, safe_cell
 
 
 @pytest.mark.parametrize(
@@ -35,3 +35,11 @@ def test_dates_and_date_times_are_written_in_iso_8601():
 
 def test_every_formula_prefix_is_neutralised():
     assert all(safe_cell(prefix + "x") == "'" + prefix + "x" for prefix in FORMULA_PREFIXES)
+
+
+@pytest.mark.parametrize(
+    ("number", "letters"),
+    [(1, "A"), (26, "Z"), (27, "AA"), (52, "AZ"), (53, "BA"), (702, "ZZ"), (703, "AAA"), (16_384, "XFD")],
+)
+def test_column_letters_count_like_a_spreadsheet(number, letters):
+    assert column_letters(number) == letters

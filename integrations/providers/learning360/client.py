@@ -43,6 +43,10 @@ from integrations.clients.transport import (
     CredentialsClient,
     Transport,
 )
+
+# Documented maxItems of each bulk ``input`` array: defined once with the import kinds, which
+# the import chunks by and tests/integrations/imports/test_kinds.py checks against the document.
+from integrations.imports.kinds import COURSES_ARCHIVE_LIMIT, COURSES_UPSERT_LIMIT, STATS_IMPORT_LIMIT
 from integrations.providers.learning360.bulk_inputs import ExternalCourse, ExternalCourseStat, without_nulls
 from integrations.providers.learning360.filters import (
     BULK_OPERATIONS_FILTERS,
@@ -68,10 +72,6 @@ from integrations.providers.learning360.resources import (
     PathSessionUserStat,
     User,
 )
-
-# Documented maxItems of each bulk ``input`` array: defined once with the import kinds, which
-# the import chunks by and tests/integrations/imports/test_kinds.py checks against the document.
-from integrations.imports.kinds import COURSES_ARCHIVE_LIMIT, COURSES_UPSERT_LIMIT, STATS_IMPORT_LIMIT
 
 EU_BASE_URL = "https://app.360learning.com"
 US_BASE_URL = "https://app.us.360learning.com"
