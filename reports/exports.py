@@ -37,8 +37,8 @@ from django.db.models.sql.constants import MULTI
 from django.utils import timezone
 
 from integrations.imports.error_csv import FORMULA_PREFIXES, safe_cell
+from lms_cache.models import DETAILED_STATUSES, STATUS_REASONS, PathSession
 from reports import selectors, xlsx
-from reports.models import DETAILED_STATUSES, STATUS_REASONS, PathSession
 from reports.provenance import Provenance
 from reports.selectors import COMPLETION_STATUSES, ReportFilters
 from reports.xlsx import BOOL, DATETIME, FLOAT, INT, TEXT

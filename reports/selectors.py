@@ -53,15 +53,15 @@ from integrations.providers.ispring.vocabulary import (
     COMPLETION_STATUSES as COMPLETION_STATUSES,
     USER_STATUS_LABELS as ISPRING_USER_STATUSES,  # noqa: F401
 )
-from integrations.providers.learning360.sessions import ENDED_GRACE
 from integrations.providers.learning360.vocabulary import (
     REASON_DEFINITIONS as REASON_DEFINITIONS,
     REASON_LABELS as REASON_LABELS,
     STATUS_DEFINITIONS as STATUS_DEFINITIONS,
     STATUS_LABELS as STATUS_LABELS,
 )
-from reports.models import (
+from lms_cache.models import (
     DETAILED_STATUSES,
+    ENDED_GRACE,
     STATUS_REASONS,
     Course,
     CourseAttempt,

@@ -29,12 +29,11 @@ from django.utils import timezone
 
 from integrations.models import Connection, SyncRun, SyncState
 from lms_admin.roles import MANAGER_GROUP
-from reports.models import (
+from lms_cache.models import (
     Course,
     CourseAttempt,
     LmsGroup,
     LmsUser,
-    ManagerScope,
     ModuleResult,
     Path,
     PathSession,
@@ -42,6 +41,7 @@ from reports.models import (
     PathSessionStatusCounts,
     PathSessionUserStat,
 )
+from reports.models import ManagerScope
 from reports.scopes import manager_scope_update
 from tests.conftest import make_account
 from tests.support.html import find, find_all, text

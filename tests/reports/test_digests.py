@@ -17,8 +17,9 @@ from django.test import Client
 from django.utils import timezone
 
 from integrations.models import SyncRun
+from lms_cache.models import CourseAttemptStage, PathSessionUserStat
 from reports import digests
-from reports.models import CourseAttemptStage, DigestChange, DigestSubscription, PathSessionUserStat
+from reports.models import DigestChange, DigestSubscription
 
 PARIS = "Europe/Paris"
 

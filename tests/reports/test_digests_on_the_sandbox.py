@@ -18,8 +18,9 @@ from django.test import Client
 from django.utils import timezone
 
 from integrations.sync import services
+from lms_cache.models import PathSession
 from reports import digests
-from reports.models import DigestChange, DigestSubscription, PathSession
+from reports.models import DigestChange, DigestSubscription
 from sandbox import models as remote
 
 pytestmark = pytest.mark.django_db(transaction=True)
