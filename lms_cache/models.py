@@ -559,7 +559,7 @@ class ModuleResultFields(models.Model):
     expiration_date = models.DateTimeField(null=True, blank=True)
     completion_date = models.DateTimeField(null=True, blank=True)
     completion_status = models.CharField(max_length=20)
-    time_spent_s = models.IntegerField(null=True, blank=True)
+    time_spent_seconds = models.IntegerField(null=True, blank=True)
     progress = models.FloatField(null=True, blank=True)
     awarded_score = models.FloatField(null=True, blank=True)
     passing_score = models.FloatField(null=True, blank=True)

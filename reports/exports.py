@@ -445,7 +445,7 @@ def module_results_table(*, filters: ReportFilters) -> Table:
                 row["overdue"],
                 _round(row["average_progress"]),
                 _round(row["average_score"]),
-                row["total_time_spent_s"],
+                row["total_time_spent_seconds"],
             )
 
     return _table("module-results", columns, rows, lambda: len(modules()))
@@ -463,7 +463,7 @@ RESULT_FIELDS = (
     "progress",
     "awarded_score",
     "passing_score",
-    "time_spent_s",
+    "time_spent_seconds",
     "access_date",
     "due_date",
     "expiration_date",

@@ -86,5 +86,5 @@ def test_the_cache_rows_written_before_the_move_are_read_by_lms_cache_after_it()
     attempt = CourseAttempt.objects.select_related("course", "user").get(connection=connection, remote_id="a1")
     assert (attempt.course.name, attempt.user.first_name, attempt.time_spent_ms) == ("Kubernetes", "Ada", 600_000)
     assert attempt.completed_at == now
-    assert ModuleResult.objects.get(connection=connection, remote_id="r1").time_spent_s == 90
+    assert ModuleResult.objects.get(connection=connection, remote_id="r1").time_spent_seconds == 90
     assert ContentType.objects.get_for_model(CourseAttempt).pk == attempt_type

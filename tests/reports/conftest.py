@@ -259,7 +259,7 @@ def make_module_result(
         access_date=now - timedelta(days=10),
         completion_date=now - timedelta(days=1) if status in ("complete", "passed", "failed") else None,
         completion_status=status,
-        time_spent_s=300,
+        time_spent_seconds=300,
         progress=100.0 if status in ("complete", "passed") else 20.0,
         synced_at=now,
         **fields,
