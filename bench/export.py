@@ -35,7 +35,7 @@ learners, 100k iSpring results) and served by gunicorn on a free loopback port, 
    path-session report of a 100k-learner session (full page, a status clicked, the learner
    table fragment, a search, a deep page), the overview, course statistics, attempts and
    iSpring module results; and whether the session's breakdown equals the LMS's own
-   ``user-statuses`` counts. Then again **with the indexes proposed for reports/models.py**
+   ``user-statuses`` counts. Then again **with the indexes proposed for lms_cache/models.py**
    created on the scratch database (``PROPOSED_INDEXES``), which are then dropped.
 
 ``run(**scale)`` returns every figure as a dict (for ``python -m bench``).
@@ -222,8 +222,8 @@ def _child_pages(runs: int) -> dict[str, Any]:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
+    from lms_cache.models import PathSession
     from reports import selectors
-    from reports.models import PathSession
 
     client = _manager_client()
     session = PathSession.objects.current().order_by("-enrolled_count", "pk").first()

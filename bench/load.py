@@ -241,7 +241,8 @@ def _child_prepare() -> dict[str, Any]:
     from django.urls import NoReverseMatch, reverse
 
     from lms_admin.roles import MANAGER_GROUP
-    from reports.models import ManagerScope, PathSession, PathSessionUserStat
+    from lms_cache.models import PathSession, PathSessionUserStat
+    from reports.models import ManagerScope
 
     user, _ = User.objects.get_or_create(username=MANAGER[0], defaults={"email": "manager@bench.example"})
     user.set_password(MANAGER[1])

@@ -175,7 +175,7 @@ def _measure_ingest(*, rows: int) -> dict[str, Any]:
     from integrations.sync import records
     from integrations.sync.derived import learner_activity_from_run
     from integrations.sync.staging import large_sqlite_cache, stage_discard, stage_merge, stage_write
-    from reports.models import CourseAttempt
+    from lms_cache.models import CourseAttempt
 
     source = Connection.objects.get(name=CONNECTION_360)
     target = Connection.objects.get(name=INGEST_CONNECTION)
@@ -290,8 +290,8 @@ def _measure_learner_merge(*, rounds: int, connection_name: str = CONNECTION_360
     from integrations.sync import records
     from integrations.sync.derived import learner_counts_store
     from integrations.sync.staging import large_sqlite_cache, stage_discard, stage_mark_gone, stage_merge
+    from lms_cache.models import PathSession, PathSessionUserStat
     from reports import selectors
-    from reports.models import PathSession, PathSessionUserStat
 
     connection = Connection.objects.get(name=connection_name)
     spec = records.USER_STATS

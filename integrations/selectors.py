@@ -238,7 +238,7 @@ def sync_cursor_words(*, kind: str, cursor: dict) -> str:
 def integration_list() -> QuerySet[Integration]:
     """Integrations with their group's and author's names from the synced cache (``group_name``,
     ``author_name``, ``author_mail``; empty when the cache does not know them)."""
-    from reports.models import LmsGroup, LmsUser
+    from lms_cache.models import LmsGroup, LmsUser
 
     group = LmsGroup.objects.filter(connection=OuterRef("connection"), remote_id=OuterRef("group_id"))
     author = LmsUser.objects.filter(connection=OuterRef("connection"), remote_id=OuterRef("author_id"))
@@ -310,7 +310,7 @@ def import_run_results(*, run: ImportRun, status: str = "", query: str = "") -> 
     query = query.strip()
     if not query:
         return records
-    from reports.models import Course, LmsUser
+    from lms_cache.models import Course, LmsUser
 
     connection_id = run.integration.connection_id
     match = Q(payload_text__icontains=query)

@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "csp",
     "lms_admin.apps.LmsAdminConfig",
     "integrations",
+    "lms_cache",
     "reports",
 ]
 if SANDBOX_ENABLED:

@@ -54,6 +54,7 @@ from django.utils import timezone
 from integrations.models import SyncKind
 from lms_admin.roles import can_view_reports
 from lms_admin.tasks import enqueue_on_commit, worker_identity
+from lms_cache.models import PathSession
 from reports import exports, selectors
 from reports.forms import (
     AttemptFilterForm,
@@ -62,7 +63,7 @@ from reports.forms import (
     PathSessionFilterForm,
     ReportForm,
 )
-from reports.models import PathSession, ReportExport
+from reports.models import ReportExport
 from reports.provenance import EVERY_LEARNER, PROVENANCE_PARAM, report_provenance, session_provenance
 from reports.scopes import reader_scope
 from reports.selectors import ReportFilters

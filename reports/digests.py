@@ -3,8 +3,9 @@
 How a digest comes to be:
 
 1. **Recorded by the syncs.** When a sessions sync merges its learners, and a course-stats
-   sync its attempts, it first writes one ``DigestChange`` per subscription following the
-   session or course, for each learner whose detailed status changed (or who is new to the
+   sync its attempts, it first announces it (``lms_cache.signals``: ``sessions_merging``,
+   ``attempts_merging``; ``ReportsConfig.ready`` connects the two recorders below) and one
+   ``DigestChange`` is written per subscription following the session or course, for each learner whose detailed status changed (or who is new to the
    session), or each attempt that became completed. It happens inside the merge's transaction,
    so a failed sync records nothing, and only for followed sessions and courses, so an
    unfollowed tenant costs nothing.
@@ -42,17 +43,16 @@ from django.urls import reverse
 from django.utils import timezone
 
 from lms_admin.roles import can_view_reports
-from reports.models import (
+from lms_cache.models import (
     Course,
     CourseAttempt,
     CourseAttemptStage,
-    DigestChange,
-    DigestSubscription,
     LmsUser,
     PathSession,
     PathSessionUserStat,
     PathSessionUserStatStage,
 )
+from reports.models import DigestChange, DigestSubscription
 from reports.scopes import LMS_USER_LEARNER, USER_STAT_LEARNER, Scope, in_scope, reader_scope
 
 logger = logging.getLogger(__name__)
@@ -215,8 +215,9 @@ def _write(changes: Iterable[DigestChange]) -> int:
 
 def digest_changes_record_sessions(*, connection_id: int, run_id: int, now: datetime) -> int:
     """For each followed session the run refreshed: a change per learner whose detailed status
-    differs from the cache (or who is new to it), per following subscription. Call inside the
-    sessions merge's transaction, before the learners are merged. Returns the rows written."""
+    differs from the cache (or who is new to it), per following subscription. Runs on
+    ``sessions_merging``: inside the merge's transaction, before the learners are merged.
+    Returns the rows written."""
     followed = _followers(DigestSubscription.sessions.through, target="pathsession", connection_id=connection_id)
     if not followed:
         return 0
@@ -246,8 +247,8 @@ def digest_changes_record_sessions(*, connection_id: int, run_id: int, now: date
 
 def digest_changes_record_attempts(*, connection_id: int, run_id: int, now: datetime) -> int:
     """For each followed course: a change per attempt of the run that is completed and was not
-    before (or is new), per following subscription. Call inside the course-stats merge's
-    transaction, before the attempts are merged. Returns the rows written."""
+    before (or is new), per following subscription. Runs on ``attempts_merging``: inside the
+    course-stats merge's transaction, before the attempts are merged. Returns the rows written."""
     followed = _followers(DigestSubscription.courses.through, target="course", connection_id=connection_id)
     if not followed:
         return 0

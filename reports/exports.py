@@ -32,8 +32,8 @@ from django.db.models.functions import Cast
 from django.db.models.sql.constants import MULTI
 from django.utils import timezone
 
+from lms_cache.models import DETAILED_STATUSES, STATUS_REASONS, PathSession
 from reports import selectors, xlsx
-from reports.models import DETAILED_STATUSES, STATUS_REASONS, PathSession
 from reports.provenance import Provenance
 from reports.selectors import COMPLETION_STATUSES, ReportFilters
 from reports.xlsx import BOOL, DATETIME, FLOAT, INT, TEXT
@@ -441,7 +441,7 @@ def module_results_table(*, filters: ReportFilters) -> Table:
                 row["overdue"],
                 _round(row["average_progress"]),
                 _round(row["average_score"]),
-                row["total_time_spent_s"],
+                row["total_time_spent_seconds"],
             )
 
     return _table("module-results", columns, rows, lambda: len(modules()))
@@ -459,7 +459,7 @@ RESULT_FIELDS = (
     "progress",
     "awarded_score",
     "passing_score",
-    "time_spent_s",
+    "time_spent_seconds",
     "access_date",
     "due_date",
     "expiration_date",

@@ -15,8 +15,8 @@ from typing import Any
 from django import forms
 
 from integrations.models import SyncKind
+from lms_cache.models import DETAILED_STATUSES, STATUS_REASONS
 from reports import selectors
-from reports.models import DETAILED_STATUSES, STATUS_REASONS
 from reports.selectors import DateRange, ReportFilters
 
 RANGE_REVERSED = "The end date is before the start date."

@@ -18,8 +18,8 @@ from datetime import UTC, datetime
 
 from django.utils import timezone
 
+from lms_cache.models import PathSession
 from reports import selectors
-from reports.models import PathSession
 from reports.scopes import Scope
 
 EVERY_LEARNER = "every learner"

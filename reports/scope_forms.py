@@ -9,7 +9,8 @@ from typing import Any
 from django import forms
 from django.forms import BoundField
 
-from reports.models import LmsGroup, ManagerScope
+from lms_cache.models import LmsGroup
+from reports.models import ManagerScope
 from reports.scopes import CUSTOM_FIELD_MISSING, MANAGER_HAS_NO_MAIL, RULE_INCOMPLETE, SCOPE_FIELDS
 
 

@@ -32,7 +32,8 @@ from django.db.models.lookups import IContains, IEndsWith, IExact
 from integrations.models import AuditEntry
 from integrations.services.audit import audit_record, snapshot
 from lms_admin.roles import MANAGER_GROUP, is_admin
-from reports.models import LmsGroup, ManagerScope
+from lms_cache.models import LmsGroup
+from reports.models import ManagerScope
 
 NO_SCOPE = "No scope has been set for you yet, so no learner is shown. Ask an L&D admin to set your scope."
 NOT_APPLICABLE_ISPRING = (

@@ -53,15 +53,15 @@ from integrations.providers.ispring.vocabulary import (
     COMPLETION_STATUSES as COMPLETION_STATUSES,
     USER_STATUS_LABELS as ISPRING_USER_STATUSES,  # noqa: F401
 )
-from integrations.providers.learning360.sessions import ENDED_GRACE
 from integrations.providers.learning360.vocabulary import (
     REASON_DEFINITIONS as REASON_DEFINITIONS,
     REASON_LABELS as REASON_LABELS,
     STATUS_DEFINITIONS as STATUS_DEFINITIONS,
     STATUS_LABELS as STATUS_LABELS,
 )
-from reports.models import (
+from lms_cache.models import (
     DETAILED_STATUSES,
+    ENDED_GRACE,
     STATUS_REASONS,
     Course,
     CourseAttempt,
@@ -1018,7 +1018,7 @@ MODULE_DEFAULT_SORT = "course"
 def module_result_summary(*, filters: ReportFilters) -> list[dict]:
     """Per course and module, over the results matching ``filters``: ``results``, one count per
     completion status (named as the status), ``overdue``, ``average_progress``,
-    ``average_score``, ``total_time_spent_s``, ``module_title`` and ``connection_name``; sorted
+    ``average_score``, ``total_time_spent_seconds``, ``module_title`` and ``connection_name``; sorted
     by ``MODULE_SORTS``. A list (one row per module): two queries."""
     counts = {status: Count("pk", filter=Q(completion_status=status)) for status in COMPLETION_STATUSES}
     rows = list(
@@ -1031,7 +1031,7 @@ def module_result_summary(*, filters: ReportFilters) -> list[dict]:
             overdue=Count("pk", filter=Q(is_overdue=True)),
             average_progress=Avg("progress"),
             average_score=Avg("awarded_score"),
-            total_time_spent_s=Sum("time_spent_s"),
+            total_time_spent_seconds=Sum("time_spent_seconds"),
             **counts,
         )
     )

@@ -179,7 +179,7 @@ def _report_url_objects(connection) -> dict[str, object]:
     """Reports (issue 9): a cached path session of ``connection``, and an export format."""
     from django.utils import timezone
 
-    from reports.models import PathSession
+    from lms_cache.models import PathSession
 
     session = PathSession.objects.create(
         connection=connection,

@@ -87,7 +87,7 @@ class _Knowledge:
 def _external_courses(run: ImportRun) -> dict[str, str]:
     """externalId → course id for the integration: the cache's, then this product's own imports
     (created or archived), oldest first so the latest outcome wins."""
-    from reports.models import Course
+    from lms_cache.models import Course
 
     known = dict(
         Course.objects.current()
@@ -160,7 +160,7 @@ class Predictor:
         return predictions
 
     def _learn_stats(self, payloads: list[dict]) -> None:
-        from reports.models import Course, CourseAttempt, LmsUser
+        from lms_cache.models import Course, CourseAttempt, LmsUser
 
         k = self.k
         mails = {p["userIdentifier"]["value"].lower() for p in payloads if p["userIdentifier"]["type"] == "mail"}

@@ -70,7 +70,7 @@ def _ids(payloads: Iterable[dict], key: str, kind: str) -> set[str]:
 
 
 def _learners(connection_id: int, payloads: Sequence[dict]) -> tuple[dict[str, Named], dict[str, Named]]:
-    from reports.models import LmsUser
+    from lms_cache.models import LmsUser
 
     mails, ids = _lower_mails(payloads), _ids(payloads, "userIdentifier", "internalId")
     by_mail: dict[str, Named] = {}
@@ -90,7 +90,7 @@ def _learners(connection_id: int, payloads: Sequence[dict]) -> tuple[dict[str, N
 
 def _courses(run: ImportRun, payloads: Sequence[dict]) -> tuple[dict[str, str], dict[str, str]]:
     """(external id → name, 360Learning id → name) of the courses the payloads name."""
-    from reports.models import Course
+    from lms_cache.models import Course
 
     if run.kind == Kind.STATS:
         externals = _ids(payloads, "courseIdentifier", "externalId")

@@ -210,7 +210,7 @@ def integration_pull(*, actor, connection: Connection, interactive: bool = False
 
 def integration_author_label(*, connection: Connection, author_id: str) -> str:
     """ "First Last <mail>" of a 360Learning user from the synced cache, or "" when unknown."""
-    from reports.models import LmsUser
+    from lms_cache.models import LmsUser
 
     if not author_id:
         return ""

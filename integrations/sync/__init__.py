@@ -1,4 +1,4 @@
-"""Syncing the local cache of LMS statistics (``reports.models``) from the LMS providers.
+"""Syncing the local cache of LMS statistics (``lms_cache.models``) from the LMS providers.
 
 - ``staging``: stage pages as they arrive, merge a whole run in one transaction.
 - ``records``: the clients' records mapped to cache rows; the cache specs.

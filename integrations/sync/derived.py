@@ -23,7 +23,7 @@ from collections.abc import Sequence
 
 from django.db import connection as db
 
-from reports.models import (
+from lms_cache.models import (
     CourseAttempt,
     CourseAttemptStage,
     LmsUser,

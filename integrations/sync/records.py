@@ -12,7 +12,7 @@ from __future__ import annotations
 from integrations.clients.errors import BadResponse
 from integrations.sync import messages
 from integrations.sync.staging import CacheSpec, Reference
-from reports import models as cache
+from lms_cache import models as cache
 
 GROUPS = CacheSpec(cache.LmsGroup, cache.LmsGroupStage)
 USERS = CacheSpec(cache.LmsUser, cache.LmsUserStage, (Reference("group_id", cache.LmsGroup, "group_remote_id"),))

@@ -1,7 +1,7 @@
 """Stage, then merge: how a sync writes the cache without a report ever seeing half a run.
 
 1. **Stage.** Pages are written as they arrive to the cache model's ``…Stage`` twin
-   (``reports.models``), keyed ``(run_id, remote_id)``, with the upsert
+   (``lms_cache.models``), keyed ``(run_id, remote_id)``, with the upsert
    ``bulk_create(update_conflicts=True)`` would send (see ``stage_write`` for why it is sent
    directly): one short transaction per page, never one open across an HTTP call. A row seen
    twice in a run (two listings, a repeated page) is staged once, the last version winning.

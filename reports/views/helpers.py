@@ -13,9 +13,9 @@ from django.utils.cache import patch_vary_headers
 from django.utils.http import content_disposition_header
 
 from lms_admin.http import HtmxHttpRequest
+from lms_cache.models import PathSession
 from reports import background_exports, exports
 from reports.forms import ReportForm
-from reports.models import PathSession
 from reports.provenance import PROVENANCE_PARAM, Provenance
 from reports.scopes import reader_scope
 from reports.selectors import ReportFilters

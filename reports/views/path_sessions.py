@@ -17,9 +17,10 @@ from django.views.decorators.http import require_GET
 from integrations.models import SyncKind
 from lms_admin.http import HtmxHttpRequest
 from lms_admin.roles import reports_required
+from lms_cache.models import PathSession
 from reports import exports, selectors
 from reports.forms import LearnerFilterForm, PathSessionFilterForm
-from reports.models import PathSession, ReportExport
+from reports.models import ReportExport
 from reports.provenance import session_provenance
 from reports.scopes import WHOLE_SESSION_HIDDEN
 from reports.views.helpers import (

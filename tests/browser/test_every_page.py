@@ -44,7 +44,7 @@ def crawl_objects(bob, url_objects, connection_360, connection_ispring) -> dict[
     """The access matrix's sample objects, with the connection, a path session and a sync run
     taken from a synced sandbox tenant, so the report pages have rows to show."""
     from integrations.models import Integration, SyncRun
-    from reports.models import PathSession
+    from lms_cache.models import PathSession
 
     out = io.StringIO()
     call_command("sync_lms", "all", "--connection", connection_360.name, stdout=out)

@@ -495,7 +495,7 @@ def test_an_admin_browses_a_runs_records_by_result_and_by_name(
 ):
     """Results are read in the page, not only in the evidence zip: filter, search, pages."""
     from integrations.sync import services as sync_services
-    from reports.models import LmsUser
+    from lms_cache.models import LmsUser
 
     for kind in ("users", "courses"):
         sync, _ = sync_services.sync_run_create(connection=connection_360, kind=kind)

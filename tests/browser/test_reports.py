@@ -204,7 +204,7 @@ def test_a_never_synced_connection_neither_stales_nor_names_the_reports_of_a_syn
 
 
 def test_the_status_links_and_pages_work_without_javascript(browser, live_server, bob, synced):
-    from reports.models import PathSession
+    from lms_cache.models import PathSession
 
     context = browser.new_context(base_url=live_server.url, java_script_enabled=False)
     page = context.new_page()
@@ -228,7 +228,7 @@ def test_the_status_links_and_pages_work_without_javascript(browser, live_server
 def test_no_learner_shows_a_last_activity_before_their_first(sized_page, bob, synced):
     """Issue 17, broken path 12: the sandbox's learners had a last activity before their first.
     Every session's learner table, and the attempts table, read first ≤ last."""
-    from reports.models import PathSession
+    from lms_cache.models import PathSession
 
     page = sized_page
     log_in(page, "bob", PASSWORD)

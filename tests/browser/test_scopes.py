@@ -17,7 +17,8 @@ from playwright.sync_api import expect
 
 from integrations.models import SyncRun
 from lms_admin.roles import MANAGER_GROUP
-from reports.models import DigestSubscription, LmsGroup, PathSession, PathSessionUserStat
+from lms_cache.models import LmsGroup, PathSession, PathSessionUserStat
+from reports.models import DigestSubscription
 from tests.browser.conftest import log_in, take_screenshot
 from tests.conftest import PASSWORD, make_account
 

@@ -24,7 +24,7 @@ def pulled(connection_360):
 def test_the_list_names_groups_and_authors_with_their_ids_secondary(
     admin_client, connection_360, pulled, django_assert_max_num_queries
 ):
-    from reports.models import LmsGroup, LmsUser
+    from lms_cache.models import LmsGroup, LmsUser
 
     unsynced = admin_client.get("/integrations/").content.decode()
     assert "Unknown group (sync the connection's learners)" in unsynced

@@ -14,7 +14,7 @@ from django.urls import reverse
 from integrations import providers
 from integrations.models import Connection, SyncRun, SyncState
 from integrations.sync import services
-from reports.models import CourseAttempt
+from lms_cache.models import CourseAttempt
 from tests.providers.fake import lms
 from tests.support.html import assertInHTML
 

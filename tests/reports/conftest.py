@@ -29,12 +29,11 @@ from django.utils import timezone
 
 from integrations.models import Connection, SyncRun, SyncState
 from lms_admin.roles import MANAGER_GROUP
-from reports.models import (
+from lms_cache.models import (
     Course,
     CourseAttempt,
     LmsGroup,
     LmsUser,
-    ManagerScope,
     ModuleResult,
     Path,
     PathSession,
@@ -42,6 +41,7 @@ from reports.models import (
     PathSessionStatusCounts,
     PathSessionUserStat,
 )
+from reports.models import ManagerScope
 from reports.scopes import manager_scope_update
 from tests.conftest import make_account
 from tests.support.html import find, find_all, text
@@ -259,7 +259,7 @@ def make_module_result(
         access_date=now - timedelta(days=10),
         completion_date=now - timedelta(days=1) if status in ("complete", "passed", "failed") else None,
         completion_status=status,
-        time_spent_s=300,
+        time_spent_seconds=300,
         progress=100.0 if status in ("complete", "passed") else 20.0,
         synced_at=now,
         **fields,

@@ -11,7 +11,8 @@ import pytest
 from django.db import transaction
 from django.utils import timezone
 
-from reports.models import CourseAttempt, ReportExport
+from lms_cache.models import CourseAttempt
+from reports.models import ReportExport
 from reports.tasks import report_exports_resume
 from tests.reports.conftest import make_connection, make_course, make_sync_run, make_user, remote_id
 from tests.support.processes import start_manage, stop, wait_until

@@ -25,6 +25,7 @@ from django.utils import timezone
 from django_htmx.http import HTMX_STOP_POLLING
 from openpyxl import load_workbook
 
+from lms_cache.models import LmsGroup
 from reports import background_exports
 from reports.background_exports import (
     INVALID_FILTERS,
@@ -36,7 +37,7 @@ from reports.background_exports import (
     report_exports_due,
     report_exports_purge,
 )
-from reports.models import LmsGroup, ReportExport
+from reports.models import ReportExport
 from tests.conftest import make_account
 from tests.reports.conftest import HTMX, make_sync_run, set_scope
 

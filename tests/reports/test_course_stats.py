@@ -10,8 +10,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from lms_cache.models import CourseAttempt
 from reports import selectors
-from reports.models import CourseAttempt
 from tests.reports.conftest import HTMX, SCRIPT, make_attempt, make_course
 from tests.support.html import assert_fragment, assertInHTML
 

@@ -17,8 +17,10 @@ from django.test import Client
 from django.utils import timezone
 
 from integrations.models import SyncRun
+from lms_cache.models import CourseAttempt, CourseAttemptStage, PathSessionUserStat
+from lms_cache.signals import attempts_merging
 from reports import digests
-from reports.models import CourseAttemptStage, DigestChange, DigestSubscription, PathSessionUserStat
+from reports.models import DigestChange, DigestSubscription
 
 PARIS = "Europe/Paris"
 
@@ -161,6 +163,31 @@ def test_attempts_that_became_completed_in_a_sync_are_recorded_for_followed_cour
     assert digests.digests_send_due(now=subscription.next_due_at) == {"sent": 1}
     body = mail.outbox[0].body
     assert "Kubernetes (course)" in body and "Newly completed: 1" in body and "Eve Nakamura <eve@teams.example>" in body
+
+
+def test_a_sync_announcing_its_attempts_merge_records_the_changes_through_reports_receiver(teams):
+    kubernetes = teams.courses["kubernetes"]
+    subscription = _follow(teams.erin, courses=[kubernetes])
+    run = SyncRun.objects.create(connection=kubernetes.connection, kind="course-stats")
+    attempt, now = kubernetes.attempts.get(), timezone.now()
+    CourseAttemptStage.objects.create(
+        run_id=run.pk,
+        remote_id=attempt.remote_id,
+        course_remote_id=kubernetes.remote_id,
+        user_remote_id=attempt.user_remote_id,
+        progress=100,
+        completed_at=now,
+    )
+
+    attempts_merging.send(CourseAttempt, connection_id=kubernetes.connection_id, run_id=run.pk, now=now)
+
+    change = DigestChange.objects.get(subscription=subscription)
+    assert (change.course_id, change.user_remote_id, change.new_status) == (
+        kubernetes.pk,
+        attempt.user_remote_id,
+        "completed",
+    )
+    assert (change.sync_run_id, change.recorded_at) == (run.pk, now)
 
 
 # Sending ---------------------------------------------------------------------------------------

@@ -18,8 +18,9 @@ from django.test import Client
 from django.utils import timezone
 
 from integrations.sync import services
+from lms_cache.models import PathSession
 from reports import digests
-from reports.models import DigestChange, DigestSubscription, PathSession
+from reports.models import DigestChange, DigestSubscription
 from sandbox import models as remote
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -143,3 +144,23 @@ def test_a_learner_who_fell_late_and_caught_up_before_the_digest_is_not_listed(f
 
     assert _send_when_due(subscription) == {"sent": 1}
     assert _listed(mail.outbox[0].body, "Newly late: 1") == [_label(newly_late[1])]
+
+
+def test_a_sessions_merge_that_fails_records_no_change_and_the_next_sync_records_them(
+    followed, connection_360, monkeypatch
+):
+    session, subscription = followed
+    _change_remotely(session, late=2, successful=1)
+
+    def merge_fails(**kwargs):
+        raise RuntimeError("the merge failed after the changes were announced")
+
+    # The step right after the sessions_merging signal, inside the same transaction.
+    monkeypatch.setattr("integrations.providers.learning360.sessions.user_custom_fields_from_run", merge_fails)
+    run, _ = services.sync_run_create(connection=connection_360, kind="sessions", full_refresh=True)
+    assert services.sync_run_execute(run_id=run.pk).state == "failed"
+    assert DigestChange.objects.count() == 0
+
+    monkeypatch.undo()
+    _sync(connection_360, "sessions")
+    assert DigestChange.objects.filter(subscription=subscription).count() == 3

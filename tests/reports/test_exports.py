@@ -11,8 +11,8 @@ import pytest
 from django.http import StreamingHttpResponse
 from openpyxl import load_workbook
 
+from lms_cache.models import PathSession
 from reports import exports, selectors, xlsx
-from reports.models import PathSession
 from reports.selectors import ReportFilters
 from tests.reports.conftest import HYPERLINK, SCRIPT
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 import pytest
 from django.utils import timezone
 
+from lms_cache.models import PathSessionStatusCounts, PathSessionUserStat
 from reports import selectors
-from reports.models import PathSessionStatusCounts, PathSessionUserStat
 from tests.reports.conftest import (
     HTMX,
     breakdown_cells,
@@ -232,7 +232,7 @@ def test_learners_who_left_the_session_are_not_counted(cache, manager_client):
 
 
 def test_an_unknown_or_gone_session_is_not_found(cache, manager_client):
-    from reports.models import PathSession
+    from lms_cache.models import PathSession
 
     PathSession.objects.filter(pk=cache.ended.pk).update(gone_at=timezone.now())
 

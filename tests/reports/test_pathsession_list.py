@@ -10,7 +10,7 @@ import pytest
 from django.utils import timezone
 
 from integrations.models import SyncRun
-from reports.models import PathSession
+from lms_cache.models import PathSession
 from tests.reports.conftest import HTMX, make_learner, make_session
 from tests.support.html import assert_fragment, assertInHTML, attr, find, find_all, text
 

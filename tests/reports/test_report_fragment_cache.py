@@ -15,7 +15,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from integrations.sync.derived import learner_counts_store
-from reports.models import PathSessionUserStat
+from lms_cache.models import PathSessionUserStat
 from tests.reports.conftest import ENGINEERING, HTMX, SALES, make_sync_run, set_scope
 
 LEARNERS_TABLE = PathSessionUserStat._meta.db_table

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from django.template import Context, Template
 from django.test import RequestFactory
 
-from reports.models import DETAILED_STATUSES, STATUS_REASONS
+from lms_cache.models import DETAILED_STATUSES, STATUS_REASONS
 from reports.selectors import COMPLETION_STATUSES, Segment, StatusCounts, TrendPoint, segment_key, segments, shares
 from reports.templatetags import report_tags
 

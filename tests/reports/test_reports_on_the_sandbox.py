@@ -13,8 +13,8 @@ import pytest
 from django.core.management import call_command
 
 from integrations.providers.learning360.connect import learning360_client
+from lms_cache.models import PathSession
 from reports import selectors
-from reports.models import PathSession
 from sandbox import models as remote
 from tests.reports.conftest import breakdown_counts, breakdown_enrolled
 

@@ -12,7 +12,7 @@ from reports.selectors import DateRange, ReportFilters
 def test_the_base_querysets_read_only_current_rows(cache):
     from django.utils import timezone
 
-    from reports.models import CourseAttempt, ModuleResult
+    from lms_cache.models import CourseAttempt, ModuleResult
 
     CourseAttempt.objects.filter(user=cache.mallory).update(gone_at=timezone.now())
     ModuleResult.objects.filter(module_id="module-3").update(gone_at=timezone.now())

@@ -15,8 +15,9 @@ from django.db import connection as db
 from django.db.models import F
 from django.test.utils import CaptureQueriesContext
 
+from lms_cache.models import LmsGroup, PathSession, PathSessionLearnerCount, PathSessionUserStat
 from reports import selectors
-from reports.models import LmsGroup, ManagerScope, PathSession, PathSessionLearnerCount, PathSessionUserStat
+from reports.models import ManagerScope
 from reports.scopes import Rule, Scope, reader_scope
 from sandbox import models as remote
 from tests.conftest import make_account

@@ -28,7 +28,7 @@ from integrations.services import import_runs
 from integrations.services.connections import ConnectionData, connection_create
 from integrations.services.integrations import integration_pull
 from integrations.sync import queue as sync_queue, services as sync_services
-from reports.models import Course, CourseAttempt, LmsGroup, LmsUser, Path, PathSession, PathSessionUserStat
+from lms_cache.models import Course, CourseAttempt, LmsGroup, LmsUser, Path, PathSession, PathSessionUserStat
 from sandbox import constants as c, models as remote, seeding, tenants
 from sandbox.selectors import request_log_list
 from tests.integrations.import_runs.conftest import csv_upload, stats_rows

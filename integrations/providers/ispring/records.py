@@ -34,7 +34,7 @@ def module_result_row(result: ISpringResult, *, user_status: int) -> Row:
         "expiration_date": result.expiration_date,
         "completion_date": result.completion_date,
         "completion_status": bounded(result.completion_status, limit=20, api="iSpring", field="completionStatus"),
-        "time_spent_s": result.time_spent,
+        "time_spent_seconds": result.time_spent,
         "progress": result.progress,
         "awarded_score": result.awarded_score,
         "passing_score": result.passing_score,

@@ -17,7 +17,7 @@ from integrations.sync import records
 from integrations.sync.context import SyncContext
 from integrations.sync.kinds import incremental_cursor, merge_listing, parse_cursor_time
 from integrations.sync.staging import Row
-from reports.models import ModuleResult
+from lms_cache.models import ModuleResult
 
 #: iSpring's default and maximum page size.
 ISPRING_PAGE = 1000

@@ -1,6 +1,6 @@
 """The sessions kind: path sessions, their learners' statistics, the LMS's status counts, a
 snapshot per session for trends, the reconciliation of both counts, and the status changes of
-the sessions someone follows by digest (``reports.digests``).
+the sessions someone follows by digest (``lms_cache.signals.sessions_merging``).
 
 For each session whose statistics are refreshed:
 
@@ -30,7 +30,7 @@ from __future__ import annotations
 import functools
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from django.utils import timezone
 
@@ -48,9 +48,9 @@ from integrations.sync.derived import (
     user_custom_fields_from_run,
 )
 from integrations.sync.staging import Row, stage_mark_gone, stage_merge
-from reports.digests import digest_changes_record_sessions
-from reports.models import (
+from lms_cache.models import (
     DETAILED_STATUSES,
+    ENDED_GRACE,
     LmsUser,
     PathSession,
     PathSessionLearnerCount,
@@ -60,8 +60,8 @@ from reports.models import (
     PathSessionUserStat as CachedUserStat,
     PathSessionUserStatStage,
 )
+from lms_cache.signals import sessions_merging
 
-ENDED_GRACE = timedelta(days=2)
 V1_MAX_LEARNERS = 10_000
 SOURCE_V2_V1 = "360Learning v2 + v1"
 #: Sessions per IN (…) list when the merge works on many sessions at once.
@@ -227,8 +227,8 @@ def _apply(ctx: SyncContext, fetched: list[FetchedSession]) -> None:
     )
     ctx.add("sessions", sessions)
 
-    # Before the merge overwrites them: the status changes of followed sessions, for digests.
-    digest_changes_record_sessions(connection_id=connection_id, run_id=run_id, now=now)
+    # Before the merge overwrites them, in its transaction: digests note the status changes.
+    sessions_merging.send(CachedUserStat, connection_id=connection_id, run_id=run_id, now=now)
     learners = stage_merge(records.USER_STATS, run_id=run_id, connection_id=connection_id, now=now)
     user_custom_fields_from_run(connection_id=connection_id, run_id=run_id)
     session_pks: dict[str, int] = {}

@@ -28,8 +28,8 @@ from integrations.sync.context import SyncContext
 from integrations.sync.derived import learner_activity_from_run
 from integrations.sync.kinds import incremental_cursor, merge_full, merge_listing, parse_cursor_time, rows_of
 from integrations.sync.staging import link_orphans
-from reports.digests import digest_changes_record_attempts
-from reports.models import Course, CourseAttempt, LmsUser, PathSession, PathSessionUserStat
+from lms_cache.models import Course, CourseAttempt, LmsUser, PathSession, PathSessionUserStat
+from lms_cache.signals import attempts_merging
 
 #: Page sizes the vendor documents state (360learning-core-api.json descriptions).
 USERS_PAGE = 500
@@ -156,8 +156,8 @@ def sync_course_stats(ctx: SyncContext) -> None:
 
     def apply() -> None:
         connection_id = ctx.connection.pk
-        # Before the merge: attempts of followed courses that became completed, for digests.
-        digest_changes_record_attempts(connection_id=connection_id, run_id=ctx.run_id, now=ctx.started_at)
+        # Before the merge, in its transaction: digests note the attempts that became completed.
+        attempts_merging.send(CourseAttempt, connection_id=connection_id, run_id=ctx.run_id, now=ctx.started_at)
         merge_listing(ctx, records.ATTEMPTS, "course attempts", CourseAttempt)
         learner_activity_from_run(connection_id=connection_id, run_id=ctx.run_id)
 

@@ -9,9 +9,9 @@ from django.db.models import Q, QuerySet
 from django.http import QueryDict
 
 from integrations.models import Connection, SyncKind
+from lms_cache.models import Course, LmsGroup, Path as LmsPath, PathSession
 from reports import exports, selectors
 from reports.forms import AttemptFilterForm, LearnerFilterForm, ModuleResultFilterForm, PathSessionFilterForm
-from reports.models import Course, LmsGroup, Path as LmsPath, PathSession
 from reports.provenance import Provenance, report_provenance, session_provenance
 
 #: report → {table: what it exports}; the first table is the default.

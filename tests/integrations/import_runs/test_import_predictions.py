@@ -52,7 +52,7 @@ def _course(external_id):
 
 
 def test_every_predicted_effect_equals_the_actual_outcome(alice, connection_360, integration):
-    from reports.models import CourseAttempt, LmsUser
+    from lms_cache.models import CourseAttempt, LmsUser
 
     call_command("sync_lms", "all", "--connection", connection_360.name)
 

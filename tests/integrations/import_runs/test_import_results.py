@@ -46,7 +46,7 @@ def _lines(response) -> list[int]:
 
 
 def test_the_run_page_lists_its_records_with_names_a_page_at_a_time(admin_client, finished_run, learners):
-    from reports.models import Course, LmsUser
+    from lms_cache.models import Course, LmsUser
 
     page = admin_client.get(f"/imports/{finished_run.pk}/")
     assert _lines(page) == list(range(2, 27))  # 25 a page, in file order
@@ -77,7 +77,7 @@ def test_the_failed_filter_shows_the_refused_record_and_its_reason(admin_client,
 
 
 def test_the_search_finds_records_by_learner_name_and_by_course_name(admin_client, finished_run, learners):
-    from reports.models import Course, LmsUser
+    from lms_cache.models import Course, LmsUser
 
     user = LmsUser.objects.get(mail__iexact=learners[0][0])
     by_name = admin_client.get(f"/imports/{finished_run.pk}/", {"q": user.last_name.upper()})
@@ -110,7 +110,7 @@ def test_the_filters_answer_htmx_with_the_records_fragment_only(
 def test_the_preview_shows_learners_and_courses_by_name_and_the_json_behind_a_toggle(
     admin_client, alice, integration, learners, synced
 ):
-    from reports.models import LmsUser
+    from lms_cache.models import LmsUser
 
     draft = import_runs.import_run_prepare(
         actor=alice, integration=integration, kind="stats", uploaded=csv_upload(stats_rows(learners, 3))

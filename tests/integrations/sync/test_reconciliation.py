@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from integrations.models import SyncState
-from reports.models import DETAILED_STATUSES, PathSession, PathSessionSnapshot, PathSessionStatusCounts
+from lms_cache.models import DETAILED_STATUSES, PathSession, PathSessionSnapshot, PathSessionStatusCounts
 from sandbox import models as remote
 from sandbox.views import learning360 as sandbox_v2
 from tests.support.html import assertInHTML

@@ -11,7 +11,7 @@ from django.db import connection, transaction
 
 from integrations.sync import records
 from integrations.sync.staging import stage_write
-from reports.models import LmsGroupStage, PathStage
+from lms_cache.models import LmsGroupStage, PathStage
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -16,7 +16,13 @@ from django.utils import timezone
 
 from integrations.models import SyncRun, SyncState
 from integrations.sync import messages, services
-from reports.models import CourseAttempt, CourseAttemptStage, PathSession, PathSessionUserStat, PathSessionUserStatStage
+from lms_cache.models import (
+    CourseAttempt,
+    CourseAttemptStage,
+    PathSession,
+    PathSessionUserStat,
+    PathSessionUserStatStage,
+)
 from sandbox import constants as c, faults, models as remote, selectors as sandbox_log
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -196,6 +202,6 @@ def test_a_run_that_lost_its_lease_never_writes(sync, connection_360, monkeypatc
 
     assert (run.state, run.error) == (SyncState.FAILED, messages.WORKER_LOST)
     assert not PathSession.objects.exists()
-    from reports.models import Path
+    from lms_cache.models import Path
 
     assert not Path.objects.exists()

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from integrations.models import SyncState
 from integrations.sync import messages, services
-from reports.models import (
+from lms_cache.models import (
     Course,
     CourseAttempt,
     LmsGroup,

@@ -11,7 +11,7 @@ from django.core.management.base import CommandError
 
 from integrations.models import SyncRun, SyncState
 from integrations.sync import messages
-from reports.models import CourseAttempt, ModuleResult
+from lms_cache.models import CourseAttempt, ModuleResult
 from sandbox import constants as c, faults, models as remote
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from integrations.models import SyncRun, SyncState
 from integrations.sync import messages, services
-from reports.models import PathSessionUserStat, PathSessionUserStatStage
+from lms_cache.models import PathSessionUserStat, PathSessionUserStatStage
 from sandbox import constants as c, faults, models as remote
 from tests.support.processes import start_manage, stop, wait_until
 

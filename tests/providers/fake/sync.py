@@ -13,7 +13,7 @@ from integrations.sync.context import SyncContext
 from integrations.sync.derived import learner_activity_from_run
 from integrations.sync.kinds import incremental_cursor, merge_full, merge_listing, parse_cursor_time, rows_of
 from integrations.sync.staging import Row, link_orphans
-from reports.models import Course, CourseAttempt
+from lms_cache.models import Course, CourseAttempt
 from tests.providers.fake.client import Attempt, Course as RemoteCourse, FakeLmsClient
 
 SOURCE = "Fake LMS API"

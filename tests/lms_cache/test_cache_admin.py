@@ -6,7 +6,7 @@ import pytest
 from django.contrib.auth.models import User
 from django.test import Client
 
-from reports import models
+from lms_cache import models
 
 CACHED = [
     models.LmsGroup,
@@ -30,6 +30,6 @@ def superuser_client(db) -> Client:
 
 @pytest.mark.parametrize("model", CACHED, ids=lambda m: m.__name__)
 def test_a_superuser_can_browse_but_not_change_the_cache(superuser_client, model):
-    base = f"/admin/reports/{model._meta.model_name}/"
+    base = f"/admin/lms_cache/{model._meta.model_name}/"
     assert superuser_client.get(base).status_code == 200
     assert superuser_client.get(base + "add/").status_code == 403

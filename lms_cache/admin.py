@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from reports import models
+from lms_cache import models
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
