@@ -33,9 +33,9 @@ from django.db.models.sql.constants import MULTI
 from django.utils import timezone
 
 from lms_cache.models import DETAILED_STATUSES, STATUS_REASONS, PathSession
-from reports import selectors, xlsx
+from reports import selectors, vocabulary, xlsx
 from reports.provenance import Provenance
-from reports.selectors import COMPLETION_STATUSES, ReportFilters
+from reports.selectors import ReportFilters
 from reports.xlsx import BOOL, DATETIME, FLOAT, INT, TEXT
 from tabular import FORMULA_PREFIXES, UTF8_BOM, CsvBuffer, safe_cell
 
@@ -414,13 +414,14 @@ def attempts_table(*, filters: ReportFilters) -> Table:
 
 def module_results_table(*, filters: ReportFilters) -> Table:
     """iSpring results per course and module: one count per completion status, as the API names them."""
+    statuses = vocabulary.completion_statuses()
     columns = [
         ("connection", TEXT),
         ("course_id", TEXT),
         ("module_id", TEXT),
         ("module", TEXT),
         ("results", INT),
-        *((status, INT) for status in COMPLETION_STATUSES),
+        *((status, INT) for status in statuses),
         ("overdue", INT),
         ("average_progress", FLOAT),
         ("average_score", FLOAT),
@@ -437,7 +438,7 @@ def module_results_table(*, filters: ReportFilters) -> Table:
                 row["module_id"],
                 row["module_title"],
                 row["results"],
-                *(row[status] for status in COMPLETION_STATUSES),
+                *(row[status] for status in statuses),
                 row["overdue"],
                 _round(row["average_progress"]),
                 _round(row["average_score"]),

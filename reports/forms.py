@@ -16,7 +16,7 @@ from django import forms
 
 from integrations.models import SyncKind
 from lms_cache.models import DETAILED_STATUSES, STATUS_REASONS
-from reports import selectors
+from reports import selectors, vocabulary
 from reports.selectors import DateRange, ReportFilters
 
 RANGE_REVERSED = "The end date is before the start date."
@@ -44,7 +44,7 @@ def _date(label: str) -> forms.DateField:
 
 
 def _status_choices() -> list[tuple[str, str]]:
-    return [("", "Any status")] + [(s, selectors.STATUS_LABELS[s]) for s in DETAILED_STATUSES]
+    return [("", "Any status")] + [(s, vocabulary.status_label(s)) for s in DETAILED_STATUSES]
 
 
 class IdListField(forms.CharField):
@@ -202,7 +202,7 @@ class LearnerFilterForm(ReportForm):
         choices=[
             ("", "Any reason"),
             (selectors.NO_REASON, "No reason"),
-            *((reason, selectors.REASON_LABELS[reason]) for reasons in STATUS_REASONS.values() for reason in reasons),
+            *((reason, vocabulary.reason_label(reason)) for reasons in STATUS_REASONS.values() for reason in reasons),
         ],
     )
     group = GroupLabelField(label="Group", queryset=None, required=False, empty_label="All groups")
@@ -269,13 +269,13 @@ class ModuleResultFilterForm(ReportForm):
         label="User status",
         required=False,
         coerce=int,
-        choices=list(selectors.ISPRING_USER_STATUSES.items()),
+        choices=lambda: list(vocabulary.learner_status_labels().items()),
         widget=forms.CheckboxSelectMultiple,
     )
     completion_statuses = forms.MultipleChoiceField(
         label="Completion status",
         required=False,
-        choices=list(selectors.COMPLETION_STATUS_LABELS.items()),
+        choices=lambda: list(vocabulary.completion_status_labels().items()),
         widget=forms.CheckboxSelectMultiple,
     )
     completed_from = _date("Completed from")

@@ -45,20 +45,6 @@ from django.utils import timezone
 
 from integrations import providers
 from integrations.models import Connection, SyncKind, SyncRun, SyncState
-
-# The vendors' status words live in their provider packages; named here too (``as``: re-exported)
-# because the report pages, forms and exports read them from the selectors.
-from integrations.providers.ispring.vocabulary import (
-    COMPLETION_STATUS_LABELS as COMPLETION_STATUS_LABELS,
-    COMPLETION_STATUSES as COMPLETION_STATUSES,
-    USER_STATUS_LABELS as ISPRING_USER_STATUSES,  # noqa: F401
-)
-from integrations.providers.learning360.vocabulary import (
-    REASON_DEFINITIONS as REASON_DEFINITIONS,
-    REASON_LABELS as REASON_LABELS,
-    STATUS_DEFINITIONS as STATUS_DEFINITIONS,
-    STATUS_LABELS as STATUS_LABELS,
-)
 from lms_cache.models import (
     DETAILED_STATUSES,
     ENDED_GRACE,
@@ -74,6 +60,7 @@ from lms_cache.models import (
     PathSessionStatusCounts,
     PathSessionUserStat,
 )
+from reports import vocabulary
 from reports.scopes import ATTEMPT_LEARNER, USER_STAT_LEARNER, LearnerFields, Scope, in_scope
 
 #: A report's data is flagged stale once its last completed sync is older than this, unless its
@@ -90,8 +77,8 @@ SESSION_PHASES = {"upcoming": "Not opened yet", "ongoing": "Ongoing", "ended": "
 
 def status_label(status: str, reason: str = "") -> str:
     """ "To retake — mandatory replay"; an unknown status shows as the LMS spells it."""
-    label = STATUS_LABELS.get(status, status)
-    return f"{label} — {REASON_LABELS.get(reason, reason)}" if reason else label
+    label = vocabulary.status_label(status)
+    return f"{label} — {vocabulary.reason_label(reason)}" if reason else label
 
 
 # Filters --------------------------------------------------------------------------------------
@@ -644,11 +631,11 @@ class BreakdownRow:
 
     @property
     def label(self) -> str:
-        return STATUS_LABELS.get(self.status, self.status)
+        return vocabulary.status_label(self.status)
 
     @property
     def reason_label(self) -> str:
-        return REASON_LABELS.get(self.reason, self.reason)
+        return vocabulary.reason_label(self.reason)
 
     @property
     def key(self) -> str:
@@ -1005,13 +992,17 @@ def _module_results_filtered(filters: ReportFilters) -> QuerySet[ModuleResult]:
     return results
 
 
-MODULE_SORTS = {
-    "course": ("course_id", "module_title"),
-    "module": ("module_title",),
-    "results": ("results",),
-    "overdue": ("overdue",),
-    **{status: (status,) for status in COMPLETION_STATUSES},
-}
+def module_sorts() -> dict[str, tuple[str, ...]]:
+    """The module-results table's sorts: its columns, one per completion status included."""
+    return {
+        "course": ("course_id", "module_title"),
+        "module": ("module_title",),
+        "results": ("results",),
+        "overdue": ("overdue",),
+        **{status: (status,) for status in vocabulary.completion_statuses()},
+    }
+
+
 MODULE_DEFAULT_SORT = "course"
 
 
@@ -1019,8 +1010,8 @@ def module_result_summary(*, filters: ReportFilters) -> list[dict]:
     """Per course and module, over the results matching ``filters``: ``results``, one count per
     completion status (named as the status), ``overdue``, ``average_progress``,
     ``average_score``, ``total_time_spent_seconds``, ``module_title`` and ``connection_name``; sorted
-    by ``MODULE_SORTS``. A list (one row per module): two queries."""
-    counts = {status: Count("pk", filter=Q(completion_status=status)) for status in COMPLETION_STATUSES}
+    by ``module_sorts()``. A list (one row per module): two queries."""
+    counts = {status: Count("pk", filter=Q(completion_status=status)) for status in vocabulary.completion_statuses()}
     rows = list(
         _module_results_filtered(filters)
         .order_by()
@@ -1041,7 +1032,7 @@ def module_result_summary(*, filters: ReportFilters) -> list[dict]:
     for row in rows:
         row["connection_name"] = connections.get(row["connection_id"], "")
     return _sorted_rows(
-        rows, MODULE_SORTS, filters.sort, MODULE_DEFAULT_SORT, ties=("course_id", "module_id", "connection_id")
+        rows, module_sorts(), filters.sort, MODULE_DEFAULT_SORT, ties=("course_id", "module_id", "connection_id")
     )
 
 
@@ -1052,4 +1043,5 @@ def module_result_list(*, filters: ReportFilters) -> QuerySet[ModuleResult]:
 
 def module_result_segments(row: dict) -> list[Segment]:
     """A summary row's completion statuses as the parts of a status bar."""
-    return segments([(status, COMPLETION_STATUS_LABELS[status], row[status]) for status in COMPLETION_STATUSES])
+    labels = vocabulary.completion_status_labels()
+    return segments([(status, labels[status], row[status]) for status in vocabulary.completion_statuses()])

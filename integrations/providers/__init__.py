@@ -31,6 +31,7 @@ __all__ = [
     "get",
     "get_or_none",
     "reload",
+    "vocabulary",
     "with_integrations",
     "with_kind",
 ]
@@ -123,6 +124,15 @@ def with_kind(kind: str) -> list[str]:
 def with_integrations() -> list[str]:
     """The provider values that have integration configurations (and imports into them)."""
     return [spec.value for spec in _registry().values() if spec.integrations]
+
+
+def vocabulary(kind: str) -> Any:
+    """The status words of the first installed provider that syncs ``kind``: the report pages
+    of that kind explain its raw statuses with them. Raises ``UnknownProvider`` when none does."""
+    for spec in _registry().values():
+        if kind in spec.kinds and spec.vocabulary is not None:
+            return spec.vocabulary
+    raise UnknownProvider(f"No installed LMS provider syncs {kind!r} with status words.")
 
 
 def bulk_client(connection: Any, **options: Any) -> Any:

@@ -64,6 +64,8 @@ class ProviderSpec:
       external courses and their statistics, bulk operations); None when the provider has no
       integrations to import into. ``integrations`` says whether it has one.
     - ``status_labels``: display words for the raw statuses its records carry.
+    - ``vocabulary``: its status words module (``<package>/vocabulary.py``), which the report
+      pages of its kinds read through ``providers.vocabulary(kind)`` (labels, definitions).
     - ``sandbox(server_root)``: where the embedded sandbox LMS (``SANDBOX_ENABLED``) emulates
       this provider on the server at ``server_root`` (e.g. ``http://127.0.0.1:8000``) and its
       demo credentials; None when the sandbox has no emulation of it. The connection form's
@@ -79,6 +81,7 @@ class ProviderSpec:
     v1_access: bool = False
     bulk_client: Callable[..., Any] | None = None
     status_labels: Mapping[str, str] = field(default_factory=dict)
+    vocabulary: Any = None
     sandbox: Callable[[str], SandboxTenant] | None = None
 
     @property

@@ -21,7 +21,8 @@ from django import template
 from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 
-from reports.selectors import DETAILED_STATUSES, REASON_LABELS, STATUS_LABELS, Segment, TrendPoint
+from reports import vocabulary
+from reports.selectors import DETAILED_STATUSES, Segment, TrendPoint
 
 register = template.Library()
 
@@ -232,7 +233,7 @@ def trend_chart(points: list[TrendPoint]) -> SafeString:
         coords = [xy(i, p.by_type.get(status, 0)) for i, p in enumerate(points)]
         path = " ".join(f"{x:.1f},{y:.1f}" for x, y in coords)
         dash_attr = f' stroke-dasharray="{dash}"' if dash else ""
-        name = STATUS_LABELS.get(status, status)
+        name = vocabulary.status_label(status)
         out.append(
             f'<g class="series"><title>{escape(name)}</title>'
             f'<polyline points="{path}" fill="none" stroke="{colour}" stroke-width="2"{dash_attr}/>'
@@ -254,7 +255,7 @@ def trend_chart(points: list[TrendPoint]) -> SafeString:
         out.append(_marker(marker, x, y, colour))
         out.append(f'<text x="{x + 9}" y="{y + 4:.1f}" class="series-label">{escape(text)}</text>')
     description = "; ".join(
-        f"{STATUS_LABELS.get(s, s)} from {points[0].by_type.get(s, 0)} to {points[-1].by_type.get(s, 0)}"
+        f"{vocabulary.status_label(s)} from {points[0].by_type.get(s, 0)} to {points[-1].by_type.get(s, 0)}"
         for s in statuses
     )
     return format_html(
@@ -347,9 +348,9 @@ def get_item(mapping: dict, key: Any) -> Any:
 @register.filter
 def status_name(status: str) -> str:
     """A detailed status's name in words ("toRetake" → "To retake")."""
-    return STATUS_LABELS.get(status, status)
+    return vocabulary.status_label(status)
 
 
 @register.filter
 def reason_name(reason: str) -> str:
-    return REASON_LABELS.get(reason, reason)
+    return vocabulary.reason_label(reason)

@@ -11,7 +11,7 @@ from django.views.decorators.http import require_GET
 from integrations.models import SyncKind
 from lms_admin.http import HtmxHttpRequest
 from lms_admin.roles import reports_required
-from reports import selectors
+from reports import selectors, vocabulary
 from reports.forms import ModuleResultFilterForm
 from reports.models import ReportExport
 from reports.scopes import NOT_APPLICABLE_ISPRING
@@ -44,7 +44,7 @@ def module_results(request: HtmxHttpRequest) -> HttpResponse:
         "scope_not_applicable": NOT_APPLICABLE_ISPRING if filters.scope is not None else "",
         "page_obj": page,
         "rows": rows,
-        "statuses": [(s, selectors.COMPLETION_STATUS_LABELS[s]) for s in selectors.COMPLETION_STATUSES],
+        "statuses": list(vocabulary.completion_status_labels().items()),
         "query": query_without_page(request),
         "sort": filters.sort or selectors.MODULE_DEFAULT_SORT,
         "sort_param": filters.sort,

@@ -18,7 +18,7 @@ from integrations.models import SyncKind
 from lms_admin.http import HtmxHttpRequest
 from lms_admin.roles import reports_required
 from lms_cache.models import PathSession
-from reports import exports, selectors
+from reports import exports, selectors, vocabulary
 from reports.forms import LearnerFilterForm, PathSessionFilterForm
 from reports.models import ReportExport
 from reports.provenance import session_provenance
@@ -140,10 +140,10 @@ def pathsession_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         freshness=selectors.session_freshness(session),
         phase=selectors.SESSION_PHASES[selectors.path_session_phase(session)],
         status_definitions=[
-            (status, selectors.STATUS_LABELS[status], text) for status, text in selectors.STATUS_DEFINITIONS.items()
+            (status, vocabulary.status_label(status), text) for status, text in vocabulary.status_definitions().items()
         ],
         reason_definitions=[
-            (reason, selectors.REASON_LABELS[reason], text) for reason, text in selectors.REASON_DEFINITIONS.items()
+            (reason, vocabulary.reason_label(reason), text) for reason, text in vocabulary.reason_definitions().items()
         ],
         whole_session_hidden=WHOLE_SESSION_HIDDEN if base.scope is not None else "",
     )

@@ -9,7 +9,8 @@ from django.template import Context, Template
 from django.test import RequestFactory
 
 from lms_cache.models import DETAILED_STATUSES, STATUS_REASONS
-from reports.selectors import COMPLETION_STATUSES, Segment, StatusCounts, TrendPoint, segment_key, segments, shares
+from reports import vocabulary
+from reports.selectors import Segment, StatusCounts, TrendPoint, segment_key, segments, shares
 from reports.templatetags import report_tags
 
 
@@ -40,7 +41,7 @@ def test_a_status_bar_gives_each_status_its_pattern_title_and_text_alternative()
 def test_the_statuses_of_one_chart_differ_by_pattern_not_only_by_colour():
     detailed = [segment_key(s) for s in DETAILED_STATUSES]
     detailed += [segment_key(s, r) for s, reasons in STATUS_REASONS.items() for r in reasons]
-    for keys in (detailed, list(COMPLETION_STATUSES)):
+    for keys in (detailed, list(vocabulary.completion_statuses())):
         patterns = [report_tags.STYLES[key][1] for key in keys]
         assert len(set(patterns)) == len(patterns)
     defs = report_tags.chart_patterns()

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from integrations.models import SyncKind
 from integrations.providers.base import ProviderSpec, SandboxTenant
-from integrations.providers.ispring import sync
+from integrations.providers.ispring import sync, vocabulary
 from integrations.providers.ispring.probe import probe
-from integrations.providers.ispring.vocabulary import COMPLETION_STATUS_LABELS
 
 #: Each iSpring tenant has its own address (no regions to pick from).
 ISPRING_NEEDS_URL = "iSpring Learn tenants have their own address: enter its base URL."
@@ -29,6 +28,7 @@ PROVIDER = ProviderSpec(
     probe=probe,
     sync_kinds=((SyncKind.MODULE_RESULTS, sync.sync_module_results),),
     base_url_required=ISPRING_NEEDS_URL,
-    status_labels=COMPLETION_STATUS_LABELS,
+    status_labels=vocabulary.COMPLETION_STATUS_LABELS,
+    vocabulary=vocabulary,
     sandbox=sandbox_tenant,
 )

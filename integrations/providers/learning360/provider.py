@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from integrations.models import SyncKind
 from integrations.providers.base import ProviderSpec, Region, SandboxTenant
-from integrations.providers.learning360 import sessions, sync
+from integrations.providers.learning360 import sessions, sync, vocabulary
 from integrations.providers.learning360.connect import learning360_client
 from integrations.providers.learning360.probe import probe
-from integrations.providers.learning360.vocabulary import STATUS_LABELS
 
 
 def sandbox_tenant(server_root: str) -> SandboxTenant:
@@ -42,6 +41,7 @@ PROVIDER = ProviderSpec(
     ),
     v1_access=True,
     bulk_client=learning360_client,
-    status_labels=STATUS_LABELS,
+    status_labels=vocabulary.STATUS_LABELS,
+    vocabulary=vocabulary,
     sandbox=sandbox_tenant,
 )

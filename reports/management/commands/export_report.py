@@ -10,7 +10,7 @@ from django.http import QueryDict
 
 from integrations.models import Connection, SyncKind
 from lms_cache.models import Course, LmsGroup, Path as LmsPath, PathSession
-from reports import exports, selectors
+from reports import exports, selectors, vocabulary
 from reports.forms import AttemptFilterForm, LearnerFilterForm, ModuleResultFilterForm, PathSessionFilterForm
 from reports.provenance import Provenance, report_provenance, session_provenance
 
@@ -112,7 +112,7 @@ class Command(BaseCommand):
             dest="completion_statuses",
             action="append",
             default=[],
-            choices=selectors.COMPLETION_STATUSES,
+            choices=vocabulary.completion_statuses(),
         )
         group.add_argument("--accessed-from", metavar="YYYY-MM-DD")
         group.add_argument("--accessed-to", metavar="YYYY-MM-DD")
