@@ -22,6 +22,7 @@ from integrations.models import (
     SyncRun,
     SyncState,
 )
+from lms_cache.models import Course, LmsGroup, LmsUser
 
 #: Sync kinds whose data the reports show (the others name things: users, courses, paths).
 REPORTED_KINDS = (SyncKind.SESSIONS, SyncKind.COURSE_STATS, SyncKind.MODULE_RESULTS)
@@ -238,8 +239,6 @@ def sync_cursor_words(*, kind: str, cursor: dict) -> str:
 def integration_list() -> QuerySet[Integration]:
     """Integrations with their group's and author's names from the synced cache (``group_name``,
     ``author_name``, ``author_mail``; empty when the cache does not know them)."""
-    from lms_cache.models import LmsGroup, LmsUser
-
     group = LmsGroup.objects.filter(connection=OuterRef("connection"), remote_id=OuterRef("group_id"))
     author = LmsUser.objects.filter(connection=OuterRef("connection"), remote_id=OuterRef("author_id"))
     return Integration.objects.select_related("connection").annotate(
@@ -310,8 +309,6 @@ def import_run_results(*, run: ImportRun, status: str = "", query: str = "") -> 
     query = query.strip()
     if not query:
         return records
-    from lms_cache.models import Course, LmsUser
-
     connection_id = run.integration.connection_id
     match = Q(payload_text__icontains=query)
     if run.kind == "stats":

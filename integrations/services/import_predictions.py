@@ -34,6 +34,7 @@ from django.utils.dateparse import parse_datetime
 from integrations.clients.errors import LmsError
 from integrations.imports.kinds import Kind
 from integrations.models import ImportRecord, ImportRun, RecordStatus, SyncKind, SyncRun, SyncState
+from lms_cache.models import Course, CourseAttempt, LmsUser
 
 #: Lower-cased e-mails → {lower-cased e-mail: (360Learning user id, status)} for those that exist.
 MailLookup = Callable[[set[str]], dict[str, tuple[str, str]]]
@@ -87,8 +88,6 @@ class _Knowledge:
 def _external_courses(run: ImportRun) -> dict[str, str]:
     """externalId → course id for the integration: the cache's, then this product's own imports
     (created or archived), oldest first so the latest outcome wins."""
-    from lms_cache.models import Course
-
     known = dict(
         Course.objects.current()
         .filter(connection_id=run.integration.connection_id, external_platform=run.integration.external_platform)
@@ -160,8 +159,6 @@ class Predictor:
         return predictions
 
     def _learn_stats(self, payloads: list[dict]) -> None:
-        from lms_cache.models import Course, CourseAttempt, LmsUser
-
         k = self.k
         mails = {p["userIdentifier"]["value"].lower() for p in payloads if p["userIdentifier"]["type"] == "mail"}
         mails -= self._mails_looked_up

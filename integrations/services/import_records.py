@@ -17,6 +17,7 @@ from django.utils.dateparse import parse_datetime
 
 from integrations.imports.kinds import Kind
 from integrations.models import ImportRecord, ImportRun
+from lms_cache.models import Course, LmsUser
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,8 +71,6 @@ def _ids(payloads: Iterable[dict], key: str, kind: str) -> set[str]:
 
 
 def _learners(connection_id: int, payloads: Sequence[dict]) -> tuple[dict[str, Named], dict[str, Named]]:
-    from lms_cache.models import LmsUser
-
     mails, ids = _lower_mails(payloads), _ids(payloads, "userIdentifier", "internalId")
     by_mail: dict[str, Named] = {}
     by_id: dict[str, Named] = {}
@@ -90,8 +89,6 @@ def _learners(connection_id: int, payloads: Sequence[dict]) -> tuple[dict[str, N
 
 def _courses(run: ImportRun, payloads: Sequence[dict]) -> tuple[dict[str, str], dict[str, str]]:
     """(external id → name, 360Learning id → name) of the courses the payloads name."""
-    from lms_cache.models import Course
-
     if run.kind == Kind.STATS:
         externals = _ids(payloads, "courseIdentifier", "externalId")
         internals = _ids(payloads, "courseIdentifier", "internalId")

@@ -12,6 +12,7 @@ from integrations import providers
 from integrations.clients import errors
 from integrations.models import AuditEntry, Connection, Integration
 from integrations.services.audit import audit_record, snapshot
+from lms_cache.models import LmsUser
 
 # The Bulk API client the registry opens (360Learning's); for the annotations only.
 if TYPE_CHECKING:
@@ -210,8 +211,6 @@ def integration_pull(*, actor, connection: Connection, interactive: bool = False
 
 def integration_author_label(*, connection: Connection, author_id: str) -> str:
     """ "First Last <mail>" of a 360Learning user from the synced cache, or "" when unknown."""
-    from lms_cache.models import LmsUser
-
     if not author_id:
         return ""
     user = LmsUser.objects.filter(connection=connection, remote_id=author_id).first()
