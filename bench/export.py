@@ -146,8 +146,10 @@ def _child_manager() -> dict[str, Any]:
     export must hold: every current attempt."""
     from django.conf import settings
 
-    from reports import background_exports, selectors
+    from reports import background_exports
+    from reports.filters import ReportFilters
     from reports.models import ReportExport
+    from reports.selectors.courses import attempt_list
 
     user = _manager()
     user.set_password(MANAGER_PASSWORD)
@@ -158,7 +160,7 @@ def _child_manager() -> dict[str, Any]:
         background_exports.export_file(export).unlink(missing_ok=True)
     forgotten = earlier.delete()[0]
     return {
-        "attempts": selectors.attempt_list(filters=selectors.ReportFilters()).count(),
+        "attempts": attempt_list(filters=ReportFilters()).count(),
         "background_rows": settings.EXPORT_BACKGROUND_ROWS,
         "progress_rows": settings.EXPORT_PROGRESS_ROWS,
         "q_workers": settings.Q_CLUSTER["workers"],
@@ -199,9 +201,11 @@ def _child_plain_select(path: str) -> dict[str, Any]:
 
     from django.db import connection
 
-    from reports import exports, selectors
+    from reports import exports
+    from reports.filters import ReportFilters
+    from reports.selectors.courses import attempt_list
 
-    queryset = selectors.attempt_list(filters=selectors.ReportFilters()).values_list(*exports.ATTEMPT_FIELDS)
+    queryset = attempt_list(filters=ReportFilters()).values_list(*exports.ATTEMPT_FIELDS)
     sql, params = queryset.query.sql_with_params()
     started = time.monotonic()
     rows = 0
@@ -223,13 +227,14 @@ def _child_pages(runs: int) -> dict[str, Any]:
     from django.test.utils import CaptureQueriesContext
 
     from lms_cache.models import PathSession
-    from reports import selectors
+    from reports.filters import ReportFilters
+    from reports.selectors.path_sessions import path_session_breakdown, path_session_get
 
     client = _manager_client()
     session = PathSession.objects.current().order_by("-enrolled_count", "pk").first()
-    breakdown = selectors.path_session_breakdown(
-        session=selectors.path_session_get(pk=session.pk, filters=selectors.ReportFilters()),
-        filters=selectors.ReportFilters(),
+    breakdown = path_session_breakdown(
+        session=path_session_get(pk=session.pk, filters=ReportFilters()),
+        filters=ReportFilters(),
     )
     detail = f"/reports/path-sessions/{session.pk}/"
     pages = {

@@ -291,7 +291,8 @@ def _measure_learner_merge(*, rounds: int, connection_name: str = CONNECTION_360
     from integrations.sync.derived import learner_counts_store
     from integrations.sync.staging import large_sqlite_cache, stage_discard, stage_mark_gone, stage_merge
     from lms_cache.models import PathSession, PathSessionUserStat
-    from reports import selectors
+    from reports.filters import ReportFilters
+    from reports.selectors.path_sessions import _learners, _status_counts
 
     connection = Connection.objects.get(name=connection_name)
     spec = records.USER_STATS
@@ -339,10 +340,10 @@ def _measure_learner_merge(*, rounds: int, connection_name: str = CONNECTION_360
         return time.monotonic() - began
 
     largest = PathSession.objects.filter(connection=connection).order_by("-enrolled_count", "pk").first()
-    filters = selectors.ReportFilters()
+    filters = ReportFilters()
 
     def live_count() -> None:
-        selectors._status_counts(selectors._learners(filters).filter(session=largest), by_session=False)
+        _status_counts(_learners(filters).filter(session=largest), by_session=False)
 
     def counts_store() -> None:
         with transaction.atomic():

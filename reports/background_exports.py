@@ -55,7 +55,8 @@ from integrations.models import SyncKind
 from lms_admin.roles import can_view_reports
 from lms_admin.tasks import enqueue_on_commit, worker_identity
 from lms_cache.models import PathSession
-from reports import exports, selectors
+from reports import exports
+from reports.filters import ReportFilters
 from reports.forms import (
     AttemptFilterForm,
     LearnerFilterForm,
@@ -66,7 +67,7 @@ from reports.forms import (
 from reports.models import ReportExport
 from reports.provenance import EVERY_LEARNER, PROVENANCE_PARAM, report_provenance, session_provenance
 from reports.scopes import reader_scope
-from reports.selectors import ReportFilters
+from reports.selectors.path_sessions import path_session_get, path_session_groups
 
 logger = logging.getLogger(__name__)
 
@@ -151,7 +152,7 @@ def report_table(
     Raises ``InvalidFilters`` rather than export more than was asked for."""
     spec = REPORTS[report]
     if report == Report.PATH_SESSION_LEARNERS:
-        form = spec.form(query, groups=selectors.path_session_groups(session=session, filters=base))
+        form = spec.form(query, groups=path_session_groups(session=session, filters=base))
     else:
         form = spec.form(query)
     if not form.is_valid():
@@ -363,7 +364,7 @@ def _owner_table(export: ReportExport) -> ReportTable:
         if export.session_id is None:
             raise _Refused(SESSION_GONE)
         try:
-            session = selectors.path_session_get(pk=export.session_id, filters=base)
+            session = path_session_get(pk=export.session_id, filters=base)
         except PathSession.DoesNotExist:
             raise _Refused(SESSION_GONE) from None
     try:

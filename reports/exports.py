@@ -33,9 +33,21 @@ from django.db.models.sql.constants import MULTI
 from django.utils import timezone
 
 from lms_cache.models import DETAILED_STATUSES, STATUS_REASONS, PathSession
-from reports import selectors, vocabulary, xlsx
+from reports import vocabulary, xlsx
+from reports.charts import StatusCounts
+from reports.filters import ReportFilters
 from reports.provenance import Provenance
-from reports.selectors import ReportFilters
+from reports.selectors.courses import attempt_list, course_stats
+from reports.selectors.module_results import module_result_list, module_result_summary
+from reports.selectors.path_sessions import (
+    path_session_breakdown,
+    path_session_custom_field_names,
+    path_session_learners,
+    path_session_list,
+    path_session_phase,
+    path_session_status_counts,
+    path_session_trend,
+)
 from reports.xlsx import BOOL, DATETIME, FLOAT, INT, TEXT
 from tabular import FORMULA_PREFIXES, UTF8_BOM, CsvBuffer, safe_cell
 
@@ -161,7 +173,7 @@ STATUS_COLUMNS = [
 ]
 
 
-def _status_cells(counts: selectors.StatusCounts) -> list[int]:
+def _status_cells(counts: StatusCounts) -> list[int]:
     by_type = counts.by_type()
     cells = [by_type[status] for status in DETAILED_STATUSES]
     cells += [counts.counts.get((s, r), 0) for s, reasons in STATUS_REASONS.items() for r in reasons]
@@ -190,9 +202,9 @@ def sessions_table(*, filters: ReportFilters) -> Table:
 
     def rows() -> Iterator[tuple]:
         now = timezone.now()
-        sessions = selectors.path_session_list(filters=filters).iterator(chunk_size=DB_CHUNK_ROWS)
+        sessions = path_session_list(filters=filters).iterator(chunk_size=DB_CHUNK_ROWS)
         for batch in _batched(sessions, 500):
-            counts = selectors.path_session_status_counts(sessions=batch, filters=filters)
+            counts = path_session_status_counts(sessions=batch, filters=filters)
             for session in batch:
                 c = counts[session.pk]
                 yield (
@@ -203,7 +215,7 @@ def sessions_table(*, filters: ReportFilters) -> Table:
                     session.remote_id,
                     session.start_date,
                     session.end_date,
-                    selectors.path_session_phase(session, now=now),
+                    path_session_phase(session, now=now),
                     c.enrolled,
                     *_status_cells(c),
                     c.certificates,
@@ -211,7 +223,7 @@ def sessions_table(*, filters: ReportFilters) -> Table:
                     session.stats_synced_at,
                 )
 
-    return _table("path-sessions", columns, rows, selectors.path_session_list(filters=filters).count)
+    return _table("path-sessions", columns, rows, path_session_list(filters=filters).count)
 
 
 LEARNER_FIELDS = (
@@ -239,7 +251,7 @@ LEARNER_FIELDS = (
 def path_session_learners_table(*, session: PathSession, filters: ReportFilters) -> Table:
     """One path session's learners (the table's filters and order), then one column per custom
     field (``custom_field:<name>``, from API v1)."""
-    names = selectors.path_session_custom_field_names(session=session, filters=filters)
+    names = path_session_custom_field_names(session=session, filters=filters)
     columns = [
         ("learner_id", TEXT),
         ("first_name", TEXT),
@@ -263,7 +275,7 @@ def path_session_learners_table(*, session: PathSession, filters: ReportFilters)
 
     def rows() -> Iterator[tuple]:
         learners = export_values(
-            selectors.path_session_learners(session=session, filters=filters),
+            path_session_learners(session=session, filters=filters),
             LEARNER_FIELDS,
             [kind for _, kind in columns],
         )
@@ -276,7 +288,7 @@ def path_session_learners_table(*, session: PathSession, filters: ReportFilters)
                 *(_custom_value(custom.get(name)) for name in names),
             )
 
-    count = selectors.path_session_learners(session=session, filters=filters).count
+    count = path_session_learners(session=session, filters=filters).count
     return _table(f"path-session-{_slug(session.name)}-learners", columns, rows, count)
 
 
@@ -291,7 +303,7 @@ def path_session_breakdown_table(*, session: PathSession, filters: ReportFilters
     LMS's own count per status (on the first row of each status)."""
     columns = [("status", TEXT), ("reason", TEXT), ("learners", INT), ("percent", FLOAT), ("lms_count", INT)]
 
-    breakdown = cache(lambda: selectors.path_session_breakdown(session=session, filters=filters))
+    breakdown = cache(lambda: path_session_breakdown(session=session, filters=filters))
 
     def rows() -> Iterator[tuple]:
         for row in breakdown().rows:
@@ -310,7 +322,7 @@ def path_session_trend_table(*, session: PathSession, filters: ReportFilters) ->
         ("certificates", INT),
     ]
 
-    trend = cache(lambda: selectors.path_session_trend(session=session, filters=filters))
+    trend = cache(lambda: path_session_trend(session=session, filters=filters))
 
     def rows() -> Iterator[tuple]:
         for point in trend():
@@ -341,21 +353,21 @@ def course_stats_table(*, filters: ReportFilters) -> Table:
         ("average_time_spent_seconds", INT),
     ]
 
-    courses = cache(lambda: selectors.course_stats(filters=filters))
+    courses = cache(lambda: course_stats(filters=filters))
 
     def rows() -> Iterator[tuple]:
         for row in courses():
             yield (
-                row["connection_name"],
-                row["course_name"] or "",
-                row["course_remote_id"],
-                row["attempts"],
-                row["learners"],
-                row["learners_completed"],
-                _percent(row["completion_rate"]),
-                _round(row["average_score"]),
-                _seconds(row["total_time_spent_ms"]),
-                _seconds(None if row["average_time_spent_ms"] is None else round(row["average_time_spent_ms"])),
+                row.connection_name,
+                row.course_name or "",
+                row.course_remote_id,
+                row.attempts,
+                row.learners,
+                row.learners_completed,
+                _percent(row.completion_rate),
+                _round(row.average_score),
+                _seconds(row.total_time_spent_ms),
+                _seconds(None if row.average_time_spent_ms is None else round(row.average_time_spent_ms)),
             )
 
     return _table("course-stats", columns, rows, lambda: len(courses()))
@@ -405,11 +417,11 @@ def attempts_table(*, filters: ReportFilters) -> Table:
     ]
 
     def rows() -> Iterator[tuple]:
-        attempts = export_values(selectors.attempt_list(filters=filters), ATTEMPT_FIELDS, [kind for _, kind in columns])
+        attempts = export_values(attempt_list(filters=filters), ATTEMPT_FIELDS, [kind for _, kind in columns])
         for row in cursor_rows(attempts):
             yield (*row[:11], _seconds(row[11]), *row[12:])
 
-    return _table("course-attempts", columns, rows, selectors.attempt_list(filters=filters).count)
+    return _table("course-attempts", columns, rows, attempt_list(filters=filters).count)
 
 
 def module_results_table(*, filters: ReportFilters) -> Table:
@@ -428,21 +440,21 @@ def module_results_table(*, filters: ReportFilters) -> Table:
         ("time_spent_seconds", INT),
     ]
 
-    modules = cache(lambda: selectors.module_result_summary(filters=filters))
+    modules = cache(lambda: module_result_summary(filters=filters))
 
     def rows() -> Iterator[tuple]:
         for row in modules():
             yield (
-                row["connection_name"],
-                row["course_id"],
-                row["module_id"],
-                row["module_title"],
-                row["results"],
-                *(row[status] for status in statuses),
-                row["overdue"],
-                _round(row["average_progress"]),
-                _round(row["average_score"]),
-                row["total_time_spent_seconds"],
+                row.connection_name,
+                row.course_id,
+                row.module_id,
+                row.module_title,
+                row.results,
+                *(row.counts[status] for status in statuses),
+                row.overdue,
+                _round(row.average_progress),
+                _round(row.average_score),
+                row.total_time_spent_seconds,
             )
 
     return _table("module-results", columns, rows, lambda: len(modules()))
@@ -494,12 +506,10 @@ def module_result_rows_table(*, filters: ReportFilters) -> Table:
     ]
 
     def rows() -> Iterator[tuple]:
-        results = export_values(
-            selectors.module_result_list(filters=filters), RESULT_FIELDS, [kind for _, kind in columns]
-        )
+        results = export_values(module_result_list(filters=filters), RESULT_FIELDS, [kind for _, kind in columns])
         yield from cursor_rows(results)
 
-    return _table("module-result-rows", columns, rows, selectors.module_result_list(filters=filters).count)
+    return _table("module-result-rows", columns, rows, module_result_list(filters=filters).count)
 
 
 # Writers ---------------------------------------------------------------------------------------

@@ -16,8 +16,11 @@ from django import forms
 
 from integrations.models import SyncKind
 from lms_cache.models import DETAILED_STATUSES, STATUS_REASONS
-from reports import selectors, vocabulary
-from reports.selectors import DateRange, ReportFilters
+from reports import vocabulary
+from reports.filters import NO_REASON, SESSION_PHASES, DateRange, ReportFilters
+from reports.selectors.common import report_connections
+from reports.selectors.courses import course_choices, group_choices
+from reports.selectors.path_sessions import path_choices
 
 RANGE_REVERSED = "The end date is before the start date."
 TOO_MANY_IDS = "At most {limit} ids."
@@ -138,7 +141,7 @@ class ConnectionChoiceField(forms.ModelChoiceField):
     def __init__(self, kind: str, **kwargs) -> None:
         self.kind = kind
         super().__init__(
-            selectors.report_connections(kind=kind),
+            report_connections(kind=kind),
             required=False,
             empty_label="All connections",
             label="Connection",
@@ -147,7 +150,7 @@ class ConnectionChoiceField(forms.ModelChoiceField):
 
     def __deepcopy__(self, memo: dict) -> ConnectionChoiceField:
         result = super().__deepcopy__(memo)
-        result.queryset = selectors.report_connections(kind=self.kind)
+        result.queryset = report_connections(kind=self.kind)
         return result
 
 
@@ -158,10 +161,8 @@ class PathSessionFilterForm(ReportForm):
     field_order = ["search", "connection", "path", "phase", "status", "active_from", "active_to"]
 
     connection = ConnectionChoiceField(SyncKind.SESSIONS)
-    path = forms.ModelChoiceField(selectors.path_choices(), required=False, empty_label="All paths")
-    phase = forms.ChoiceField(
-        label="Session", required=False, choices=[("", "Any time"), *selectors.SESSION_PHASES.items()]
-    )
+    path = forms.ModelChoiceField(path_choices(), required=False, empty_label="All paths")
+    phase = forms.ChoiceField(label="Session", required=False, choices=[("", "Any time"), *SESSION_PHASES.items()])
     status = forms.ChoiceField(label="Has learners", required=False, choices=_status_choices)
     active_from = _date("Open from")
     active_to = _date("Open until")
@@ -201,7 +202,7 @@ class LearnerFilterForm(ReportForm):
         required=False,
         choices=[
             ("", "Any reason"),
-            (selectors.NO_REASON, "No reason"),
+            (NO_REASON, "No reason"),
             *((reason, vocabulary.reason_label(reason)) for reasons in STATUS_REASONS.values() for reason in reasons),
         ],
     )
@@ -223,9 +224,9 @@ class AttemptFilterForm(ReportForm):
     field_order = ["connection", "course", "user", "group", "completed_from", "completed_to"]
 
     connection = ConnectionChoiceField(SyncKind.COURSE_STATS)
-    course = CourseLabelField(selectors.course_choices(), required=False, empty_label="All courses")
+    course = CourseLabelField(course_choices(), required=False, empty_label="All courses")
     user = forms.CharField(label="Learner", required=False, max_length=200, help_text="Id, mail or name")
-    group = GroupLabelField(selectors.group_choices(), required=False, empty_label="All groups")
+    group = GroupLabelField(group_choices(), required=False, empty_label="All groups")
     completed_from = _date("Completed from")
     completed_to = _date("Completed until")
 

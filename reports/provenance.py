@@ -19,7 +19,8 @@ from datetime import UTC, datetime
 from django.utils import timezone
 
 from lms_cache.models import PathSession
-from reports import selectors
+from reports.filters import ReportFilters
+from reports.freshness import Freshness, report_freshness, session_freshness
 from reports.scopes import Scope
 
 EVERY_LEARNER = "every learner"
@@ -30,7 +31,7 @@ PROVENANCE_PARAM = "provenance"
 @dataclass(frozen=True)
 class Source:
     connection: str
-    freshness: selectors.Freshness
+    freshness: Freshness
 
     def describe(self) -> str:
         fresh = self.freshness
@@ -101,20 +102,18 @@ def _scope_text(scope: Scope | None) -> str:
     return EVERY_LEARNER if scope is None else scope.description
 
 
-def report_provenance(
-    *, kind: str, filters: selectors.ReportFilters, applied: list[tuple[str, str]] | None = None
-) -> Provenance:
+def report_provenance(*, kind: str, filters: ReportFilters, applied: list[tuple[str, str]] | None = None) -> Provenance:
     """The provenance of a report fed by syncs of ``kind``: the connections whose rows it holds
-    under ``filters`` (``selectors.report_freshness``), so a connection that contributes nothing
+    under ``filters`` (``report_freshness``), so a connection that contributes nothing
     (one never synced, say) neither names nor stales the file."""
-    freshness = selectors.report_freshness(filters=filters, kind=kind)
+    freshness = report_freshness(filters=filters, kind=kind)
     sources = tuple(Source(c.name, fresh) for c, fresh in freshness.shown)
     return Provenance(sources, tuple(applied or ()), _scope_text(filters.scope), timezone.now())
 
 
 def session_provenance(
-    *, session: PathSession, filters: selectors.ReportFilters, applied: list[tuple[str, str]] | None = None
+    *, session: PathSession, filters: ReportFilters, applied: list[tuple[str, str]] | None = None
 ) -> Provenance:
     """The provenance of one path session's tables: when its learner statistics were swapped in."""
-    source = Source(session.connection.name, selectors.session_freshness(session))
+    source = Source(session.connection.name, session_freshness(session))
     return Provenance((source,), tuple(applied or ()), _scope_text(filters.scope), timezone.now())

@@ -16,7 +16,7 @@ The rule (also in the README):
   of the trend) cannot be narrowed to a scope, so scoped readers are not shown it.
 
 ``reader_scope`` reads a user's scope once per request (``None``: every learner); the report
-selectors apply it through ``Scope.q`` in one place (``reports.selectors._in_scope``).
+selectors apply it through ``Scope.q`` in one place (``reports.selectors.common.scoped``).
 """
 
 from __future__ import annotations

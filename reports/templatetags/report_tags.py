@@ -21,8 +21,9 @@ from django import template
 from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 
+from lms_cache.models import DETAILED_STATUSES
 from reports import vocabulary
-from reports.selectors import DETAILED_STATUSES, Segment, TrendPoint
+from reports.charts import Segment, TrendPoint
 
 register = template.Library()
 
@@ -338,11 +339,6 @@ def seconds_duration(seconds: int | None) -> str:
 def percent(rate: float | None) -> str:
     """A 0–1 rate as "42.5%"."""
     return "—" if rate is None else f"{100 * rate:.1f}%"
-
-
-@register.filter
-def get_item(mapping: dict, key: Any) -> Any:
-    return mapping.get(key) if mapping else None
 
 
 @register.filter

@@ -11,9 +11,10 @@ from django.views.decorators.http import require_GET
 from integrations.models import SyncKind
 from lms_admin.http import HtmxHttpRequest
 from lms_admin.roles import reports_required
-from reports import selectors
 from reports.forms import AttemptFilterForm
+from reports.freshness import report_freshness
 from reports.models import ReportExport
+from reports.selectors import courses
 from reports.views.helpers import (
     PAGE_SIZE,
     fragment,
@@ -40,7 +41,7 @@ def _page(request: HtmxHttpRequest, template: str, rows, form: AttemptFilterForm
         "sort": sort,
         "sort_param": filters.sort,
     }
-    context["freshness"] = selectors.report_freshness(filters=filters, kind=SyncKind.COURSE_STATS)
+    context["freshness"] = report_freshness(filters=filters, kind=SyncKind.COURSE_STATS)
     if fragment(request) is not None:
         return render_report(request, template + "#table", {**context, "freshness_oob": True})
     return render_report(request, template, context)
@@ -52,8 +53,8 @@ def course_stats(request: HtmxHttpRequest) -> HttpResponse:
     form = AttemptFilterForm(request.GET)
     filters = form.filters(reader_filters(request))
     # One row per course, paginated in memory: a paginated queryset would aggregate twice.
-    rows = selectors.course_stats(filters=filters)
-    return _page(request, STATS_TEMPLATE, rows, form, filters.sort or selectors.COURSE_DEFAULT_SORT, filters)
+    rows = courses.course_stats(filters=filters)
+    return _page(request, STATS_TEMPLATE, rows, form, filters.sort or courses.COURSE_DEFAULT_SORT, filters)
 
 
 @reports_required
@@ -67,8 +68,8 @@ def course_stats_export(request: HtmxHttpRequest, file_format: str) -> HttpRespo
 def attempt_list(request: HtmxHttpRequest) -> HttpResponse:
     form = AttemptFilterForm(request.GET)
     filters = form.filters(reader_filters(request))
-    rows = selectors.attempt_list(filters=filters)
-    return _page(request, ATTEMPTS_TEMPLATE, rows, form, filters.sort or selectors.ATTEMPT_DEFAULT_SORT, filters)
+    rows = courses.attempt_list(filters=filters)
+    return _page(request, ATTEMPTS_TEMPLATE, rows, form, filters.sort or courses.ATTEMPT_DEFAULT_SORT, filters)
 
 
 @reports_required

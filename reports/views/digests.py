@@ -13,9 +13,11 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from lms_admin.http import HtmxHttpRequest
 from lms_admin.roles import public, reports_required
-from reports import digests, selectors
+from reports import digests
 from reports.digest_forms import DigestForm
 from reports.models import DigestSubscription
+from reports.selectors.courses import course_choices
+from reports.selectors.path_sessions import path_session_list
 from reports.views.helpers import reader_filters
 
 FORM_TEMPLATE = "reports/digest_form.html"
@@ -26,11 +28,11 @@ DIGEST_DELETED = "Digest deleted: no more mail from it."
 
 def _form(request: HtmxHttpRequest, **kwargs) -> DigestForm:
     sessions = (
-        selectors.path_session_list(filters=reader_filters(request).but(sort="-start"))
+        path_session_list(filters=reader_filters(request).but(sort="-start"))
         .select_related("connection")
         .order_by("-start_date", "name")
     )
-    courses = selectors.course_choices().select_related("connection")
+    courses = course_choices().select_related("connection")
     return DigestForm(request.POST or None, user=request.user, sessions=sessions, courses=courses, **kwargs)
 
 

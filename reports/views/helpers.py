@@ -15,10 +15,10 @@ from django.utils.http import content_disposition_header
 from lms_admin.http import HtmxHttpRequest
 from lms_cache.models import PathSession
 from reports import background_exports, exports
+from reports.filters import ReportFilters
 from reports.forms import ReportForm
 from reports.provenance import PROVENANCE_PARAM, Provenance
 from reports.scopes import reader_scope
-from reports.selectors import ReportFilters
 
 PAGE_SIZE = 50
 INVALID_EXPORT = background_exports.INVALID_FILTERS
@@ -49,7 +49,7 @@ FRAGMENT_SECONDS = 60
 
 def fragment_key(request: HtmxHttpRequest, *, version: str, query: bool) -> str:
     """The ``{% cache %}`` key of a report fragment: the rows' ``version``
-    (``selectors.report_data_version``), the reader's scope, the page's path and, with ``query``,
+    (``reports.freshness.report_data_version``), the reader's scope, the page's path and, with ``query``,
     its query string (filters, sort, page). Readers with the same scope share it; a scope
     changed by an admin, or a sync completed, gives a new one."""
     scope = reader_filters(request).scope

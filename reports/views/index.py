@@ -7,7 +7,7 @@ from django.views.decorators.http import require_GET
 from integrations.models import SyncKind
 from lms_admin.http import HtmxHttpRequest
 from lms_admin.roles import reports_required
-from reports import selectors
+from reports.freshness import report_freshness
 from reports.views.helpers import reader_filters
 
 #: (sync kind, what it feeds) for the freshness table.
@@ -26,7 +26,7 @@ def report_index(request: HtmxHttpRequest) -> HttpResponse:
     # ("not synced yet"), never a stale stamp on the others' numbers.
     freshness = []
     for kind, label in FEEDS:
-        report = selectors.report_freshness(filters=filters, kind=kind)
+        report = report_freshness(filters=filters, kind=kind)
         freshness += [
             {"kind": label, "connection": connection, "freshness": fresh} for connection, fresh in report.shown
         ]

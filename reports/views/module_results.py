@@ -11,10 +11,12 @@ from django.views.decorators.http import require_GET
 from integrations.models import SyncKind
 from lms_admin.http import HtmxHttpRequest
 from lms_admin.roles import reports_required
-from reports import selectors, vocabulary
+from reports import vocabulary
 from reports.forms import ModuleResultFilterForm
+from reports.freshness import report_freshness
 from reports.models import ReportExport
 from reports.scopes import NOT_APPLICABLE_ISPRING
+from reports.selectors.module_results import MODULE_DEFAULT_SORT, module_result_summary
 from reports.views.helpers import (
     PAGE_SIZE,
     fragment,
@@ -34,22 +36,21 @@ def module_results(request: HtmxHttpRequest) -> HttpResponse:
     form = ModuleResultFilterForm(request.GET)
     filters = form.filters(reader_filters(request))
     # One row per module, paginated in memory: a paginated queryset would aggregate twice.
-    summary = selectors.module_result_summary(filters=filters)
+    summary = module_result_summary(filters=filters)
     page = Paginator(summary, PAGE_SIZE).get_page(request.GET.get("page"))
-    rows = [{"row": row, "segments": selectors.module_result_segments(row)} for row in page.object_list]
     context = {
         "filter_form": form,
         "applied": form.applied(),
         "scope": filters.scope,
         "scope_not_applicable": NOT_APPLICABLE_ISPRING if filters.scope is not None else "",
         "page_obj": page,
-        "rows": rows,
+        "rows": page.object_list,
         "statuses": list(vocabulary.completion_status_labels().items()),
         "query": query_without_page(request),
-        "sort": filters.sort or selectors.MODULE_DEFAULT_SORT,
+        "sort": filters.sort or MODULE_DEFAULT_SORT,
         "sort_param": filters.sort,
     }
-    context["freshness"] = selectors.report_freshness(filters=filters, kind=SyncKind.MODULE_RESULTS)
+    context["freshness"] = report_freshness(filters=filters, kind=SyncKind.MODULE_RESULTS)
     if fragment(request) is not None:
         return render_report(request, TEMPLATE + "#table", {**context, "freshness_oob": True})
     return render_report(request, TEMPLATE, context)

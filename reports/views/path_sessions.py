@@ -9,6 +9,8 @@ learners in that status.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse, HttpResponseForbidden
 from django.utils.functional import SimpleLazyObject
@@ -18,11 +20,28 @@ from integrations.models import SyncKind
 from lms_admin.http import HtmxHttpRequest
 from lms_admin.roles import reports_required
 from lms_cache.models import PathSession
-from reports import exports, selectors, vocabulary
+from reports import exports, vocabulary
+from reports.charts import StatusCounts, status_legend
+from reports.filters import SESSION_PHASES
 from reports.forms import LearnerFilterForm, PathSessionFilterForm
+from reports.freshness import Freshness, report_data_version, report_freshness, session_freshness
 from reports.models import ReportExport
 from reports.provenance import session_provenance
 from reports.scopes import WHOLE_SESSION_HIDDEN
+from reports.selectors.path_sessions import (
+    LEARNER_DEFAULT_SORT,
+    SESSION_DEFAULT_SORT,
+    learner_table,
+    path_session_breakdown,
+    path_session_get,
+    path_session_groups,
+    path_session_learner_count,
+    path_session_learners,
+    path_session_list,
+    path_session_phase,
+    path_session_status_counts,
+    path_session_trend,
+)
 from reports.views.helpers import (
     FRAGMENT_SECONDS,
     PAGE_SIZE,
@@ -40,27 +59,37 @@ DETAIL_TEMPLATE = "reports/pathsession_detail.html"
 Report = ReportExport.Report
 
 
+@dataclass(frozen=True)
+class SessionRow:
+    """One session of the overview's table."""
+
+    session: PathSession
+    counts: StatusCounts
+    phase: str  # in words (``SESSION_PHASES``)
+    freshness: Freshness
+
+
 @reports_required
 @require_GET
 def pathsession_list(request: HtmxHttpRequest) -> HttpResponse:
     form = PathSessionFilterForm(request.GET)
     filters = form.filters(reader_filters(request))
-    page = Paginator(selectors.path_session_list(filters=filters), PAGE_SIZE).get_page(request.GET.get("page"))
+    page = Paginator(path_session_list(filters=filters), PAGE_SIZE).get_page(request.GET.get("page"))
 
-    def rows() -> list[dict]:
+    def rows() -> list[SessionRow]:
         sessions = list(page.object_list)
-        counts = selectors.path_session_status_counts(sessions=sessions, filters=filters)
+        counts = path_session_status_counts(sessions=sessions, filters=filters)
         return [
-            {
-                "session": session,
-                "counts": counts[session.pk],
-                "phase": selectors.SESSION_PHASES[selectors.path_session_phase(session)],
-                "freshness": selectors.session_freshness(session),
-            }
+            SessionRow(
+                session=session,
+                counts=counts[session.pk],
+                phase=SESSION_PHASES[path_session_phase(session)],
+                freshness=session_freshness(session),
+            )
             for session in sessions
         ]
 
-    version = selectors.report_data_version()
+    version = report_data_version()
     context = {
         "filter_form": form,
         "applied": form.applied(),
@@ -71,11 +100,11 @@ def pathsession_list(request: HtmxHttpRequest) -> HttpResponse:
         "fragment_seconds": FRAGMENT_SECONDS if version else 0,
         "table_key": fragment_key(request, version=version, query=True),
         "query": query_without_page(request),
-        "sort": filters.sort or selectors.SESSION_DEFAULT_SORT,
+        "sort": filters.sort or SESSION_DEFAULT_SORT,
         "sort_param": filters.sort,
-        "legend": selectors.status_legend(),
+        "legend": status_legend(),
     }
-    context["freshness"] = selectors.report_freshness(filters=filters, kind=SyncKind.SESSIONS)
+    context["freshness"] = report_freshness(filters=filters, kind=SyncKind.SESSIONS)
     if fragment(request) is not None:
         return render_report(request, LIST_TEMPLATE + "#table", {**context, "freshness_oob": True})
     return render_report(request, LIST_TEMPLATE, context)
@@ -89,7 +118,7 @@ def pathsession_export(request: HtmxHttpRequest, file_format: str) -> HttpRespon
 
 def _session(request: HtmxHttpRequest, pk: int) -> PathSession:
     try:
-        return selectors.path_session_get(pk=pk, filters=reader_filters(request))
+        return path_session_get(pk=pk, filters=reader_filters(request))
     except PathSession.DoesNotExist:
         raise Http404("No such path session.") from None
 
@@ -99,19 +128,19 @@ def _session(request: HtmxHttpRequest, pk: int) -> PathSession:
 def pathsession_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     session = _session(request, pk)
     base = reader_filters(request)
-    form = LearnerFilterForm(request.GET, groups=selectors.path_session_groups(session=session, filters=base))
+    form = LearnerFilterForm(request.GET, groups=path_session_groups(session=session, filters=base))
     filters = form.filters(base)
     # The breakdown (from the counts the sync stored, or one pass over the learners) gives the
     # table's row count whenever only a status, reason or group filters it.
-    breakdown = selectors.path_session_breakdown(session=session, filters=base)
-    paginator = Paginator(selectors.path_session_learners(session=session, filters=filters), PAGE_SIZE)
-    count = selectors.path_session_learner_count(session=session, breakdown=breakdown, filters=filters)
+    breakdown = path_session_breakdown(session=session, filters=base)
+    paginator = Paginator(path_session_learners(session=session, filters=filters), PAGE_SIZE)
+    count = path_session_learner_count(session=session, breakdown=breakdown, filters=filters)
     if count is not None:
         paginator.count = count
     page = paginator.get_page(request.GET.get("page"))
     # The sections the template caches per sync (``fragment_key``) read their rows lazily, so a
     # cached fragment costs no query.
-    version = selectors.report_data_version(connection_id=session.connection_id)
+    version = report_data_version(connection_id=session.connection_id)
     context = {
         "session": session,
         # Never cached before a sync: there is no version to tell those rows from later ones.
@@ -120,9 +149,10 @@ def pathsession_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         "table_key": fragment_key(request, version=version, query=True),
         "filter_form": form,
         "page_obj": page,
-        "custom_fields": SimpleLazyObject(lambda: selectors.custom_field_names(page.object_list)),
+        # The page of learners as rows, with the custom-field columns they fill.
+        "learners": SimpleLazyObject(lambda: learner_table(page.object_list)),
         "query": query_without_page(request),
-        "sort": filters.sort or selectors.LEARNER_DEFAULT_SORT,
+        "sort": filters.sort or LEARNER_DEFAULT_SORT,
         "sort_param": filters.sort,
         "filtered": any(form.valid_data().get(name) for name in ("status", "reason", "group", "search")),
         "applied": form.applied(),
@@ -136,9 +166,9 @@ def pathsession_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     context.update(
         breakdown=breakdown,
         segments=breakdown.segments(),
-        trend=SimpleLazyObject(lambda: selectors.path_session_trend(session=session, filters=base)),
-        freshness=selectors.session_freshness(session),
-        phase=selectors.SESSION_PHASES[selectors.path_session_phase(session)],
+        trend=SimpleLazyObject(lambda: path_session_trend(session=session, filters=base)),
+        freshness=session_freshness(session),
+        phase=SESSION_PHASES[path_session_phase(session)],
         status_definitions=[
             (status, vocabulary.status_label(status), text) for status, text in vocabulary.status_definitions().items()
         ],

@@ -239,8 +239,8 @@ def test_a_failed_export_is_not_handed_out_again(cache, manager_client, backgrou
 def test_two_requests_that_race_make_one_export(cache, bob, background):
     from django.http import QueryDict
 
+    from reports.filters import ReportFilters
     from reports.scopes import reader_scope
-    from reports.selectors import ReportFilters
 
     built = background_exports.report_table(
         report="attempts", base=ReportFilters(scope=reader_scope(user=bob)), query=QueryDict("")

@@ -11,7 +11,8 @@ import pytest
 from django.utils import timezone
 
 from lms_cache.models import CourseAttempt
-from reports import selectors
+from reports.filters import ReportFilters
+from reports.selectors.courses import course_stats
 from tests.reports.conftest import HTMX, SCRIPT, make_attempt, make_course
 from tests.support.html import assert_fragment, assertInHTML
 
@@ -70,9 +71,9 @@ def test_the_course_statistics_fragment_is_the_table_only(cache, manager_client,
 def test_course_statistics_sort(cache, sort, expected):
     names = {cache.courses[0].pk: "ecoute", cache.courses[1].pk: "img"}
 
-    rows = selectors.course_stats(filters=selectors.ReportFilters(sort=sort))
+    rows = course_stats(filters=ReportFilters(sort=sort))
 
-    assert [names[row["course_pk"]] for row in rows] == expected
+    assert [names[row.course_pk] for row in rows] == expected
 
 
 def test_completion_dates_learner_and_group_filter_the_statistics(cache, manager_client):

@@ -12,8 +12,11 @@ from django.http import StreamingHttpResponse
 from openpyxl import load_workbook
 
 from lms_cache.models import PathSession
-from reports import exports, selectors, xlsx
-from reports.selectors import ReportFilters
+from reports import exports, xlsx
+from reports.filters import ReportFilters
+from reports.selectors.courses import attempt_list
+from reports.selectors.module_results import module_result_list
+from reports.selectors.path_sessions import path_session_learners
 from tests.reports.conftest import HYPERLINK, SCRIPT
 
 LEARNER_COLUMNS = [
@@ -306,10 +309,10 @@ def test_xlsx_reads_sqlite_stored_date_text_as_a_date():
 @pytest.mark.parametrize(
     ("queryset", "fields"),
     [
-        (lambda: selectors.attempt_list(filters=ReportFilters()), exports.ATTEMPT_FIELDS),
-        (lambda: selectors.module_result_list(filters=ReportFilters()), exports.RESULT_FIELDS),
+        (lambda: attempt_list(filters=ReportFilters()), exports.ATTEMPT_FIELDS),
+        (lambda: module_result_list(filters=ReportFilters()), exports.RESULT_FIELDS),
         (
-            lambda: selectors.path_session_learners(
+            lambda: path_session_learners(
                 session=PathSession.objects.get(name="Onboarding · Cohort 1"), filters=ReportFilters()
             ),
             exports.LEARNER_FIELDS,
@@ -338,4 +341,4 @@ def test_the_cursor_reader_gives_the_values_django_gives(cache, queryset, fields
 
 
 def test_the_cursor_reader_of_an_empty_queryset_yields_nothing(db):
-    assert list(exports.cursor_rows(selectors.attempt_list(filters=ReportFilters()).none().values_list("pk"))) == []
+    assert list(exports.cursor_rows(attempt_list(filters=ReportFilters()).none().values_list("pk"))) == []

@@ -8,7 +8,7 @@ import pytest
 from django.utils import timezone
 
 from integrations.models import Connection
-from reports.selectors import STALE_AFTER, Freshness
+from reports.freshness import STALE_AFTER, Freshness
 
 
 @pytest.mark.parametrize("hours,stale", [(1, True), (48, False)])

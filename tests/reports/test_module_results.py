@@ -8,6 +8,9 @@ import re
 
 import pytest
 
+from reports import vocabulary
+from reports.filters import ReportFilters
+from reports.selectors.module_results import module_result_summary
 from tests.reports.conftest import HTMX
 from tests.support.html import assert_fragment
 
@@ -80,3 +83,23 @@ def test_the_report_needs_a_reporting_role(cache, client, carol):
 
     assert client.get(URL).status_code == 403
     assert client.get(URL + "rows.csv").status_code == 403
+
+
+def test_the_summary_sorts_by_a_completion_status_and_lists_every_status(cache):
+    rows = module_result_summary(filters=ReportFilters(sort="-complete"))
+
+    assert [(row.module_id, row.counts["complete"]) for row in rows] == [
+        ("module-1", 2),
+        ("module-2", 0),
+        ("module-3", 0),
+    ]
+    first = rows[0].status_counts
+    assert [status for status, _, _ in first] == list(vocabulary.completion_statuses())
+    assert first[3] == ("complete", "Complete", 2)
+    assert [segment.key for segment in rows[0].segments()] == [
+        "not_started",
+        "in_progress",
+        "complete",
+        "passed",
+        "failed",
+    ]

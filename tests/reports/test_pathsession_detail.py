@@ -9,7 +9,8 @@ import pytest
 from django.utils import timezone
 
 from lms_cache.models import PathSessionStatusCounts, PathSessionUserStat
-from reports import selectors
+from reports.filters import ReportFilters
+from reports.selectors.path_sessions import path_session_breakdown, path_session_get
 from tests.reports.conftest import (
     HTMX,
     breakdown_cells,
@@ -67,9 +68,9 @@ def test_a_count_that_differs_from_the_lms_is_flagged(cache, manager_client):
 
 
 def test_the_breakdown_matches_the_lms_counts_of_the_session(cache):
-    session = selectors.path_session_get(pk=cache.session.pk, filters=selectors.ReportFilters())
+    session = path_session_get(pk=cache.session.pk, filters=ReportFilters())
 
-    breakdown = selectors.path_session_breakdown(session=session, filters=selectors.ReportFilters())
+    breakdown = path_session_breakdown(session=session, filters=ReportFilters())
 
     assert breakdown.counts.by_type() == session.lms_counts.by_status()
     assert breakdown.differences == {} and breakdown.enrolled == session.lms_counts.enrolled == 12
@@ -202,6 +203,39 @@ def test_the_trend_shows_the_counts_after_each_sync(cache, manager_client):
     assert (
         "Learners per status over 2 syncs: Not yet started from 6 to 1; On time from 3 to 2; Late from 1 to 2" in html
     )
+
+
+def test_the_trend_table_gives_each_status_its_column(cache, manager_client):
+    html = manager_client.get(_url(cache)).content.decode()
+
+    trend = find(html, "table", id="trend-table")
+    header = [text(th) for th in find_all(find(trend, "thead"), "th")]
+    assert header == [
+        "Sync taken at", "Enrolled", "Not yet started", "On time", "Late", "Awaiting correction", "Successful",
+        "To retake", "Unsuccessful", "Session not opened", "Certificates",
+    ]  # fmt: skip
+    rows = find_all(find(trend, "tbody"), "tr")
+    # Enrolled, then one count per status (a status the snapshot lacks counts 0), then certificates.
+    assert [text(td) for td in find_all(rows[0], "td")] == ["10", "6", "3", "1", "0", "0", "0", "0", "0", "0"]
+    assert [text(td) for td in find_all(rows[1], "td")] == ["12", "1", "2", "2", "1", "2", "2", "2", "0", "0"]
+
+
+def test_the_learner_table_gives_each_custom_field_its_column(cache, manager_client):
+    make_learner(cache.session, status="onTime", last_name="Adler", custom_fields={"Team": "Nord", "Country": "Italia"})
+    make_learner(cache.session, status="onTime", last_name="Baum", custom_fields={"department": "Ventes"})
+
+    html = manager_client.get(_url(cache), {"sort": "name"}).content.decode()
+
+    table = find(html, id="learner-table")
+    header = [text(th) for th in find_all(find(table, "thead"), "th")]
+    # Every name any learner of the page has, sorted regardless of case, after the fixed columns.
+    assert header[-4:] == ["Country", "department", "Employee ID", "Team"]
+    cells = {
+        text(find(row, "th")): [text(td) for td in find_all(row, "td")][-4:]
+        for row in find_all(find(table, "tbody"), "tr")
+    }
+    assert cells["Learner Adler"] == ["Italia", "—", "—", "Nord"]
+    assert cells["Learner Baum"] == ["—", "Ventes", "—", "—"]
 
 
 def test_a_session_without_snapshot_says_so(cache, manager_client):

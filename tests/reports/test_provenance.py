@@ -209,7 +209,8 @@ def test_the_report_index_lists_a_never_synced_connection_as_not_synced_yet_with
 
 def test_the_freshness_of_a_report_is_one_query(cache, fresh, django_assert_num_queries):
     from integrations.models import SyncKind
-    from reports.selectors import ReportFilters, report_freshness
+    from reports.filters import ReportFilters
+    from reports.freshness import report_freshness
 
     with django_assert_num_queries(1):
         report = report_freshness(filters=ReportFilters(), kind=SyncKind.SESSIONS)

@@ -10,7 +10,7 @@ from django.test import RequestFactory
 
 from lms_cache.models import DETAILED_STATUSES, STATUS_REASONS
 from reports import vocabulary
-from reports.selectors import Segment, StatusCounts, TrendPoint, segment_key, segments, shares
+from reports.charts import Segment, StatusCounts, TrendPoint, segment_key, segments, shares
 from reports.templatetags import report_tags
 
 

@@ -14,7 +14,8 @@ from django.core.management import call_command
 
 from integrations.providers.learning360.connect import learning360_client
 from lms_cache.models import PathSession
-from reports import selectors
+from reports.filters import ReportFilters
+from reports.selectors.courses import attempt_list
 from sandbox import models as remote
 from tests.reports.conftest import breakdown_counts, breakdown_enrolled
 
@@ -91,5 +92,5 @@ def test_every_report_and_export_renders_from_the_synced_cache(synced, manager_c
         response = manager_client.get(url)
         body = b"".join(response.streaming_content)
         assert response.status_code == 200 and len(body) > 100, url
-    attempts = selectors.attempt_list(filters=selectors.ReportFilters()).count()
+    attempts = attempt_list(filters=ReportFilters()).count()
     assert attempts == remote.CourseAttempt.objects.count()

@@ -5,8 +5,16 @@ from __future__ import annotations
 
 from datetime import date
 
-from reports import exports, selectors
-from reports.selectors import DateRange, ReportFilters
+from reports import exports
+from reports.filters import NO_REASON, DateRange, ReportFilters
+from reports.selectors.courses import attempt_list
+from reports.selectors.module_results import module_result_summary
+from reports.selectors.path_sessions import (
+    path_session_breakdown,
+    path_session_get,
+    path_session_learner_count,
+    path_session_learners,
+)
 
 
 def test_the_base_querysets_read_only_current_rows(cache):
@@ -17,8 +25,8 @@ def test_the_base_querysets_read_only_current_rows(cache):
     CourseAttempt.objects.filter(user=cache.mallory).update(gone_at=timezone.now())
     ModuleResult.objects.filter(module_id="module-3").update(gone_at=timezone.now())
 
-    assert selectors.attempt_list(filters=ReportFilters()).count() == 3
-    assert [row["module_id"] for row in selectors.module_result_summary(filters=ReportFilters())] == [
+    assert attempt_list(filters=ReportFilters()).count() == 3
+    assert [row.module_id for row in module_result_summary(filters=ReportFilters())] == [
         "module-2",
         "module-1",
     ]
@@ -33,39 +41,34 @@ def test_a_date_range_includes_both_whole_days():
 
 
 def test_empty_values_sort_last_both_ways(cache):
-    ascending = selectors.attempt_list(filters=ReportFilters(sort="score")).values_list("score", flat=True)
-    descending = selectors.attempt_list(filters=ReportFilters(sort="-score")).values_list("score", flat=True)
+    ascending = attempt_list(filters=ReportFilters(sort="score")).values_list("score", flat=True)
+    descending = attempt_list(filters=ReportFilters(sort="-score")).values_list("score", flat=True)
 
     assert list(ascending) == [55, 70, 90, None, None]
     assert list(descending) == [90, 70, 55, None, None]
 
 
 def test_the_learner_count_comes_from_the_breakdown_unless_a_group_or_search_narrows_it(cache):
-    session = selectors.path_session_get(pk=cache.session.pk, filters=ReportFilters())
-    breakdown = selectors.path_session_breakdown(session=session, filters=ReportFilters())
+    session = path_session_get(pk=cache.session.pk, filters=ReportFilters())
+    breakdown = path_session_breakdown(session=session, filters=ReportFilters())
 
     for filters in (
         ReportFilters(),
         ReportFilters(status="toRetake"),
-        ReportFilters(status="toRetake", reason=selectors.NO_REASON),
+        ReportFilters(status="toRetake", reason=NO_REASON),
         ReportFilters(reason="sessionEnded"),
     ):
-        expected = selectors.path_session_learners(session=session, filters=filters).count()
-        assert selectors.path_session_learner_count(session=session, breakdown=breakdown, filters=filters) == expected
+        expected = path_session_learners(session=session, filters=filters).count()
+        assert path_session_learner_count(session=session, breakdown=breakdown, filters=filters) == expected
+    assert path_session_learner_count(session=session, breakdown=breakdown, filters=ReportFilters(search="zoe")) is None
     assert (
-        selectors.path_session_learner_count(session=session, breakdown=breakdown, filters=ReportFilters(search="zoe"))
-        is None
-    )
-    assert (
-        selectors.path_session_learner_count(
-            session=session, breakdown=breakdown, filters=ReportFilters(group=cache.sales)
-        )
+        path_session_learner_count(session=session, breakdown=breakdown, filters=ReportFilters(group=cache.sales))
         is None
     )
 
 
 def test_every_export_table_has_unique_stable_column_names(cache):
-    session = selectors.path_session_get(pk=cache.session.pk, filters=ReportFilters())
+    session = path_session_get(pk=cache.session.pk, filters=ReportFilters())
     tables = [
         exports.sessions_table(filters=ReportFilters()),
         exports.path_session_learners_table(session=session, filters=ReportFilters()),

@@ -16,9 +16,17 @@ from django.db.models import F
 from django.test.utils import CaptureQueriesContext
 
 from lms_cache.models import LmsGroup, PathSession, PathSessionLearnerCount, PathSessionUserStat
-from reports import selectors
+from reports.charts import StatusCounts
+from reports.filters import ReportFilters
 from reports.models import ManagerScope
 from reports.scopes import Rule, Scope, reader_scope
+from reports.selectors.path_sessions import (
+    path_session_breakdown,
+    path_session_learner_count,
+    path_session_learners,
+    path_session_list,
+    path_session_status_counts,
+)
 from sandbox import models as remote
 from tests.conftest import make_account
 from tests.reports.conftest import breakdown_counts, breakdown_enrolled
@@ -59,14 +67,14 @@ def group_scope(synced) -> Scope:
     return scope
 
 
-def _counted(session: PathSession, scope: Scope | None = None) -> selectors.StatusCounts:
+def _counted(session: PathSession, scope: Scope | None = None) -> StatusCounts:
     """The session's learners per status and reason counted here, in Python, from the cache."""
     learners = PathSessionUserStat.objects.current().filter(session=session)
     if scope is not None:
         groups = [remote_id for connection_id, remote_id in scope.groups if connection_id == session.connection_id]
         learners = learners.filter(group_remote_id__in=groups)
     rows = list(learners.values_list("status_type", "status_reason", "has_certificate"))
-    return selectors.StatusCounts(
+    return StatusCounts(
         counts=dict(Counter((status, reason) for status, reason, _ in rows)),
         certificates=sum(1 for *_, certificate in rows if certificate),
     )
@@ -99,18 +107,18 @@ def test_the_sync_stores_counts_per_group_and_per_session_that_sum_to_its_learne
 
 def test_stored_counts_equal_live_counts_for_every_learner_and_for_a_manager_of_groups(sessions, group_scope):
     for scope in (None, group_scope):
-        filters = selectors.ReportFilters(scope=scope)
+        filters = ReportFilters(scope=scope)
         with CaptureQueriesContext(db) as queries:
-            overview = selectors.path_session_status_counts(sessions=sessions, filters=filters)
-            breakdowns = {s.pk: selectors.path_session_breakdown(session=s, filters=filters) for s in sessions}
+            overview = path_session_status_counts(sessions=sessions, filters=filters)
+            breakdowns = {s.pk: path_session_breakdown(session=s, filters=filters) for s in sessions}
         assert not _reads_learners(queries), "the stored counts answer without counting learners"
 
         # The same selectors counting live (the sessions as if synced before the counts existed).
         for session in sessions:
             session.learner_counts_run_id = None
-        live_overview = selectors.path_session_status_counts(sessions=sessions, filters=filters)
+        live_overview = path_session_status_counts(sessions=sessions, filters=filters)
         for session in sessions:
-            live = selectors.path_session_breakdown(session=session, filters=filters)
+            live = path_session_breakdown(session=session, filters=filters)
             expected = _counted(session, scope)
             assert overview[session.pk] == live_overview[session.pk] == expected, session.name
             assert breakdowns[session.pk].counts == live.counts == expected
@@ -124,10 +132,10 @@ def test_stored_counts_equal_live_counts_for_every_learner_and_for_a_manager_of_
 def test_a_scope_with_a_rule_is_counted_live_and_right(sessions, group_scope):
     groups = {remote_id for _, remote_id in group_scope.groups}
     rule = Rule(ManagerScope.RuleField.MAIL, "", ManagerScope.Operator.CONTAINS, "a")
-    filters = selectors.ReportFilters(scope=Scope(groups=group_scope.groups, rule=rule))
+    filters = ReportFilters(scope=Scope(groups=group_scope.groups, rule=rule))
 
     with CaptureQueriesContext(db) as queries:
-        counts = selectors.path_session_status_counts(sessions=sessions, filters=filters)
+        counts = path_session_status_counts(sessions=sessions, filters=filters)
 
     assert _reads_learners(queries)
     for session in sessions:
@@ -150,7 +158,7 @@ def test_a_resync_refreshes_the_stored_counts_when_a_learner_changes_status(sync
         .select_related("user")
         .first()
     )
-    before = selectors.path_session_breakdown(session=session, filters=selectors.ReportFilters()).counts
+    before = path_session_breakdown(session=session, filters=ReportFilters()).counts
     old = (learner.status_type, learner.status_reason)
     learner.status_type, learner.status_reason, learner.progress = "successful", "", 100
     learner.save()
@@ -165,9 +173,9 @@ def test_a_resync_refreshes_the_stored_counts_when_a_learner_changes_status(sync
     assert session.learner_counts_run_id == session.stats_run_id
     assert not PathSessionLearnerCount.objects.filter(session=session).exclude(sync_run_id=session.stats_run_id)
     for scope in (None, group_scope):
-        after = selectors.path_session_breakdown(session=session, filters=selectors.ReportFilters(scope=scope)).counts
+        after = path_session_breakdown(session=session, filters=ReportFilters(scope=scope)).counts
         assert after == _counted(session, scope)
-    after = selectors.path_session_breakdown(session=session, filters=selectors.ReportFilters()).counts
+    after = path_session_breakdown(session=session, filters=ReportFilters()).counts
     expected = Counter(before.counts)
     expected[old] -= 1
     expected[left] -= 1
@@ -185,7 +193,7 @@ def test_a_session_synced_before_the_counts_existed_shows_its_learners_counted_l
 ):
     session = max(sessions, key=lambda s: s.enrolled_count)
     stored = {
-        scope: selectors.path_session_breakdown(session=session, filters=selectors.ReportFilters(scope=scope)).counts
+        scope: path_session_breakdown(session=session, filters=ReportFilters(scope=scope)).counts
         for scope in (None, group_scope)
     }
     # As a sync from before this change left it: no stored counts, no mark.
@@ -195,9 +203,7 @@ def test_a_session_synced_before_the_counts_existed_shows_its_learners_counted_l
 
     for scope in (None, group_scope):
         with CaptureQueriesContext(db) as queries:
-            live = selectors.path_session_breakdown(
-                session=session, filters=selectors.ReportFilters(scope=scope)
-            ).counts
+            live = path_session_breakdown(session=session, filters=ReportFilters(scope=scope)).counts
         assert _reads_learners(queries)
         assert live == stored[scope] == _counted(session, scope)
 
@@ -209,7 +215,7 @@ def test_a_session_synced_before_the_counts_existed_shows_its_learners_counted_l
     # The overview mixes both: this session counted live, the others read from their stored counts.
     others = [s for s in sessions if s.pk != session.pk]
     with CaptureQueriesContext(db) as queries:
-        counts = selectors.path_session_status_counts(sessions=[session, *others], filters=selectors.ReportFilters())
+        counts = path_session_status_counts(sessions=[session, *others], filters=ReportFilters())
     assert len(queries.captured_queries) == 2
     for s in [session, *others]:
         assert counts[s.pk] == _counted(s)
@@ -222,7 +228,7 @@ def test_counts_of_an_older_sync_are_not_read_once_another_sync_swapped_the_lear
     PathSessionLearnerCount.objects.filter(session=session).update(learners=999)
     (session,) = _refetch([session])
 
-    breakdown = selectors.path_session_breakdown(session=session, filters=selectors.ReportFilters())
+    breakdown = path_session_breakdown(session=session, filters=ReportFilters())
 
     assert breakdown.counts == _counted(session)
 
@@ -231,24 +237,21 @@ def test_a_group_filter_and_the_overview_sorts_read_the_stored_counts_with_the_s
     session = max(sessions, key=lambda s: s.enrolled_count)
     group = LmsGroup.objects.get(remote_id=sorted(group_scope.groups)[0][1])
     for scope in (None, group_scope):
-        base = selectors.ReportFilters(scope=scope)
-        breakdown = selectors.path_session_breakdown(session=session, filters=base)
+        base = ReportFilters(scope=scope)
+        breakdown = path_session_breakdown(session=session, filters=base)
         for filters in (base.but(group=group), base.but(group=group, status="onTime"), base.but(status="late")):
-            listed = selectors.path_session_learners(session=session, filters=filters).count()
+            listed = path_session_learners(session=session, filters=filters).count()
             with CaptureQueriesContext(db) as queries:
-                count = selectors.path_session_learner_count(session=session, breakdown=breakdown, filters=filters)
+                count = path_session_learner_count(session=session, breakdown=breakdown, filters=filters)
             assert count == listed
             assert not _reads_learners(queries)
-        assert (
-            selectors.path_session_learner_count(session=session, breakdown=breakdown, filters=base.but(search="a"))
-            is None
-        )
+        assert path_session_learner_count(session=session, breakdown=breakdown, filters=base.but(search="a")) is None
 
         for sort in ("-completion", "-enrolled"):
             filters = base.but(sort=sort)
-            stored = [(s.pk, getattr(s, "completion_rate", None)) for s in selectors.path_session_list(filters=filters)]
+            stored = [(s.pk, getattr(s, "completion_rate", None)) for s in path_session_list(filters=filters)]
             PathSession.objects.update(learner_counts_run_id=None)
-            live = [(s.pk, getattr(s, "completion_rate", None)) for s in selectors.path_session_list(filters=filters)]
+            live = [(s.pk, getattr(s, "completion_rate", None)) for s in path_session_list(filters=filters)]
             PathSession.objects.filter(pk__in=[s.pk for s in sessions]).update(learner_counts_run_id=F("stats_run_id"))
             assert stored == live
             if sort == "-completion":

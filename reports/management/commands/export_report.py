@@ -10,9 +10,11 @@ from django.http import QueryDict
 
 from integrations.models import Connection, SyncKind
 from lms_cache.models import Course, LmsGroup, Path as LmsPath, PathSession
-from reports import exports, selectors, vocabulary
+from reports import exports, vocabulary
+from reports.filters import SESSION_PHASES, ReportFilters
 from reports.forms import AttemptFilterForm, LearnerFilterForm, ModuleResultFilterForm, PathSessionFilterForm
 from reports.provenance import Provenance, report_provenance, session_provenance
+from reports.selectors.path_sessions import path_session_find, path_session_groups
 
 #: report → {table: what it exports}; the first table is the default.
 TABLES = {
@@ -91,7 +93,7 @@ class Command(BaseCommand):
         )
         group = parser.add_argument_group("sessions and path-session filters")
         group.add_argument("--path", metavar="ID_OR_NAME", help="sessions of this path")
-        group.add_argument("--phase", choices=list(selectors.SESSION_PHASES), help="sessions: upcoming, ongoing, ended")
+        group.add_argument("--phase", choices=list(SESSION_PHASES), help="sessions: upcoming, ongoing, ended")
         group.add_argument("--status", help="a detailed status (e.g. late, toRetake)")
         group.add_argument("--reason", help="path-session: mandatoryReplay, sessionEnded or none")
         group.add_argument("--group", metavar="ID_OR_NAME", help="learners of this LMS group")
@@ -189,7 +191,7 @@ class Command(BaseCommand):
             raise CommandError(f"Several {what}s match {reference!r}: give its id, or --connection.")
         return found[0]
 
-    def _form_filters(self, form) -> selectors.ReportFilters:
+    def _form_filters(self, form) -> ReportFilters:
         if not form.is_valid():
             raise CommandError(f"Invalid filters: {form.errors_text()}")
         return form.filters()
@@ -217,16 +219,16 @@ class Command(BaseCommand):
     ) -> tuple[exports.Table, Provenance]:
         if not options["session"]:
             raise CommandError("The path-session report needs --session ID (the 360Learning or local session id).")
-        base = selectors.ReportFilters(connection=connection)
+        base = ReportFilters(connection=connection)
         try:
-            session = selectors.path_session_find(reference=options["session"], filters=base)
+            session = path_session_find(reference=options["session"], filters=base)
         except PathSession.DoesNotExist:
             raise CommandError(f"No path session has the id {options['session']!r}.") from None
         except PathSession.MultipleObjectsReturned:
             raise CommandError(
                 f"Several connections have a session {options['session']!r}: add --connection."
             ) from None
-        base = selectors.ReportFilters()
+        base = ReportFilters()
         if table == "statuses":
             return exports.path_session_breakdown_table(session=session, filters=base), session_provenance(
                 session=session, filters=base
@@ -235,7 +237,7 @@ class Command(BaseCommand):
             return exports.path_session_trend_table(session=session, filters=base), session_provenance(
                 session=session, filters=base
             )
-        form = LearnerFilterForm(query, groups=selectors.path_session_groups(session=session, filters=base))
+        form = LearnerFilterForm(query, groups=path_session_groups(session=session, filters=base))
         filters = self._form_filters(form)
         provenance = session_provenance(session=session, filters=filters, applied=form.applied())
         return exports.path_session_learners_table(session=session, filters=filters), provenance
