@@ -8,14 +8,6 @@ from integrations.imports.kinds import KIND_CHOICES
 from integrations.imports.readers import UNITS
 
 
-class Provider(models.TextChoices):
-    """The built-in providers' values, for code that names one (their packages, fixtures).
-    ``Connection.provider`` takes its choices from the registry (``integrations.providers``)."""
-
-    LEARNING360 = "360learning", "360Learning"
-    ISPRING = "ispring", "iSpring Learn"
-
-
 class Connection(models.Model):
     """One LMS tenant the product talks to. Secrets are encrypted and never shown back."""
 

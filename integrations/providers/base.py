@@ -55,6 +55,8 @@ class ProviderSpec:
     - ``probe(connection, *, client_secret, interactive)``: "Test connection" (see ``Probe``).
     - ``sync_kinds``: ``(SyncKind value, syncer)`` in the order "sync all" runs them (kinds
       feeding others first). A report reads the connections whose provider has its kind.
+    - ``incremental_kinds``: the kinds whose listing can start from a cursor (what changed
+      since the last completed run); the others list everything every time.
     - ``regions``: fixed base URLs the connection form offers; none means "type the base URL",
       and ``base_url_required`` is the error when it is left empty.
     - ``v1_access``: the connection form and page show the optional second credential pair
@@ -76,6 +78,7 @@ class ProviderSpec:
     label: str
     probe: Probe
     sync_kinds: tuple[tuple[str, Syncer], ...]
+    incremental_kinds: frozenset[str] = frozenset()
     regions: tuple[Region, ...] = ()
     base_url_required: str = BASE_URL_REQUIRED
     v1_access: bool = False

@@ -45,7 +45,6 @@ from lms_admin.tasks import worker_identity
 logger = logging.getLogger("integrations.sync")
 
 #: Kinds whose runs may list only what changed; the others always list everything.
-INCREMENTAL_KINDS = frozenset({SyncKind.SESSIONS, SyncKind.COURSE_STATS, SyncKind.MODULE_RESULTS})
 #: LMS errors that say something about the connection itself (credentials, address, the
 #: LMS down), so a sync failing on them marks it failing; a rate limit or a refused request
 #: of ours does not.
@@ -139,8 +138,9 @@ def sync_run_execute(*, run_id: int, owner: str | None = None) -> SyncRun:
     if run.state != SyncState.QUEUED:
         return run
     started_at = timezone.now()
-    cursor = sync_cursor_last(connection_id=run.connection_id, kind=run.kind) if run.kind in INCREMENTAL_KINDS else {}
-    full = run.full_refresh or run.kind not in INCREMENTAL_KINDS or kinds.needs_full_listing(cursor, now=started_at)
+    incremental = run.kind in providers.get(run.connection.provider).incremental_kinds
+    cursor = sync_cursor_last(connection_id=run.connection_id, kind=run.kind) if incremental else {}
+    full = run.full_refresh or not incremental or kinds.needs_full_listing(cursor, now=started_at)
     claimed = SyncRun.objects.filter(pk=run_id, state=SyncState.QUEUED).update(
         state=SyncState.RUNNING,
         started_at=started_at,

@@ -4,6 +4,7 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from integrations import providers
 from integrations.models import Connection, SyncKind, SyncState
 from integrations.sync import messages, services
 from lms_admin.tasks import worker_identity
@@ -12,14 +13,17 @@ ALL = "all"
 
 
 class Command(BaseCommand):
-    help = (
-        "Sync the local cache of LMS statistics from one connection, now, in this process, and print "
-        "the rows written per kind (inserted / updated / removed). 'all' runs every kind of the "
-        "connection's provider in order (360Learning: users, courses, paths, sessions, course-stats; "
-        "iSpring: module-results). Course stats, sessions and module results are incremental since "
-        "the last completed sync unless --full is given. Exits non-zero if any kind fails; the "
-        "cache keeps the data of the last completed sync of that kind."
-    )
+    @property
+    def help(self) -> str:  # type: ignore[override]  # from the installed providers
+        order = "; ".join(f"{spec.label}: {', '.join(spec.kinds)}" for spec in providers.all())
+        incremental = sorted({kind for spec in providers.all() for kind in spec.incremental_kinds})
+        return (
+            "Sync the local cache of LMS statistics from one connection, now, in this process, and print "
+            "the rows written per kind (inserted / updated / removed). 'all' runs every kind of the "
+            f"connection's provider in order ({order}). {', '.join(incremental)} are incremental since "
+            "the last completed sync unless --full is given. Exits non-zero if any kind fails; the "
+            "cache keeps the data of the last completed sync of that kind."
+        )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("kind", choices=[*SyncKind.values, ALL], help="what to sync")

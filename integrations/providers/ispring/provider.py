@@ -27,6 +27,7 @@ PROVIDER = ProviderSpec(
     label="iSpring Learn",
     probe=probe,
     sync_kinds=((SyncKind.MODULE_RESULTS, sync.sync_module_results),),
+    incremental_kinds=frozenset({SyncKind.MODULE_RESULTS}),
     base_url_required=ISPRING_NEEDS_URL,
     status_labels=vocabulary.COMPLETION_STATUS_LABELS,
     vocabulary=vocabulary,

@@ -35,6 +35,9 @@ PROVIDER = ProviderSpec(
         (SyncKind.SESSIONS, sessions.sync_sessions),
         (SyncKind.COURSE_STATS, sync.sync_course_stats),
     ),
+    # The Core API filters these by date (completedAt, modifiedAt); users, courses and paths
+    # are listed whole.
+    incremental_kinds=frozenset({SyncKind.SESSIONS, SyncKind.COURSE_STATS}),
     regions=(
         Region("eu", "360Learning EU (app.360learning.com)", "https://app.360learning.com"),
         Region("us", "360Learning US (app.us.360learning.com)", "https://app.us.360learning.com"),

@@ -15,5 +15,6 @@ PROVIDER = ProviderSpec(
         (SyncKind.COURSES, sync.sync_courses),
         (SyncKind.COURSE_STATS, sync.sync_course_stats),
     ),
+    incremental_kinds=frozenset({SyncKind.COURSE_STATS}),
     base_url_required="Fake LMS tenants have their own address: enter its base URL.",
 )
