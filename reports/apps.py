@@ -18,13 +18,13 @@ class ReportsConfig(AppConfig):
 
 def _record_attempt_changes(*, connection_id: int, run_id: int, now: datetime, **kwargs) -> None:
     """Digests keep the attempts of followed courses that this merge completes."""
-    from reports.digests import digest_changes_record_attempts
+    from reports.digests.changes import digest_changes_record_attempts
 
     digest_changes_record_attempts(connection_id=connection_id, run_id=run_id, now=now)
 
 
 def _record_session_changes(*, connection_id: int, run_id: int, now: datetime, **kwargs) -> None:
     """Digests keep the status changes of followed sessions' learners that this merge brings."""
-    from reports.digests import digest_changes_record_sessions
+    from reports.digests.changes import digest_changes_record_sessions
 
     digest_changes_record_sessions(connection_id=connection_id, run_id=run_id, now=now)

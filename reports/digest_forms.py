@@ -7,7 +7,8 @@ from typing import Any
 from django import forms
 from django.conf import settings
 
-from reports.digests import NO_MAIL_ADDRESS, NOTHING_TO_FOLLOW, UNKNOWN_TIME_ZONE, WEEKDAYS, DigestData, time_zone_names
+from reports.digests.schedule import UNKNOWN_TIME_ZONE, WEEKDAYS, time_zone_names
+from reports.digests.subscriptions import NO_MAIL_ADDRESS, NOTHING_TO_FOLLOW, DigestData
 from reports.models import DigestSubscription
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from lms_admin.tasks import enqueue
 from reports import background_exports
-from reports.digests import digests_send_due as _send_due
+from reports.digests.send import digests_send_due as _send_due
 
 
 def digests_send_due() -> str:

@@ -147,7 +147,7 @@ def _digest_url_objects(alice) -> dict[str, object]:
     """Digests are their owner's only: the matrix opens each actor's own (``as:<actor>``)."""
     from datetime import time
 
-    from reports.digests import DigestData, digest_create
+    from reports.digests.subscriptions import DigestData, digest_create
 
     data = DigestData(sessions=[], courses=[], frequency="daily", weekday=0, send_at=time(8), time_zone="UTC")
     owned = {}

@@ -13,8 +13,8 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from lms_admin.http import HtmxHttpRequest
 from lms_admin.roles import public, reports_required
-from reports import digests
 from reports.digest_forms import DigestForm
+from reports.digests import schedule, subscriptions
 from reports.models import DigestSubscription
 from reports.selectors.courses import course_choices
 from reports.selectors.path_sessions import path_session_list
@@ -44,7 +44,8 @@ def _own(request: HtmxHttpRequest, pk: int) -> DigestSubscription:
 @require_GET
 def digest_list(request: HtmxHttpRequest) -> HttpResponse:
     rows = [
-        {"subscription": s, "schedule": digests.describe_schedule(s)} for s in digests.digest_list(user=request.user)
+        {"subscription": s, "schedule": schedule.describe_schedule(s)}
+        for s in subscriptions.digest_list(user=request.user)
     ]
     return render(request, "reports/digest_list.html", {"rows": rows})
 
@@ -59,8 +60,8 @@ def digest_create(request: HtmxHttpRequest) -> HttpResponse:
         initial["courses"] = [int(request.GET["course"])]
     form = _form(request, initial=initial)
     if request.method == "POST" and form.is_valid():
-        subscription = digests.digest_create(user=request.user, data=form.digest_data())
-        messages.success(request, DIGEST_CREATED.format(schedule=digests.describe_schedule(subscription)))
+        subscription = subscriptions.digest_create(user=request.user, data=form.digest_data())
+        messages.success(request, DIGEST_CREATED.format(schedule=schedule.describe_schedule(subscription)))
         return redirect("digest-list")
     return render(request, FORM_TEMPLATE, {"form": form})
 
@@ -73,8 +74,8 @@ def digest_edit(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         raise Http404("This digest was unsubscribed: follow the sessions again with a new digest.")
     form = _form(request, initial=DigestForm.initial_from(subscription))
     if request.method == "POST" and form.is_valid():
-        digests.digest_update(subscription=subscription, data=form.digest_data())
-        messages.success(request, DIGEST_SAVED.format(schedule=digests.describe_schedule(subscription)))
+        subscriptions.digest_update(subscription=subscription, data=form.digest_data())
+        messages.success(request, DIGEST_SAVED.format(schedule=schedule.describe_schedule(subscription)))
         return redirect("digest-list")
     return render(request, FORM_TEMPLATE, {"form": form, "subscription": subscription})
 
@@ -84,13 +85,13 @@ def digest_edit(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 def digest_delete(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     subscription = _own(request, pk)
     if request.method == "POST":
-        digests.digest_delete(subscription=subscription)
+        subscriptions.digest_delete(subscription=subscription)
         messages.success(request, DIGEST_DELETED)
         return redirect("digest-list")
     return render(
         request,
         "reports/digest_confirm_delete.html",
-        {"subscription": subscription, "schedule": digests.describe_schedule(subscription)},
+        {"subscription": subscription, "schedule": schedule.describe_schedule(subscription)},
     )
 
 
@@ -101,16 +102,16 @@ def digest_unsubscribe(request: HtmxHttpRequest, token: str) -> HttpResponse:
     """GET shows what the link stops, with one button (link scanners in mail gateways follow GETs
     and must not unsubscribe anyone); POST, from that button or a mail client's one-click
     ``List-Unsubscribe-Post``, stops it."""
-    subscription = digests.subscription_from_token(token)
+    subscription = subscriptions.subscription_from_token(token)
     if subscription is None:
         return render(request, "reports/digest_unsubscribe.html", {"invalid": True}, status=404)
     done = False
     if request.method == "POST":
-        digests.digest_unsubscribe(subscription=subscription, now=timezone.now())
+        subscriptions.digest_unsubscribe(subscription=subscription, now=timezone.now())
         done = True
     context = {
         "subscription": subscription,
-        "schedule": digests.describe_schedule(subscription),
+        "schedule": schedule.describe_schedule(subscription),
         "done": done or not subscription.active,
         "token": token,
     }

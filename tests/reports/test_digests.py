@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import smtplib
 from datetime import UTC, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.core import mail
@@ -19,7 +20,7 @@ from django.utils import timezone
 from integrations.models import SyncRun
 from lms_cache.models import CourseAttempt, CourseAttemptStage, PathSessionUserStat
 from lms_cache.signals import attempts_merging
-from reports import digests
+from reports.digests import changes, compose, schedule, send, subscriptions
 from reports.models import DigestChange, DigestSubscription
 
 PARIS = "Europe/Paris"
@@ -33,8 +34,8 @@ class RefusingBackend(BaseEmailBackend):
 
 
 def _follow(user, *, sessions=(), courses=(), frequency="daily", weekday=0, at=time(8), zone=PARIS, now=None):
-    data = digests.DigestData(list(sessions), list(courses), frequency, weekday, at, zone)
-    return digests.digest_create(user=user, data=data, now=now)
+    data = subscriptions.DigestData(list(sessions), list(courses), frequency, weekday, at, zone)
+    return subscriptions.digest_create(user=user, data=data, now=now)
 
 
 def _changed(subscription, session, learner, old: str, new: str) -> DigestChange:
@@ -62,19 +63,19 @@ def _set_status(session, learner, status: str) -> None:
     ],
 )
 def test_a_daily_digest_is_due_at_its_local_time(after, expected):
-    assert digests.next_due(frequency="daily", weekday=0, send_at=time(8), time_zone=PARIS, after=after) == expected
+    assert schedule.next_due(frequency="daily", weekday=0, send_at=time(8), time_zone=PARIS, after=after) == expected
 
 
 def test_a_weekly_digest_is_due_on_its_weekday():
     wednesday = datetime(2027, 1, 13, 12, 0, tzinfo=UTC)
-    due = digests.next_due(frequency="weekly", weekday=0, send_at=time(8), time_zone=PARIS, after=wednesday)
+    due = schedule.next_due(frequency="weekly", weekday=0, send_at=time(8), time_zone=PARIS, after=wednesday)
     assert due == datetime(2027, 1, 18, 7, 0, tzinfo=UTC) and due.astimezone(UTC).weekday() == 0
 
 
 def test_a_local_time_that_daylight_saving_skips_is_still_sent_that_day():
     # 2027-03-28: Paris clocks jump from 02:00 to 03:00; a 02:30 digest goes out at 03:30 local.
     before = datetime(2027, 3, 27, 23, 0, tzinfo=UTC)
-    due = digests.next_due(frequency="daily", weekday=0, send_at=time(2, 30), time_zone=PARIS, after=before)
+    due = schedule.next_due(frequency="daily", weekday=0, send_at=time(2, 30), time_zone=PARIS, after=before)
     assert due.astimezone(UTC) == datetime(2027, 3, 28, 1, 30, tzinfo=UTC)
 
 
@@ -87,7 +88,7 @@ def test_a_digest_lists_only_the_learners_in_the_readers_scope(teams):
         for subscription in (dave_digest, erin_digest):
             _changed(subscription, spring, teams.learners[name], "onTime", "late")
 
-    assert digests.digests_send_due(now=dave_digest.next_due_at) == {"sent": 2}
+    assert send.digests_send_due(now=dave_digest.next_due_at) == {"sent": 2}
     by_recipient = {m.to[0]: m.body for m in mail.outbox}
     assert "Quillon" in by_recipient["dave@example.org"] and "Nakamura" not in by_recipient["dave@example.org"]
     assert "Nakamura" in by_recipient["erin@example.org"] and "Quillon" not in by_recipient["erin@example.org"]
@@ -98,7 +99,7 @@ def test_a_change_outside_the_scope_alone_sends_no_mail(teams):
     subscription = _follow(teams.dave, sessions=[spring])
     _changed(subscription, spring, teams.learners["Eve Nakamura"], "onTime", "late")
 
-    assert digests.digests_send_due(now=subscription.next_due_at) == {"nothing changed": 1}
+    assert send.digests_send_due(now=subscription.next_due_at) == {"nothing changed": 1}
     assert mail.outbox == [] and not DigestChange.objects.exists()
 
 
@@ -110,22 +111,22 @@ def test_a_learner_whose_status_changed_again_since_is_listed_with_the_later_cha
     _changed(subscription, spring, sam, "late", "successful")
     _set_status(spring, sam, "successful")
 
-    digest = digests.digest_compose(subscription=subscription)
+    digest = compose.digest_compose(subscription=subscription)
     (section,) = digest.sections
     assert [(c.label, c.count) for c in section.categories] == [("Newly completed", 1)]
 
 
 def test_learners_beyond_those_named_are_counted_and_linked(teams, monkeypatch):
-    monkeypatch.setattr(digests, "NAMES_PER_CATEGORY", 1)
+    monkeypatch.setattr(compose, "NAMES_PER_CATEGORY", 1)
     spring = teams.sessions["spring"]
     subscription = _follow(teams.dave, sessions=[spring])
     for name in ("Sam Quillon", "Sol Varga"):
         _set_status(spring, teams.learners[name], "late")
         _changed(subscription, spring, teams.learners[name], "onTime", "late")
 
-    (category,) = digests.digest_compose(subscription=subscription).sections[0].categories
+    (category,) = compose.digest_compose(subscription=subscription).sections[0].categories
     assert (category.count, len(category.learners), category.more) == (2, 1, 1)
-    assert digests.digests_send_due(now=subscription.next_due_at) == {"sent": 1}
+    assert send.digests_send_due(now=subscription.next_due_at) == {"sent": 1}
     assert "… and 1 more" in mail.outbox[0].body
 
 
@@ -159,8 +160,8 @@ def test_attempts_that_became_completed_in_a_sync_are_recorded_for_followed_cour
         **common,
     )
 
-    assert digests.digest_changes_record_attempts(connection_id=connection.pk, run_id=run.pk, now=now) == 1
-    assert digests.digests_send_due(now=subscription.next_due_at) == {"sent": 1}
+    assert changes.digest_changes_record_attempts(connection_id=connection.pk, run_id=run.pk, now=now) == 1
+    assert send.digests_send_due(now=subscription.next_due_at) == {"sent": 1}
     body = mail.outbox[0].body
     assert "Kubernetes (course)" in body and "Newly completed: 1" in body and "Eve Nakamura <eve@teams.example>" in body
 
@@ -196,8 +197,8 @@ def test_two_workers_claiming_the_same_due_digest_send_it_once(teams):
     now = subscription.next_due_at
     first, second = (DigestSubscription.objects.get(pk=subscription.pk) for _ in range(2))
 
-    assert digests.digest_claim(subscription=first, now=now) is True
-    assert digests.digest_claim(subscription=second, now=now) is False  # it read the due time before the first claim
+    assert send.digest_claim(subscription=first, now=now) is True
+    assert send.digest_claim(subscription=second, now=now) is False  # it read the due time before the first claim
     assert first.next_due_at == now + timedelta(days=1)
 
 
@@ -208,19 +209,19 @@ def test_a_refused_mail_keeps_the_changes_and_is_retried_soon(teams, settings):
     due = subscription.next_due_at
 
     settings.EMAIL_BACKEND = f"{__name__}.RefusingBackend"
-    assert digests.digests_send_due(now=due) == {"failed": 1}
+    assert send.digests_send_due(now=due) == {"failed": 1}
     subscription.refresh_from_db()
     assert subscription.failures == 1 and "SMTPServerDisconnected" in subscription.last_error
-    assert subscription.next_due_at == due + digests.RETRY_AFTER
+    assert subscription.next_due_at == due + send.RETRY_AFTER
     assert DigestChange.objects.filter(subscription=subscription).count() == 1
 
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-    assert digests.digests_send_due(now=subscription.next_due_at) == {"sent": 1}
+    assert send.digests_send_due(now=subscription.next_due_at) == {"sent": 1}
     subscription.refresh_from_db()
     assert (subscription.failures, subscription.last_error, subscription.last_sent_at) == (
         0,
         "",
-        due + digests.RETRY_AFTER,
+        due + send.RETRY_AFTER,
     )
     assert "Quillon" in mail.outbox[0].body and not DigestChange.objects.exists()
 
@@ -231,10 +232,10 @@ def test_a_reader_who_lost_the_manager_role_gets_no_digest(teams):
     _changed(subscription, spring, teams.learners["Sam Quillon"], "onTime", "late")
     teams.dave.groups.clear()
 
-    assert digests.digests_send_due(now=subscription.next_due_at) == {"skipped": 1}
+    assert send.digests_send_due(now=subscription.next_due_at) == {"skipped": 1}
     assert mail.outbox == []
     subscription.refresh_from_db()
-    assert subscription.last_error == digests.NO_LONGER_A_READER
+    assert subscription.last_error == send.NO_LONGER_A_READER
 
 
 # Pages -----------------------------------------------------------------------------------------
@@ -260,7 +261,7 @@ def test_following_a_session_from_its_report(teams, dave_client):
     assert response.status_code == 302 and response["Location"] == "/reports/digests/"
     subscription = DigestSubscription.objects.get(user=teams.dave)
     assert (subscription.frequency, subscription.weekday, subscription.send_at) == ("weekly", 4, time(17, 30))
-    local = subscription.next_due_at.astimezone(digests.ZoneInfo(PARIS))
+    local = subscription.next_due_at.astimezone(ZoneInfo(PARIS))
     assert (local.weekday(), local.hour, local.minute) == (4, 17, 30)
     listing = dave_client.get("/reports/digests/").content.decode()
     assert "Every Friday at 17:30 (Europe/Paris)" in listing and "Teams · Spring" in listing
@@ -281,7 +282,7 @@ def test_a_session_outside_the_scope_cannot_be_followed(teams):
 
 def test_following_nothing_or_without_an_email_address_is_refused_with_a_reason(teams, dave_client):
     data = {"frequency": "daily", "weekday": "0", "send_at": "08:00", "time_zone": "UTC"}
-    assert digests.NOTHING_TO_FOLLOW in dave_client.post("/reports/digests/new/", data).content.decode()
+    assert subscriptions.NOTHING_TO_FOLLOW in dave_client.post("/reports/digests/new/", data).content.decode()
     teams.dave.email = ""
     teams.dave.save()
     data["sessions"] = [teams.sessions["spring"].pk]
@@ -329,7 +330,7 @@ def test_the_digest_list_reads_a_bounded_number_of_queries(teams, dave_client, d
 
 def test_a_mail_client_unsubscribes_in_one_click_without_a_session_or_csrf_token(teams):
     subscription = _follow(teams.dave, sessions=[teams.sessions["spring"]])
-    url = f"/reports/digests/unsubscribe/{digests.unsubscribe_token(subscription)}/"
+    url = f"/reports/digests/unsubscribe/{subscriptions.unsubscribe_token(subscription)}/"
     client = Client(enforce_csrf_checks=True)
     response = client.post(url, "List-Unsubscribe=One-Click", content_type="application/x-www-form-urlencoded")
     assert response.status_code == 200
@@ -340,7 +341,7 @@ def test_a_mail_client_unsubscribes_in_one_click_without_a_session_or_csrf_token
 
 def test_a_tampered_unsubscribe_link_is_refused(teams):
     subscription = _follow(teams.dave, sessions=[teams.sessions["spring"]])
-    token = digests.unsubscribe_token(subscription)
+    token = subscriptions.unsubscribe_token(subscription)
     response = Client().post(f"/reports/digests/unsubscribe/{token[:-2]}xx/")
     assert response.status_code == 404 and "This link is not valid" in response.content.decode()
     subscription.refresh_from_db()

@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from integrations.sync import services
 from lms_cache.models import PathSession
-from reports import digests
+from reports.digests import send, subscriptions
 from reports.models import DigestChange, DigestSubscription
 from sandbox import models as remote
 
@@ -33,7 +33,7 @@ def _sync(connection, kind: str) -> None:
 
 def _send_when_due(subscription: DigestSubscription) -> dict[str, int]:
     subscription.refresh_from_db()
-    return digests.digests_send_due(now=subscription.next_due_at)
+    return send.digests_send_due(now=subscription.next_due_at)
 
 
 def _listed(body: str, heading: str) -> list[str]:
@@ -55,9 +55,9 @@ def followed(connection_360, bob):
     _sync(connection_360, "users")
     _sync(connection_360, "sessions")
     session = max(PathSession.objects.all(), key=lambda s: s.enrolled_count)
-    subscription = digests.digest_create(
+    subscription = subscriptions.digest_create(
         user=bob,
-        data=digests.DigestData(
+        data=subscriptions.DigestData(
             sessions=[session], courses=[], frequency="daily", weekday=0, send_at=time(8), time_zone="Europe/Paris"
         ),
     )
@@ -129,7 +129,7 @@ def test_the_digest_lists_exactly_the_learners_who_became_late_or_completed_then
     _sync(connection_360, "sessions")
     subscription.refresh_from_db()
     assert subscription.unsubscribed_at is not None
-    assert digests.digests_send_due(now=subscription.next_due_at + timedelta(days=2)) == {}
+    assert send.digests_send_due(now=subscription.next_due_at + timedelta(days=2)) == {}
     assert len(mail.outbox) == 1 and DigestChange.objects.count() == 0
 
 
