@@ -13,12 +13,6 @@ from lms_cache.models import DETAILED_STATUSES, STATUS_REASONS
 from reports import vocabulary
 
 
-def status_label(status: str, reason: str = "") -> str:
-    """ "To retake — mandatory replay"; an unknown status shows as the LMS spells it."""
-    label = vocabulary.status_label(status)
-    return f"{label} — {vocabulary.reason_label(reason)}" if reason else label
-
-
 @dataclass(frozen=True)
 class Segment:
     """One part of a status bar: what it counts (``key`` picks its pattern), its count and share."""
@@ -52,7 +46,7 @@ class LegendItem:
 
 def status_legend() -> list[LegendItem]:
     """Every detailed status and reason a bar may show, in report order (the overview's legend)."""
-    return [LegendItem(segment_key(status, reason), status_label(status, reason)) for status, reason in leaf_keys({})]
+    return [LegendItem(segment_key(status, reason), vocabulary.status_label(status, reason)) for status, reason in leaf_keys({})]
 
 
 @dataclass
@@ -81,7 +75,7 @@ class StatusCounts:
         """Non-empty (status, reason) parts in report order, percentages summing to 100."""
         return segments(
             [
-                (segment_key(status, reason), status_label(status, reason), self.counts.get((status, reason), 0))
+                (segment_key(status, reason), vocabulary.status_label(status, reason), self.counts.get((status, reason), 0))
                 for status, reason in leaf_keys(self.counts)
             ]
         )

@@ -31,9 +31,10 @@ def reason_definitions() -> Mapping[str, str]:
     return providers.vocabulary(SyncKind.SESSIONS).REASON_DEFINITIONS
 
 
-def status_label(status: str) -> str:
-    """An unknown status shows as the LMS spells it."""
-    return status_labels().get(status, status)
+def status_label(status: str, reason: str = "") -> str:
+    """ "To retake — mandatory replay"; an unknown status or reason shows as the LMS spells it."""
+    label = status_labels().get(status, status)
+    return f"{label} — {reason_label(reason)}" if reason else label
 
 
 def reason_label(reason: str) -> str:
