@@ -113,7 +113,9 @@ class UserFields(models.Model):
     username = models.TextField(blank=True)
     first_name = models.TextField(blank=True)
     last_name = models.TextField(blank=True)
-    status = models.CharField(max_length=20, help_text="active | invited | deleted")
+    status = models.CharField(
+        max_length=20, help_text="360Learning: active | invited | deleted; iSpring Learn: active | inactive | ended"
+    )
     lang = models.CharField(max_length=20, blank=True)
     job = models.TextField(blank=True)
     organization = models.TextField(blank=True)
@@ -127,7 +129,8 @@ class UserFields(models.Model):
 
 
 class LmsUser(UserFields, Cached):
-    """A 360Learning user (``/api/v2/users``). ``group`` is the primary group; ``custom_fields``
+    """A 360Learning user (``/api/v2/users``) or an iSpring Learn one (``GET /users``: no group,
+    the login as ``username``). ``group`` is the primary group; ``custom_fields``
     come from API v1 path-session stats (v2 has them only one user per call), so they stay
     empty without v1 credentials or for users in no synced session."""
 

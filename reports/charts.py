@@ -46,7 +46,10 @@ class LegendItem:
 
 def status_legend() -> list[LegendItem]:
     """Every detailed status and reason a bar may show, in report order (the overview's legend)."""
-    return [LegendItem(segment_key(status, reason), vocabulary.status_label(status, reason)) for status, reason in leaf_keys({})]
+    return [
+        LegendItem(segment_key(status, reason), vocabulary.status_label(status, reason))
+        for status, reason in leaf_keys({})
+    ]
 
 
 @dataclass
@@ -75,7 +78,11 @@ class StatusCounts:
         """Non-empty (status, reason) parts in report order, percentages summing to 100."""
         return segments(
             [
-                (segment_key(status, reason), vocabulary.status_label(status, reason), self.counts.get((status, reason), 0))
+                (
+                    segment_key(status, reason),
+                    vocabulary.status_label(status, reason),
+                    self.counts.get((status, reason), 0),
+                )
                 for status, reason in leaf_keys(self.counts)
             ]
         )

@@ -361,6 +361,26 @@ class IspringModuleResult(models.Model):
         return f"{self.user_uuid} / {self.module_title}: {self.completion_status}"
 
 
+class IspringUser(models.Model):
+    """One iSpring Learn user profile (GET /users); ``IspringModuleResult.user_uuid`` is its ``user_uuid``."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
+    user_uuid = models.CharField(max_length=36)
+    status = models.PositiveSmallIntegerField(default=c.ISPRING_USER_ACTIVE)
+    role = models.CharField(max_length=30, default="learner")
+    department_uuid = models.CharField(max_length=36)
+    login = models.CharField(max_length=150)
+    email = models.CharField(max_length=254, help_text="as the seed wrote it: case and spaces may differ from 360's")
+    first_name = models.CharField(max_length=100, blank=True)
+    last_name = models.CharField(max_length=100, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["tenant", "user_uuid"], name="sandbox_ispringuser_unique_uuid")]
+
+    def __str__(self) -> str:
+        return self.login
+
+
 class FaultRule(models.Model):
     """Make the next `remaining` matching calls of one client misbehave (tests, demo)."""
 

@@ -46,6 +46,7 @@ from sandbox.models import (
     Group,
     Integration,
     IspringModuleResult,
+    IspringUser,
     Path,
     PathSession,
     PathSessionUserStat,
@@ -57,6 +58,42 @@ from sandbox.tenants import tenant_default
 SEEDED_INTEGRATION_PLATFORM = "Sandbox Academy"
 SEEDED_EXTERNAL_ID_FORMAT = "SA-{:05d}"
 MAIL_DOMAIN = "sandbox-learning.example"
+
+# iSpring Learn's users and 360Learning's: who is the same person -------------------------------
+#: The iSpring tenant has ``L`` learners (``ispring_learner_count``), each with module results.
+#: Learner ``i`` is 360Learning user ``i`` (same first and last name, same e-mail) unless
+#: ``ispring_person(i)`` says otherwise; 360Learning users ``L`` and beyond are in 360Learning only.
+ISPRING_PERSON_CYCLE = 6
+#: ``i % 6 == 4``: in iSpring Learn only (a name and e-mail 360Learning does not have).
+ISPRING_ONLY = "ispring-only"
+#: ``i % 6 == 1``: the 360Learning e-mail in upper case.
+MAIL_UPPER = "mail-upper"
+#: ``i % 6 == 2``: the 360Learning e-mail with a space on either side.
+MAIL_SPACED = "mail-spaced"
+#: Otherwise: exactly the 360Learning e-mail.
+SAME_MAIL = "same-mail"
+ISPRING_ONLY_DOMAIN = "ispring-only.example"
+
+
+def ispring_learner_count(*, users: int, ispring_results: int) -> int:
+    """How many iSpring users ``seed`` creates (each has at least one module result)."""
+    return 0 if ispring_results <= 0 else max(1, min(users, ispring_results // 3 + 1))
+
+
+def ispring_person(index: int) -> str:
+    """How iSpring learner ``index`` relates to 360Learning user ``index`` (see the constants)."""
+    return {4: ISPRING_ONLY, 1: MAIL_UPPER, 2: MAIL_SPACED}.get(index % ISPRING_PERSON_CYCLE, SAME_MAIL)
+
+
+def ispring_mail(mail_360: str, index: int) -> str:
+    """The iSpring e-mail of learner ``index`` whose 360Learning user has ``mail_360``."""
+    kind = ispring_person(index)
+    if kind == MAIL_UPPER:
+        return mail_360.upper()
+    if kind == MAIL_SPACED:
+        return f" {mail_360} "
+    return mail_360
+
 
 FIRST_NAMES = (
     "Élodie", "José", "Zoë", "Björn", "Anaïs", "François", "Chloé", "Łukasz", "Søren", "Inès",
@@ -169,6 +206,7 @@ class SeedSummary:
     user_stats: int
     attempts: int
     ispring_results: int
+    ispring_users: int
     seconds: float
 
 
@@ -261,6 +299,7 @@ def _wipe(writer: _Writer, tenant: Tenant) -> None:
     writer.delete(Group, "tenant_id = %s AND parent_id IS NOT NULL", t)
     writer.delete(Group, "tenant_id = %s", t)
     writer.delete(IspringModuleResult, "tenant_id = %s", t)
+    writer.delete(IspringUser, "tenant_id = %s", t)
 
 
 def seed(
@@ -321,6 +360,7 @@ def seed(
         user_stats=generator.user_stat_count,
         attempts=generator.attempt_count,
         ispring_results=generator.ispring_count,
+        ispring_users=generator.ispring_user_count,
         seconds=time.monotonic() - started,
     )
     say(f"seeded {tenant.name} in {summary.seconds:.1f} s")
@@ -361,6 +401,9 @@ class _Generator:
         self.user_stat_count = 0
         self.attempt_count = 0
         self.ispring_count = 0
+        self.ispring_user_count = 0
+        #: Per 360Learning user: (first name, last name, e-mail), for the iSpring users.
+        self.people: list[tuple[str, str, str]] = []
 
     def _timed(self, label: str, started: float, rows: int) -> None:
         self.say(f"{label}: {rows} rows in {time.monotonic() - started:.1f} s")
@@ -413,6 +456,7 @@ class _Generator:
                 self.user_langs.append(lang)
                 created = self._days_ago(30, 1200)
                 local = f"{_ascii(first)}.{_ascii(last)}.{i}"
+                self.people.append((first, last, f"{local}@{MAIL_DOMAIN}"))
                 custom = {
                     department_oids[0]: self.group_names[group_index],
                     department_oids[1]: rng.choice(COUNTRIES),
@@ -884,7 +928,7 @@ class _Generator:
             topic = COURSE_TOPICS[(i * 7) % len(COURSE_TOPICS)]
             for m in range(1 + i % 4):
                 modules.append((course_uuid, self._uuid(), f"{topic} – module {m + 1}", self._uuid()))
-        learner_count = max(1, min(len(self.user_pks), total // 3 + 1))
+        learner_count = ispring_learner_count(users=len(self.user_pks), ispring_results=total)
         # The first learners stay active so every completion status shows in the default view.
         learners = [
             (
@@ -980,3 +1024,30 @@ class _Generator:
         self.writer.insert(IspringModuleResult, fields, rows())
         self.writer.reset_sequence(IspringModuleResult)
         self._timed("iSpring module results", started, self.ispring_count)
+        self.ispring_users(learners)
+
+    def ispring_users(self, learners: list[tuple[str, str, int]]) -> None:
+        """The iSpring profiles of the learners with results (see ``ispring_person``); draws no
+        random numbers, so the rest of the seed is what it was before they existed."""
+        started = time.monotonic()
+        first_id = self.writer.next_id(IspringUser)
+
+        def rows() -> Iterator[tuple]:
+            for i, (user_uuid, department, status) in enumerate(learners):
+                if ispring_person(i) == ISPRING_ONLY:
+                    first = FIRST_NAMES[(i * 7 + 3) % len(FIRST_NAMES)]
+                    last = LAST_NAMES[(i * 11 + 5) % len(LAST_NAMES)]
+                    login = f"{_ascii(first)}.{_ascii(last)}.isp{i}"
+                    mail = f"{login}@{ISPRING_ONLY_DOMAIN}"
+                else:
+                    first, last, mail_360 = self.people[i]
+                    login = mail_360.split("@")[0]
+                    mail = ispring_mail(mail_360, i)
+                role = "learner" if i else "account_administrator"
+                yield (first_id + i, self.tenant.pk, user_uuid, status, role, department, login, mail, first, last)
+
+        fields = ["id", "tenant", "user_uuid", "status", "role", "department_uuid", "login", "email"]
+        fields += ["first_name", "last_name"]
+        self.ispring_user_count = self.writer.insert(IspringUser, fields, rows())
+        self.writer.reset_sequence(IspringUser)
+        self._timed("iSpring users", started, self.ispring_user_count)

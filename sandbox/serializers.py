@@ -313,6 +313,44 @@ def ispring_results_xml(results: list[dict[str, Any]], next_page_token: str | No
     return _document(response)
 
 
+def ispring_user_json(user: Any) -> dict[str, Any]:
+    """One ``sandbox.models.IspringUser`` as a /users profile (``fields`` as an object)."""
+    return {
+        "userId": user.user_uuid,
+        "status": user.status,
+        "role": user.role,
+        "departmentId": user.department_uuid,
+        "groups": [],
+        "fields": {
+            "login": user.login,
+            "email": user.email,
+            "first_name": user.first_name,
+            "last_name": user.last_name,
+        },
+    }
+
+
+def ispring_users_xml(profiles: list[dict[str, Any]], next_page_token: str | None) -> bytes:
+    """``<response><userProfile>…</userProfile>…[<nextPageToken>]</response>``; ``fields`` holds
+    one child element per field, ``groups`` one ``<id>`` per group."""
+    response = ElementTree.Element("response")
+    for profile in profiles:
+        node = ElementTree.SubElement(response, "userProfile")
+        for key, value in profile.items():
+            child = ElementTree.SubElement(node, key)
+            if key == "fields":
+                for name, text in value.items():
+                    ElementTree.SubElement(child, name).text = text
+            elif key == "groups":
+                for group in value:
+                    ElementTree.SubElement(child, "id").text = group
+            else:
+                child.text = _xml_text(value)
+    if next_page_token:
+        ElementTree.SubElement(response, "nextPageToken").text = next_page_token
+    return _document(response)
+
+
 def _document(root: ElementTree.Element) -> bytes:
     # The declaration exactly as the vendor's page shows it (ElementTree writes single quotes).
     return b'<?xml version="1.0" encoding="UTF-8"?>\n' + ElementTree.tostring(root, encoding="unicode").encode()

@@ -85,4 +85,5 @@ urlpatterns = [
     path(
         "ispring/learners/modules/results", route_ispring("GET", ispring.module_results), name="ispring-module-results"
     ),
+    path("ispring/users", route_ispring("GET", ispring.users), name="ispring-users"),
 ]

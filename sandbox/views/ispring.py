@@ -1,4 +1,4 @@
-"""iSpring Learn: POST /api/v3/token and GET /learners/modules/results.
+"""iSpring Learn: POST /api/v3/token, GET /learners/modules/results and GET /users.
 
 Results come as XML unless the client asks for JSON (``Accept: application/json``); both carry
 the same values (XML writes ``isOverdue`` as 0/1, like the vendor's page).
@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import uuid
 
+from django.db.models.functions import Lower, Trim
 from django.http import HttpResponse
 from django.utils.crypto import constant_time_compare
 
@@ -22,8 +23,14 @@ from sandbox.api import (
     parse_query_datetime,
     wants_json,
 )
-from sandbox.models import IspringModuleResult, Tenant
-from sandbox.serializers import ISPRING_FIELDS, ispring_result_json, ispring_results_xml
+from sandbox.models import IspringModuleResult, IspringUser, Tenant
+from sandbox.serializers import (
+    ISPRING_FIELDS,
+    ispring_result_json,
+    ispring_results_xml,
+    ispring_user_json,
+    ispring_users_xml,
+)
 
 # List filters: `userIds[]=…` as on the vendor's page, `userIds=…` as in its Postman collection.
 LIST_FILTERS = {
@@ -69,6 +76,45 @@ def _uuid_list(call: Call, name: str) -> list[str]:
     return [value.lower() for value in values]
 
 
+def _page_size(call: Call) -> int:
+    raw_size = call.request.GET.get("pageSize")
+    if raw_size is None:
+        return c.ISPRING_DEFAULT_PAGE_SIZE
+    if not raw_size.isdigit() or not 1 <= int(raw_size) <= c.ISPRING_MAX_PAGE_SIZE:
+        raise ispring_error(call, 400, f"pageSize must be a whole number from 1 to {c.ISPRING_MAX_PAGE_SIZE}.")
+    return int(raw_size)
+
+
+def users(call: Call) -> HttpResponse:
+    """User profiles of every status, by id; ``emails[]`` matches case-insensitively and
+    ignoring surrounding spaces, ``logins[]`` exactly."""
+    queryset = IspringUser.objects.filter(tenant=call.tenant)
+    emails = [value.strip().lower() for value in _values(call, "emails")]
+    if emails:
+        queryset = queryset.annotate(email_key=Lower(Trim("email"))).filter(email_key__in=emails)
+    logins = _values(call, "logins")
+    if logins:
+        queryset = queryset.filter(login__in=logins)
+    departments = _uuid_list(call, "departments")
+    if departments:
+        queryset = queryset.filter(department_uuid__in=departments)
+    if _uuid_list(call, "groups"):
+        queryset = queryset.none()  # the seed puts iSpring users in no group
+    size = _page_size(call)
+    raw_token = call.request.GET.get("pageToken")
+    if raw_token:
+        queryset = queryset.filter(pk__gt=decode_page_token(call, raw_token))
+    rows = list(queryset.order_by("pk")[: size + 1])
+    next_token = encode_page_token(rows[size - 1].pk) if len(rows) > size else None
+    profiles = [ispring_user_json(user) for user in rows[:size]]
+    if wants_json(call.request):
+        body: dict = {"userProfiles": profiles}
+        if next_token:
+            body["nextPageToken"] = next_token
+        return json_response(body)
+    return HttpResponse(ispring_users_xml(profiles, next_token), content_type="application/xml; charset=utf-8")
+
+
 def module_results(call: Call) -> HttpResponse:
     queryset = IspringModuleResult.objects.filter(tenant=call.tenant)
     for name, field in LIST_FILTERS.items():
@@ -96,12 +142,7 @@ def module_results(call: Call) -> HttpResponse:
                 raise ispring_error(call, 400, f"{name}[{bound}] must be a date-time such as 2019-12-24T21:00:00Z.")
             queryset = queryset.filter(**{f"{field}__{lookup}": moment})
 
-    raw_size = call.request.GET.get("pageSize")
-    size = c.ISPRING_DEFAULT_PAGE_SIZE
-    if raw_size is not None:
-        if not raw_size.isdigit() or not 1 <= int(raw_size) <= c.ISPRING_MAX_PAGE_SIZE:
-            raise ispring_error(call, 400, f"pageSize must be a whole number from 1 to {c.ISPRING_MAX_PAGE_SIZE}.")
-        size = int(raw_size)
+    size = _page_size(call)
     raw_token = call.request.GET.get("pageToken")
     if raw_token:
         queryset = queryset.filter(pk__gt=decode_page_token(call, raw_token))

@@ -1,4 +1,4 @@
-"""iSpring Learn client: learners' module results.
+"""iSpring Learn client: learners' module results and users.
 
 Contracts: ``../shared/openapi/ispring-token-api.postman_collection.json`` (token),
 ``../shared/openapi/ispring-results-api.postman_collection.json`` and
@@ -15,14 +15,31 @@ Contracts: ``../shared/openapi/ispring-token-api.postman_collection.json`` (toke
 - JSON by default (``Accept: application/json``); ``response_format="xml"`` asks for
   the XML body and parses it with ``defusedxml``: DTDs and entities are refused
   (billion laughs, external entities) with ``BadResponse``. Both give the same records.
+- ``GET /users`` (``../shared/openapi/ispring-users.md``): ``emails[]``/``logins[]`` filters,
+  ``pageSize``/``pageToken`` like the results. The summary leaves the body's shape open, so
+  the parser accepts (and nothing else: anything unexpected is a ``BadResponse``):
+
+  - JSON: an object with the profiles under ``userProfiles`` (or ``users``, or
+    ``userProfile``) and an optional ``nextPageToken``, or a bare list of profiles.
+  - XML: ``<response><userProfile>…</userProfile>…<nextPageToken>…</nextPageToken></response>``
+    (profiles may also sit in a ``<userProfiles>`` or ``<users>`` wrapper).
+  - A profile: ``userId`` (required), ``status`` (an integer, required), ``role``,
+    ``departmentId``, ``groups`` (a list of ids; in XML child elements' texts) and ``fields``.
+  - ``fields``: an object ``{"email": …}`` or a list of ``{"name": …, "value": …}``; in XML
+    child elements named after the field, or ``<field><name>…</name><value>…</value></field>``.
+    Field names are case-insensitive (``EMAIL`` = ``email``); ``login``, ``first_name``,
+    ``last_name`` and ``email`` become attributes, every other field goes to ``custom_fields``
+    (keyed by its name as sent). E-mails are kept exactly as sent (no trimming, no case
+    folding): matching people is the caller's business.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Literal, Protocol
+from types import MappingProxyType
+from typing import Any, Literal, Protocol, TypeVar
 from xml.etree.ElementTree import Element, ParseError
 
 import requests
@@ -42,10 +59,17 @@ from integrations.providers.ispring.vocabulary import COMPLETION_STATUSES
 USER_STATUS_ACTIVE = 1
 USER_STATUS_BLOCKED = 3
 USER_STATUSES = frozenset({USER_STATUS_ACTIVE, USER_STATUS_BLOCKED})
+#: /users statuses: 1 active, 3 inactive (or employment ended, in the first form), 5 employment ended (v2).
+USER_PROFILE_STATUSES = frozenset({1, 3, 5})
+#: JSON keys the /users profiles may come under (the summary does not name one).
+USER_LIST_KEYS = ("userProfiles", "users", "userProfile")
+#: The four profile fields that become attributes of ``IspringUser`` (lower-cased names).
+USER_NAMED_FIELDS = ("login", "email", "first_name", "last_name")
 #: Array query parameters are sent as ``name[]`` (seed page); change here if a tenant wants bare names.
 ARRAY_SUFFIX = "[]"
 
 ResponseFormat = Literal["json", "xml"]
+T = TypeVar("T")
 
 
 def _parse_xml(content: bytes, where: str) -> Element:
@@ -206,6 +230,146 @@ class ModuleResult:
         )
 
 
+@dataclass(frozen=True, slots=True)
+class IspringUser:
+    """One iSpring Learn user profile (``GET /users``); see the module docstring for the shapes read.
+
+    ``status``: 1 active, 3 inactive or employment ended, 5 employment ended (``/users/v2`` only).
+    ``custom_fields`` holds every field besides login, e-mail and names, as a read-only mapping.
+    """
+
+    user_id: str
+    status: int
+    role: str | None
+    department_id: str | None
+    groups: tuple[str, ...]
+    login: str | None
+    email: str | None
+    first_name: str | None
+    last_name: str | None
+    custom_fields: Mapping[str, str]
+
+
+def _user_fields(pairs: Iterable[tuple[str, str | None]], where: str) -> tuple[dict[str, str | None], dict[str, str]]:
+    """Split ``(name, value)`` pairs into the named fields (by lower-cased name) and the custom ones."""
+    named: dict[str, str | None] = dict.fromkeys(USER_NAMED_FIELDS)
+    custom: dict[str, str] = {}
+    for name, value in pairs:
+        if not name:
+            raise BadResponse(f"{where}: a field without a name")
+        if name.lower() in named:
+            named[name.lower()] = value
+        elif value is not None:
+            custom[name] = value
+    return named, custom
+
+
+def _user(
+    *,
+    user_id: str,
+    status: int,
+    role: str | None,
+    department_id: str | None,
+    groups: tuple[str, ...],
+    fields: tuple[dict[str, str | None], dict[str, str]],
+    where: str,
+) -> IspringUser:
+    if status not in USER_PROFILE_STATUSES:
+        raise BadResponse(f"{where}: field 'status' must be one of 1, 3, 5")
+    named, custom = fields
+    return IspringUser(
+        user_id=user_id,
+        status=status,
+        role=role,
+        department_id=department_id,
+        groups=groups,
+        login=named["login"],
+        email=named["email"],
+        first_name=named["first_name"],
+        last_name=named["last_name"],
+        custom_fields=MappingProxyType(custom),
+    )
+
+
+def _json_scalar(value: Any, where: str, name: str) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        raise BadResponse(f"{where}: field {name!r} must be text")
+    return str(value)
+
+
+def _json_user(data: Any, where: str) -> IspringUser:
+    f = Fields(data, where)
+    raw_fields = f.data.get("fields")
+    pairs: list[tuple[str, str | None]] = []
+    if isinstance(raw_fields, dict):
+        pairs = [(str(name), _json_scalar(value, where, str(name))) for name, value in raw_fields.items()]
+    elif isinstance(raw_fields, list):
+        for index, item in enumerate(raw_fields):
+            field = Fields(item, f"{where} field {index}")
+            name = field.string("name")
+            pairs.append((name, _json_scalar(field.data.get("value"), where, name)))
+    elif raw_fields is not None:
+        raise BadResponse(f"{where}: field 'fields' must be an object or a list of name/value pairs")
+    groups = f.data.get("groups")
+    if groups is None:
+        group_ids: tuple[str, ...] = ()
+    elif isinstance(groups, list) and all(isinstance(g, str | int) and not isinstance(g, bool) for g in groups):
+        group_ids = tuple(str(g) for g in groups)
+    else:
+        raise BadResponse(f"{where}: field 'groups' must be a list of ids")
+    status = f.data.get("status")
+    if isinstance(status, str) and status.strip().isdigit():
+        status = int(status)
+    if isinstance(status, bool) or not isinstance(status, int):
+        raise BadResponse(f"{where}: field 'status' must be an integer")
+    return _user(
+        user_id=f.string("userId"),
+        status=status,
+        role=_json_scalar(f.data.get("role"), where, "role"),
+        department_id=_json_scalar(f.data.get("departmentId"), where, "departmentId"),
+        groups=group_ids,
+        fields=_user_fields(pairs, where),
+        where=where,
+    )
+
+
+def _xml_text(element: Element | None) -> str | None:
+    if element is None or element.text is None or not element.text.strip():
+        return None
+    return element.text.strip()
+
+
+def _xml_user(element: Element, where: str) -> IspringUser:
+    x = XmlFields(element, where)
+    pairs: list[tuple[str, str | None]] = []
+    fields = element.find("fields")
+    if fields is not None:
+        for child in fields:
+            if child.tag == "field":
+                name = _xml_text(child.find("name"))
+                if name is None:
+                    raise BadResponse(f"{where}: a <field> without a <name>")
+                pairs.append((name, _xml_text(child.find("value"))))
+            else:
+                pairs.append((child.tag, _xml_text(child)))
+    groups = element.find("groups")
+    group_ids = () if groups is None else tuple(t for t in (_xml_text(g) for g in groups) if t)
+    status = x.opt_integer("status")
+    if status is None:
+        raise BadResponse(f"{where}: required field 'status' is missing")
+    return _user(
+        user_id=x.string("userId"),
+        status=status,
+        role=x.opt_string("role"),
+        department_id=x.opt_string("departmentId"),
+        groups=group_ids,
+        fields=_user_fields(pairs, where),
+        where=where,
+    )
+
+
 def _format_date(value: datetime) -> str:
     if value.tzinfo is None or value.utcoffset() is None:
         raise ValueError("datetime must be timezone-aware")
@@ -254,8 +418,10 @@ class ISpringClient(CredentialsClient):
             self._transport.decode_json(response), "iSpring POST /api/v3/token", token_type_required=False
         )
 
-    def _send(self, url: str, params: list[tuple[str, str]]) -> requests.Response:
-        accept = "application/json" if self.response_format == "json" else "application/xml"
+    def _send(
+        self, url: str, params: list[tuple[str, str]], response_format: ResponseFormat | None = None
+    ) -> requests.Response:
+        accept = "application/json" if (response_format or self.response_format) == "json" else "application/xml"
         token = self._tokens.token()
         try:
             return self._transport.request(
@@ -333,20 +499,55 @@ class ISpringClient(CredentialsClient):
             if isinstance(page_size, bool) or not isinstance(page_size, int) or page_size <= 0:
                 raise ValueError("page_size must be a positive integer")
             params.append(("pageSize", str(page_size)))
-        return self._paginate(params)
+        parse_page = self._parse_json_page if self.response_format == "json" else self._parse_xml_page
+        return self._paginate("/learners/modules/results", params, parse_page)
 
-    def _paginate(self, params: list[tuple[str, str]]) -> Iterator[ModuleResult]:
-        url = self._transport.url("/learners/modules/results")
+    def users(
+        self,
+        *,
+        emails: Iterable[str] | None = None,
+        logins: Iterable[str] | None = None,
+        page_size: int | None = None,
+        response_format: ResponseFormat | None = None,
+    ) -> Iterator[IspringUser]:
+        """User profiles (``GET /users``), page by page (remote default 1,000 a page).
+
+        ``emails``/``logins`` restrict the listing (sent as ``emails[]``/``logins[]``);
+        ``response_format`` overrides the client's for this listing. Raises ``ValueError``
+        for a non-positive ``page_size`` or an unknown format, ``TypeError`` for a bare string
+        filter (before sending); ``AuthError``, ``PermissionDenied``, ``BadRequest``,
+        ``RemoteUnavailable``, ``BadResponse``.
+        """
+        fmt = response_format or self.response_format
+        if fmt not in ("json", "xml"):
+            raise ValueError("response_format must be 'json' or 'xml'")
+        params: list[tuple[str, str]] = []
+        for name, values in (("emails", emails), ("logins", logins)):
+            if isinstance(values, str):
+                raise TypeError(f"{name} takes a sequence of values, not a string")
+            params.extend((name + ARRAY_SUFFIX, str(v)) for v in values or ())
+        if page_size is not None:
+            if isinstance(page_size, bool) or not isinstance(page_size, int) or page_size <= 0:
+                raise ValueError("page_size must be a positive integer")
+            params.append(("pageSize", str(page_size)))
+        parse_page = self._parse_json_users if fmt == "json" else self._parse_xml_users
+        return self._paginate("/users", params, parse_page, fmt)
+
+    def _paginate(
+        self,
+        path: str,
+        params: list[tuple[str, str]],
+        parse_page: Callable[[requests.Response], tuple[list[T], str | None]],
+        response_format: ResponseFormat | None = None,
+    ) -> Iterator[T]:
+        url = self._transport.url(path)
         where = self._transport.describe("GET", url)
-        parse_page: Callable[[requests.Response], tuple[list[ModuleResult], str | None]] = (
-            self._parse_json_page if self.response_format == "json" else self._parse_xml_page
-        )
         page_token: str | None = None
         seen_tokens: set[str] = set()
         while True:
             page_params = params if page_token is None else [*params, ("pageToken", page_token)]
             # Reference: "Retrieves a paginated list of results for specific learners in specific modules" (ispring-results-api.postman_collection.json)
-            response = self._send(url, page_params)
+            response = self._send(url, page_params, response_format)
             records, page_token = parse_page(response)
             del response
             if page_token is not None:
@@ -377,3 +578,33 @@ class ISpringClient(CredentialsClient):
         ]
         token = root.findtext("nextPageToken")
         return records, (token.strip() or None) if token else None
+
+    def _parse_json_users(self, response: requests.Response) -> tuple[list[IspringUser], str | None]:
+        where = self._transport.describe("GET", response.url)
+        data = self._transport.decode_json(response)
+        token: str | None = None
+        if isinstance(data, dict):
+            key = next((k for k in USER_LIST_KEYS if k in data), None)
+            if key is None:
+                raise BadResponse(f"{where}: no user profiles ({', '.join(USER_LIST_KEYS)}) in the body")
+            items = data[key]
+            token = Fields(data, where).opt_string("nextPageToken") or None
+        else:
+            items = data
+        if not isinstance(items, list):
+            raise BadResponse(f"{where}: user profiles must be a list, got {type(items).__name__}")
+        return [_json_user(item, f"{where} user {index}") for index, item in enumerate(items)], token
+
+    def _parse_xml_users(self, response: requests.Response) -> tuple[list[IspringUser], str | None]:
+        where = self._transport.describe("GET", response.url)
+        root = _parse_xml(response.content, where)
+        if root.tag != "response":
+            raise BadResponse(f"{where}: XML root must be <response>")
+        profiles = root.findall("userProfile")
+        for wrapper in ("userProfiles", "users"):
+            element = root.find(wrapper)
+            if element is not None:
+                profiles += [child for child in element if child.tag in ("userProfile", "user")]
+        users = [_xml_user(element, f"{where} user {index}") for index, element in enumerate(profiles)]
+        token = root.findtext("nextPageToken")
+        return users, (token.strip() or None) if token else None

@@ -26,7 +26,8 @@ PROVIDER = ProviderSpec(
     value="ispring",
     label="iSpring Learn",
     probe=probe,
-    sync_kinds=((SyncKind.MODULE_RESULTS, sync.sync_module_results),),
+    # Users first: "sync all" caches the people before their results.
+    sync_kinds=((SyncKind.USERS, sync.sync_users), (SyncKind.MODULE_RESULTS, sync.sync_module_results)),
     incremental_kinds=frozenset({SyncKind.MODULE_RESULTS}),
     base_url_required=ISPRING_NEEDS_URL,
     status_labels=vocabulary.COMPLETION_STATUS_LABELS,

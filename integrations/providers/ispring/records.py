@@ -1,17 +1,40 @@
-"""iSpring Learn's module results mapped to cache rows (see ``integrations.sync.records``).
+"""iSpring Learn's users and module results mapped to cache rows (see ``integrations.sync.records``).
 No I/O here."""
 
 from __future__ import annotations
 
 import hashlib
 
-from integrations.providers.ispring.client import ModuleResult as ISpringResult
+from integrations.providers.ispring.client import IspringUser, ModuleResult as ISpringResult
 from integrations.sync.records import bounded
 from integrations.sync.staging import Row
 
 
 def _uuid(value: str | None, field: str) -> str:
     return bounded(value, limit=36, api="iSpring", field=field)
+
+
+#: ``LmsUser.status`` words for iSpring's user statuses (1 active, 3 inactive, 5 employment ended).
+USER_STATUS_WORDS = {1: "active", 3: "inactive", 5: "ended"}
+
+
+def user_row(user: IspringUser) -> Row:
+    """An iSpring user as an ``LmsUser`` row: e-mail as sent (matching people trims and folds
+    case, not the cache), login as the username, no primary group."""
+    return _uuid(user.user_id, "userId"), {
+        "mail": user.email or "",
+        "username": user.login or "",
+        "first_name": user.first_name or "",
+        "last_name": user.last_name or "",
+        "status": USER_STATUS_WORDS[user.status],
+        "lang": "",
+        "job": "",
+        "organization": "",
+        "custom": "",
+        "group_remote_id": "",
+        "last_login_at": None,
+        "to_be_deactivated_at": None,
+    }
 
 
 def module_result_key(result: ISpringResult) -> str:

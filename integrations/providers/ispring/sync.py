@@ -1,6 +1,11 @@
-"""iSpring Learn's sync kind: learners' module results, staged then merged (see
+"""iSpring Learn's sync kinds: users and learners' module results, staged then merged (see
 ``integrations.sync.staging``).
 
+Users: a full listing every time (``GET /users`` has no modified-since filter), marking the
+users it no longer returns as gone, then a count check: the connection's live cached users
+must number exactly what the listing returned, or the run records the difference.
+
+Module results:
 Incremental on ``completionDate[startDate]`` and ``accessDate[startDate]`` (new assignments),
 once per user status (active, blocked) since the remote shows active users only unless asked;
 a full listing when asked, and on its own once the last one is older than ``FULL_REFRESH_AFTER``.
@@ -15,14 +20,42 @@ from integrations.providers.ispring.client import ModuleResult as RemoteResult
 from integrations.providers.ispring.connect import ispring_client
 from integrations.sync import records
 from integrations.sync.context import SyncContext
-from integrations.sync.kinds import incremental_cursor, merge_listing, parse_cursor_time
+from integrations.sync.kinds import incremental_cursor, merge_full, merge_listing, parse_cursor_time, rows_of
 from integrations.sync.staging import Row
-from lms_cache.models import ModuleResult
+from lms_cache.models import LmsUser, ModuleResult
 
 #: iSpring's default and maximum page size.
 ISPRING_PAGE = 1000
 
 SOURCE_ISPRING = "iSpring Learn"
+
+
+# iSpring users --------------------------------------------------------------------------------
+def sync_users(ctx: SyncContext) -> None:
+    """Every iSpring user, cached as ``LmsUser`` rows of the connection; reconciled by count."""
+    ctx.source_api = SOURCE_ISPRING
+    with ispring_client(ctx.connection) as client:
+        listed = ctx.stage(
+            records.USERS,
+            client.users(page_size=ISPRING_PAGE),
+            rows_of(ispring_records.user_row),
+            page_size=ISPRING_PAGE,
+            label="Users",
+        )
+
+    def apply() -> None:
+        merge_full(ctx, records.USERS, "users", LmsUser)
+        cached = LmsUser.objects.filter(connection_id=ctx.connection.pk, gone_at__isnull=True).count()
+        if cached != listed:
+            # The same shape as the sessions' reconciliation, so the run page and the command show it.
+            ctx.reconciliation["users"] = {
+                "session": "iSpring users",
+                "differences": {"users": {"local": cached, "lms": listed}},
+            }
+            ctx.warn(f"{cached:,} users cached, {listed:,} listed by iSpring Learn.")
+        ctx.summary.append(f"{listed:,} users listed")
+
+    ctx.commit(apply)
 
 
 # iSpring module results ------------------------------------------------------------------------

@@ -70,6 +70,6 @@ class Command(BaseCommand):
                 f"Seeded {summary.tenant.name} (client id {summary.tenant.client_id}): {summary.users:,} users, "
                 f"{summary.courses:,} courses, {summary.paths:,} paths, {summary.sessions:,} sessions, "
                 f"{summary.user_stats:,} session user stats, {summary.attempts:,} course attempts, "
-                f"{summary.ispring_results:,} iSpring results in {summary.seconds:.1f} s."
+                f"{summary.ispring_results:,} iSpring results, {summary.ispring_users:,} iSpring users in {summary.seconds:.1f} s."
             )
         )
