@@ -8,9 +8,19 @@ import pytest
 
 from sandbox import constants as c, faults, seeding, selectors
 from sandbox.models import IspringModuleResult, IspringUser, User
-from tests.sandbox.test_ispring import TOKEN, token  # noqa: F401 (the fixture)
+from tests.sandbox.test_ispring import TOKEN
 
 USERS = f"{c.URL_PREFIX_ISPRING}/users"
+
+
+@pytest.fixture
+def token(seeded, client) -> str:
+    form = {
+        "client_id": c.DEFAULT_ISPRING_CLIENT_ID,
+        "client_secret": c.DEFAULT_ISPRING_CLIENT_SECRET,
+        "grant_type": "client_credentials",
+    }
+    return client.post(TOKEN, form).json()["access_token"]
 
 
 def _get(client, token, query=None, *, fmt="json"):
