@@ -341,6 +341,13 @@ def _xml_text(element: Element | None) -> str | None:
     return element.text.strip()
 
 
+def _xml_value(element: Element | None) -> str | None:
+    """A field's value as sent, surrounding spaces included (as JSON keeps them); None when blank."""
+    if element is None or element.text is None or not element.text.strip():
+        return None
+    return element.text
+
+
 def _xml_user(element: Element, where: str) -> IspringUser:
     x = XmlFields(element, where)
     pairs: list[tuple[str, str | None]] = []
@@ -351,9 +358,9 @@ def _xml_user(element: Element, where: str) -> IspringUser:
                 name = _xml_text(child.find("name"))
                 if name is None:
                     raise BadResponse(f"{where}: a <field> without a <name>")
-                pairs.append((name, _xml_text(child.find("value"))))
+                pairs.append((name, _xml_value(child.find("value"))))
             else:
-                pairs.append((child.tag, _xml_text(child)))
+                pairs.append((child.tag, _xml_value(child)))
     groups = element.find("groups")
     group_ids = () if groups is None else tuple(t for t in (_xml_text(g) for g in groups) if t)
     status = x.opt_integer("status")

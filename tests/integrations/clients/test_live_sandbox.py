@@ -254,6 +254,21 @@ def test_ispring_module_results_page_through_the_sandbox(ispring):
     assert statuses("/learners/modules/results", client_id=c.DEFAULT_ISPRING_CLIENT_ID) == [200, 200, 200]
 
 
+def test_ispring_users_page_through_the_sandbox_in_json_and_xml(ispring, ispring_xml):
+    summary = seeding.seed(**{**TINY, "ispring_results": 25})
+
+    users = list(ispring.users(page_size=4))
+    in_xml = list(ispring_xml.users(page_size=4))
+
+    assert len(users) == summary.ispring_users == 9
+    assert in_xml == users
+    assert statuses("/users", client_id=c.DEFAULT_ISPRING_CLIENT_ID) == [200] * 6
+    results = {r.user_id for r in ispring.module_results(user_statuses=[1, 3])}
+    assert results == {u.user_id for u in users}
+    [spaced] = ispring.users(emails=[users[2].email.strip().upper()])
+    assert spaced == users[2] and spaced.email == f" {spaced.email.strip()} "
+
+
 # Tokens ----------------------------------------------------------------------------------
 def test_a_token_expiring_mid_listing_gets_one_reauthentication(v2):
     seeding.seed(**{**TINY, "attempts": 1100})

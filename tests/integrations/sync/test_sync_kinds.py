@@ -226,8 +226,8 @@ def test_an_incremental_sessions_sync_refreshes_only_sessions_that_can_still_cha
 
 def test_a_kind_the_provider_does_not_have_is_refused(connection_ispring):
     with pytest.raises(services.SyncNotAllowed) as refused:
-        services.sync_run_create(connection=connection_ispring, kind="users")
-    assert str(refused.value) == messages.KIND_NOT_FOR_PROVIDER.format(provider="iSpring Learn", kind="users")
+        services.sync_run_create(connection=connection_ispring, kind="courses")
+    assert str(refused.value) == messages.KIND_NOT_FOR_PROVIDER.format(provider="iSpring Learn", kind="courses")
 
 
 def test_two_launches_of_one_kind_share_one_run(connection_360):

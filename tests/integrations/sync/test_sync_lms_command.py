@@ -37,9 +37,13 @@ def test_all_syncs_every_kind_of_a_360_connection_in_order_and_prints_the_rows(c
     assert "course-stats: 0 inserted, 0 updated, 0 removed (1 pages, incremental," in again
 
 
-def test_all_on_an_ispring_connection_syncs_module_results(connection_ispring, tenant):
+def test_all_on_an_ispring_connection_syncs_users_then_module_results(connection_ispring, tenant):
     out = _run("all", "--connection", connection_ispring.name, "--full")
-    assert out.startswith(f"module-results: {ModuleResult.objects.count():,} inserted")
+    lines = [line for line in out.splitlines() if not line.startswith("  ")]
+    assert [line.split(":")[0] for line in lines] == ["users", "module-results"]
+    users = remote.IspringUser.objects.filter(tenant=tenant).count()
+    assert lines[0].startswith(f"users: {users:,} inserted, 0 updated, 0 removed")
+    assert lines[1].startswith(f"module-results: {ModuleResult.objects.count():,} inserted")
     assert ModuleResult.objects.count() == remote.IspringModuleResult.objects.filter(tenant=tenant).count()
 
 
@@ -50,8 +54,8 @@ def test_an_unknown_connection_is_a_clear_error(db):
 
 
 def test_a_kind_the_provider_lacks_is_a_clear_error(connection_ispring):
-    with pytest.raises(CommandError, match="iSpring Learn connections have no users to sync"):
-        _run("users", "--connection", connection_ispring.name)
+    with pytest.raises(CommandError, match="iSpring Learn connections have no courses to sync"):
+        _run("courses", "--connection", connection_ispring.name)
 
 
 def test_a_failing_sync_exits_non_zero_with_the_reason(connection_360):

@@ -91,7 +91,7 @@ def test_sync_now_of_one_kind_without_javascript_redirects_to_the_run(admin_clie
 
 
 def test_sync_now_of_a_kind_the_provider_lacks_is_refused(admin_client, connection_ispring):
-    response = admin_client.post(f"/connections/{connection_ispring.pk}/syncs/new/", {"kind": "users"})
+    response = admin_client.post(f"/connections/{connection_ispring.pk}/syncs/new/", {"kind": "courses"})
     assert response.status_code == 302 and not SyncRun.objects.exists()
 
 
