@@ -26,7 +26,7 @@ LONG_VALUE = replace(SAME_VALUE, value="a-provider-value-over-20")
 def test_the_built_in_providers_in_order():
     assert providers.choices() == [("360learning", "360Learning"), ("ispring", "iSpring Learn")]
     assert providers.get("360learning").kinds == ("users", "courses", "paths", "sessions", "course-stats")
-    assert providers.get("ispring").kinds == ("module-results",)
+    assert providers.get("ispring").kinds == ("users", "module-results")
     assert providers.with_kind("course-stats") == ["360learning"]
     assert providers.with_integrations() == ["360learning"]
 
