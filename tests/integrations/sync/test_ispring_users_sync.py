@@ -108,3 +108,30 @@ def test_a_failing_listing_fails_the_run_and_leaves_the_cache_as_it_was(connecti
     assert _cache(connection_ispring) == before
     assert "users: 0 inserted, " in _sync_users(connection_ispring)  # the next run completes
     assert LmsUser.objects.filter(connection=connection_ispring, first_name="Changed", gone_at__isnull=True).exists()
+
+
+def test_a_listing_that_repeats_a_user_records_the_count_difference(connection_ispring, tenant, monkeypatch):
+    from django.db import connection
+
+    from integrations.providers.ispring.client import ISpringClient
+
+    if connection.vendor != "sqlite":
+        pytest.skip("PostgreSQL refuses a merge that names one user twice: the run fails instead")
+
+    listing = ISpringClient.users
+
+    def repeating(self, **kwargs):
+        users = list(listing(self, **kwargs))
+        return iter([*users, users[0]])
+
+    monkeypatch.setattr(ISpringClient, "users", repeating)
+    total = remote.IspringUser.objects.filter(tenant=tenant).count()
+
+    out = _sync_users(connection_ispring)
+
+    run = SyncRun.objects.get()
+    assert run.state == SyncState.COMPLETED
+    assert run.reconciliation == {
+        "users": {"session": "iSpring users", "differences": {"users": {"local": total, "lms": total + 1}}}
+    }
+    assert f"iSpring users: users {total} here vs {total + 1} in the LMS" in out
