@@ -20,7 +20,7 @@ demo: $(STAMP)
 test: $(STAMP)
 	bash scripts/test
 
-# Everyday loop (about a minute and a half): no browser, no live server, no slow test.
+# Everyday loop (under a minute): no browser, no live server, no slow test.
 # `make test` (what CI runs) is still the whole suite.
 FAST := not browser and not live_server and not slow
 test-fast: $(STAMP)
