@@ -87,6 +87,11 @@ class SyncContext:
         if message not in self.notes:
             self.notes.append(message)
 
+    def record_difference(self, key: str, *, label: str, differences: dict[str, dict[str, int]]) -> None:
+        """Where the cache disagrees with the LMS's own count (``{name: {"local", "lms"}}``): kept
+        with the run, which the run page and ``sync_lms`` show under ``label``."""
+        self.reconciliation[key] = {"session": label, "differences": differences}
+
     # Writing -----------------------------------------------------------------------------------
     def stage(
         self,

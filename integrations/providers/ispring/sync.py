@@ -47,11 +47,9 @@ def sync_users(ctx: SyncContext) -> None:
         merge_full(ctx, records.USERS, "users", LmsUser)
         cached = LmsUser.objects.filter(connection_id=ctx.connection.pk, gone_at__isnull=True).count()
         if cached != listed:
-            # The same shape as the sessions' reconciliation, so the run page and the command show it.
-            ctx.reconciliation["users"] = {
-                "session": "iSpring users",
-                "differences": {"users": {"local": cached, "lms": listed}},
-            }
+            ctx.record_difference(
+                "users", label="iSpring users", differences={"users": {"local": cached, "lms": listed}}
+            )
             ctx.warn(f"{cached:,} users cached, {listed:,} listed by iSpring Learn.")
         ctx.summary.append(f"{listed:,} users listed")
 

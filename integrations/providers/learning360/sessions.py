@@ -262,7 +262,7 @@ def _apply(ctx: SyncContext, fetched: list[FetchedSession]) -> None:
             if name not in mine and value:
                 differences[name] = {"local": 0, "lms": value}
         if differences:
-            ctx.reconciliation[item.target.remote_id] = {"session": item.target.name, "differences": differences}
+            ctx.record_difference(item.target.remote_id, label=item.target.name, differences=differences)
         counts_rows.append(
             PathSessionStatusCounts(
                 connection_id=connection_id,
