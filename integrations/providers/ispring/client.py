@@ -377,6 +377,26 @@ def _xml_user(element: Element, where: str) -> IspringUser:
     )
 
 
+def _array_params(arrays: Iterable[tuple[str, Iterable[Any] | None]]) -> list[tuple[str, str]]:
+    """``name[]=value`` parameters, one per value; ``TypeError`` for a bare string (it would be
+    sent a character at a time)."""
+    params: list[tuple[str, str]] = []
+    for name, values in arrays:
+        if isinstance(values, str):
+            raise TypeError(f"{name} takes a sequence of values, not a string")
+        params.extend((name + ARRAY_SUFFIX, str(v)) for v in values or ())
+    return params
+
+
+def _page_size_params(page_size: int | None) -> list[tuple[str, str]]:
+    """``pageSize`` when one is asked for; ``ValueError`` unless it is a positive integer."""
+    if page_size is None:
+        return []
+    if isinstance(page_size, bool) or not isinstance(page_size, int) or page_size <= 0:
+        raise ValueError("page_size must be a positive integer")
+    return [("pageSize", str(page_size))]
+
+
 def _format_date(value: datetime) -> str:
     if value.tzinfo is None or value.utcoffset() is None:
         raise ValueError("datetime must be timezone-aware")
@@ -472,19 +492,16 @@ class ISpringClient(CredentialsClient):
         or a non-positive ``page_size`` (before sending); ``AuthError``,
         ``PermissionDenied``, ``BadRequest``, ``RemoteUnavailable``, ``BadResponse``.
         """
-        params: list[tuple[str, str]] = []
-        arrays: list[tuple[str, Iterable[Any]]] = [
-            ("userIds", user_ids),
-            ("courseIds", course_ids),
-            ("moduleIds", module_ids),
-            ("courseItemIds", course_item_ids),
-            ("enrollmentIds", enrollment_ids),
-            ("departmentIds", department_ids),
-        ]
-        for name, values in arrays:
-            if isinstance(values, str):
-                raise TypeError(f"{name} takes a sequence of ids, not a string")
-            params.extend((name + ARRAY_SUFFIX, str(v)) for v in values)
+        params = _array_params(
+            [
+                ("userIds", user_ids),
+                ("courseIds", course_ids),
+                ("moduleIds", module_ids),
+                ("courseItemIds", course_item_ids),
+                ("enrollmentIds", enrollment_ids),
+                ("departmentIds", department_ids),
+            ]
+        )
         statuses = list(completion_statuses) if not isinstance(completion_statuses, str) else [completion_statuses]
         if unknown := set(statuses).difference(COMPLETION_STATUSES):
             raise ValueError(f"unknown completion statuses: {', '.join(sorted(unknown))}")
@@ -502,10 +519,7 @@ class ISpringClient(CredentialsClient):
                 params.append((f"{name}[startDate]", _format_date(start)))
             if end is not None:
                 params.append((f"{name}[endDate]", _format_date(end)))
-        if page_size is not None:
-            if isinstance(page_size, bool) or not isinstance(page_size, int) or page_size <= 0:
-                raise ValueError("page_size must be a positive integer")
-            params.append(("pageSize", str(page_size)))
+        params += _page_size_params(page_size)
         parse_page = self._parse_json_page if self.response_format == "json" else self._parse_xml_page
         return self._paginate("/learners/modules/results", params, parse_page)
 
@@ -528,15 +542,7 @@ class ISpringClient(CredentialsClient):
         fmt = response_format or self.response_format
         if fmt not in ("json", "xml"):
             raise ValueError("response_format must be 'json' or 'xml'")
-        params: list[tuple[str, str]] = []
-        for name, values in (("emails", emails), ("logins", logins)):
-            if isinstance(values, str):
-                raise TypeError(f"{name} takes a sequence of values, not a string")
-            params.extend((name + ARRAY_SUFFIX, str(v)) for v in values or ())
-        if page_size is not None:
-            if isinstance(page_size, bool) or not isinstance(page_size, int) or page_size <= 0:
-                raise ValueError("page_size must be a positive integer")
-            params.append(("pageSize", str(page_size)))
+        params = _array_params([("emails", emails), ("logins", logins)]) + _page_size_params(page_size)
         parse_page = self._parse_json_users if fmt == "json" else self._parse_xml_users
         return self._paginate("/users", params, parse_page, fmt)
 
