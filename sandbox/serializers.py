@@ -313,19 +313,23 @@ def ispring_results_xml(results: list[dict[str, Any]], next_page_token: str | No
     return _document(response)
 
 
-def ispring_user_json(user: Any) -> dict[str, Any]:
-    """One ``sandbox.models.IspringUser`` as a /users profile (``fields`` as an object)."""
+#: What ``ispring_user_json`` reads of a ``sandbox.models.IspringUser`` (``values(...)``).
+ISPRING_USER_FIELDS = ("user_uuid", "status", "role", "department_uuid", "login", "email", "first_name", "last_name")
+
+
+def ispring_user_json(row: dict[str, Any]) -> dict[str, Any]:
+    """A ``values(*ISPRING_USER_FIELDS)`` row as a /users profile (``fields`` as an object)."""
     return {
-        "userId": user.user_uuid,
-        "status": user.status,
-        "role": user.role,
-        "departmentId": user.department_uuid,
+        "userId": row["user_uuid"],
+        "status": row["status"],
+        "role": row["role"],
+        "departmentId": row["department_uuid"],
         "groups": [],
         "fields": {
-            "login": user.login,
-            "email": user.email,
-            "first_name": user.first_name,
-            "last_name": user.last_name,
+            "login": row["login"],
+            "email": row["email"],
+            "first_name": row["first_name"],
+            "last_name": row["last_name"],
         },
     }
 

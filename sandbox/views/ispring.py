@@ -7,7 +7,10 @@ the same values (XML writes ``isOverdue`` as 0/1, like the vendor's page).
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
+from typing import Any
 
+from django.db.models import QuerySet
 from django.db.models.functions import Lower, Trim
 from django.http import HttpResponse
 from django.utils.crypto import constant_time_compare
@@ -26,6 +29,7 @@ from sandbox.api import (
 from sandbox.models import IspringModuleResult, IspringUser, Tenant
 from sandbox.serializers import (
     ISPRING_FIELDS,
+    ISPRING_USER_FIELDS,
     ispring_result_json,
     ispring_results_xml,
     ispring_user_json,
@@ -76,13 +80,33 @@ def _uuid_list(call: Call, name: str) -> list[str]:
     return [value.lower() for value in values]
 
 
-def _page_size(call: Call) -> int:
+def _page(call: Call, rows: QuerySet) -> tuple[list[dict[str, Any]], str | None]:
+    """One page of a listing of ``values("pk", …)`` rows, in primary-key order (``pageSize``,
+    ``pageToken``), and the token of the next page when there is one."""
     raw_size = call.request.GET.get("pageSize")
-    if raw_size is None:
-        return c.ISPRING_DEFAULT_PAGE_SIZE
-    if not raw_size.isdigit() or not 1 <= int(raw_size) <= c.ISPRING_MAX_PAGE_SIZE:
-        raise ispring_error(call, 400, f"pageSize must be a whole number from 1 to {c.ISPRING_MAX_PAGE_SIZE}.")
-    return int(raw_size)
+    size = c.ISPRING_DEFAULT_PAGE_SIZE
+    if raw_size is not None:
+        if not raw_size.isdigit() or not 1 <= int(raw_size) <= c.ISPRING_MAX_PAGE_SIZE:
+            raise ispring_error(call, 400, f"pageSize must be a whole number from 1 to {c.ISPRING_MAX_PAGE_SIZE}.")
+        size = int(raw_size)
+    raw_token = call.request.GET.get("pageToken")
+    if raw_token:
+        rows = rows.filter(pk__gt=decode_page_token(call, raw_token))
+    page = list(rows.order_by("pk")[: size + 1])
+    next_token = encode_page_token(page[size - 1]["pk"]) if len(page) > size else None
+    return page[:size], next_token
+
+
+def _listing(
+    call: Call, key: str, items: list[dict[str, Any]], next_token: str | None, xml: Callable[..., bytes]
+) -> HttpResponse:
+    """JSON (``{key: items, "nextPageToken"?}``) when asked for, else the XML ``xml`` writes."""
+    if wants_json(call.request):
+        body: dict[str, Any] = {key: items}
+        if next_token:
+            body["nextPageToken"] = next_token
+        return json_response(body)
+    return HttpResponse(xml(items, next_token), content_type="application/xml; charset=utf-8")
 
 
 def users(call: Call) -> HttpResponse:
@@ -100,19 +124,8 @@ def users(call: Call) -> HttpResponse:
         queryset = queryset.filter(department_uuid__in=departments)
     if _uuid_list(call, "groups"):
         queryset = queryset.none()  # the seed puts iSpring users in no group
-    size = _page_size(call)
-    raw_token = call.request.GET.get("pageToken")
-    if raw_token:
-        queryset = queryset.filter(pk__gt=decode_page_token(call, raw_token))
-    rows = list(queryset.order_by("pk")[: size + 1])
-    next_token = encode_page_token(rows[size - 1].pk) if len(rows) > size else None
-    profiles = [ispring_user_json(user) for user in rows[:size]]
-    if wants_json(call.request):
-        body: dict = {"userProfiles": profiles}
-        if next_token:
-            body["nextPageToken"] = next_token
-        return json_response(body)
-    return HttpResponse(ispring_users_xml(profiles, next_token), content_type="application/xml; charset=utf-8")
+    rows, next_token = _page(call, queryset.values("pk", *ISPRING_USER_FIELDS))
+    return _listing(call, "userProfiles", [ispring_user_json(row) for row in rows], next_token, ispring_users_xml)
 
 
 def module_results(call: Call) -> HttpResponse:
@@ -142,16 +155,5 @@ def module_results(call: Call) -> HttpResponse:
                 raise ispring_error(call, 400, f"{name}[{bound}] must be a date-time such as 2019-12-24T21:00:00Z.")
             queryset = queryset.filter(**{f"{field}__{lookup}": moment})
 
-    size = _page_size(call)
-    raw_token = call.request.GET.get("pageToken")
-    if raw_token:
-        queryset = queryset.filter(pk__gt=decode_page_token(call, raw_token))
-    rows = list(queryset.order_by("pk").values("pk", *ISPRING_FIELDS)[: size + 1])
-    next_token = encode_page_token(rows[size - 1]["pk"]) if len(rows) > size else None
-    results = [ispring_result_json(row) for row in rows[:size]]
-    if wants_json(call.request):
-        body = {"results": results}
-        if next_token:
-            body["nextPageToken"] = next_token
-        return json_response(body)
-    return HttpResponse(ispring_results_xml(results, next_token), content_type="application/xml; charset=utf-8")
+    rows, next_token = _page(call, queryset.values("pk", *ISPRING_FIELDS))
+    return _listing(call, "results", [ispring_result_json(row) for row in rows], next_token, ispring_results_xml)
