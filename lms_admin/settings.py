@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "lms_admin.apps.LmsAdminConfig",
     "integrations",
     "lms_cache",
+    "people",
     "reports",
 ]
 if SANDBOX_ENABLED:

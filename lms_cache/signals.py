@@ -18,3 +18,7 @@ attempts_merging = Signal()
 #: Path-session learners (``PathSessionUserStatStage``) are about to be merged into
 #: ``PathSessionUserStat``.
 sessions_merging = Signal()
+#: A users listing was merged into ``LmsUser`` and committed. Sent after the commit (not inside
+#: the merge, unlike the two above): a receiver reads the users as reports will. Arguments:
+#: ``connection_id`` and ``run_id``.
+users_merged = Signal()

@@ -13,8 +13,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
+from django.db import transaction
+
+from integrations.sync import records
 from integrations.sync.context import SyncContext
 from integrations.sync.staging import CacheSpec, stage_mark_gone, stage_merge
+from lms_cache.models import LmsUser
+from lms_cache.signals import users_merged
 
 #: An incremental run re-reads this much before the last run started (remote clocks, commit lag).
 CURSOR_OVERLAP = timedelta(minutes=10)
@@ -46,6 +51,14 @@ def merge_full(ctx: SyncContext, spec: CacheSpec, label: str, scope_model: type)
         spec, run_id=ctx.run_id, scope=scope_model.objects.filter(connection_id=ctx.connection.pk), now=now
     )
     ctx.add(label, counts)
+
+
+def merge_users(ctx: SyncContext) -> None:
+    """A users listing's merge (every provider's): full, then ``users_merged`` once it commits,
+    for whoever matches people across connections."""
+    merge_full(ctx, records.USERS, "users", LmsUser)
+    connection_id, run_id = ctx.connection.pk, ctx.run_id
+    transaction.on_commit(lambda: users_merged.send(LmsUser, connection_id=connection_id, run_id=run_id))
 
 
 def merge_listing(ctx: SyncContext, spec: CacheSpec, label: str, scope_model: type) -> None:

@@ -20,7 +20,13 @@ from integrations.providers.ispring.client import ModuleResult as RemoteResult
 from integrations.providers.ispring.connect import ispring_client
 from integrations.sync import records
 from integrations.sync.context import SyncContext
-from integrations.sync.kinds import incremental_cursor, merge_full, merge_listing, parse_cursor_time, rows_of
+from integrations.sync.kinds import (
+    incremental_cursor,
+    merge_listing,
+    merge_users,
+    parse_cursor_time,
+    rows_of,
+)
 from integrations.sync.staging import Row
 from lms_cache.models import LmsUser, ModuleResult
 
@@ -44,7 +50,7 @@ def sync_users(ctx: SyncContext) -> None:
         )
 
     def apply() -> None:
-        merge_full(ctx, records.USERS, "users", LmsUser)
+        merge_users(ctx)
         cached = LmsUser.objects.filter(connection_id=ctx.connection.pk, gone_at__isnull=True).count()
         if cached != listed:
             ctx.record_difference(

@@ -26,7 +26,14 @@ from integrations.providers.learning360.connect import learning360_client
 from integrations.sync import records
 from integrations.sync.context import SyncContext
 from integrations.sync.derived import learner_activity_from_run
-from integrations.sync.kinds import incremental_cursor, merge_full, merge_listing, parse_cursor_time, rows_of
+from integrations.sync.kinds import (
+    incremental_cursor,
+    merge_full,
+    merge_listing,
+    merge_users,
+    parse_cursor_time,
+    rows_of,
+)
 from integrations.sync.staging import link_orphans
 from lms_cache.models import Course, CourseAttempt, LmsUser, PathSession, PathSessionUserStat
 from lms_cache.signals import attempts_merging
@@ -61,7 +68,7 @@ def sync_users(ctx: SyncContext) -> None:
 
     def apply() -> None:
         merge_full(ctx, records.GROUPS, "groups", records.GROUPS.live)
-        merge_full(ctx, records.USERS, "users", LmsUser)
+        merge_users(ctx)
         for model in (CourseAttempt, PathSessionUserStat):
             link_orphans(
                 model, column="user_id", target=LmsUser, remote_column="user_remote_id", connection_id=ctx.connection.pk

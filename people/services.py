@@ -1,0 +1,181 @@
+"""Matching people again, and the admins' link and unlink decisions (audited)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.utils import timezone
+
+from integrations.models import AuditEntry
+from integrations.services.audit import audit_record
+from lms_cache.models import LmsUser
+from people.matching import Decision, Record, match
+from people.models import LearnerLink, MatchState, Person, PersonRecord
+
+BATCH = 2000
+SAME_CONNECTION = "Both records are in the same LMS connection: a person has one record per connection."
+SAME_RECORD = "Pick two different learner records."
+
+
+@dataclass(frozen=True)
+class RematchSummary:
+    people: int
+    created: int
+    changed: int
+    removed: int
+
+
+def people_rematch() -> RematchSummary:
+    """Group every cached learner record into people again (``people.matching``) and write
+    only what changed. A person keeps its id while any of its records stays in it."""
+    with transaction.atomic():
+        state, _ = MatchState.objects.select_for_update().get_or_create(pk=1)
+        users = list(
+            LmsUser.objects.order_by("connection_id", "pk").values_list(
+                "pk", "connection_id", "mail", "first_name", "last_name"
+            )
+        )
+        decisions = [
+            Decision(first, second, same)
+            for first, second, same in LearnerLink.objects.values_list("first_id", "second_id", "same_person")
+        ]
+        matched = match((Record(pk, mail) for pk, _, mail, _, _ in users), decisions)
+        summary = _write(users, matched)
+        state.rematched_at = timezone.now()
+        state.save(update_fields=["rematched_at"])
+    return summary
+
+
+def _write(users: list[tuple], matched: dict[int, tuple[int, str]]) -> RematchSummary:
+    now = timezone.now()
+    current = {
+        user_id: (person_id, how)
+        for user_id, person_id, how in PersonRecord.objects.values_list("user_id", "person_id", "matched")
+    }
+    members: dict[int, list[tuple]] = defaultdict(list)  # group root → users, by connection then pk
+    for user in users:
+        members[matched[user[0]][0]].append(user)
+    claimed: set[int] = set()
+    person_of_group: dict[int, int | None] = {}
+    for root, group in members.items():
+        person_of_group[root] = None
+        for user in group:  # keep the id of a person one of its records already had
+            person_id = current.get(user[0], (None, ""))[0]
+            if person_id is not None and person_id not in claimed:
+                person_of_group[root] = person_id
+                claimed.add(person_id)
+                break
+    created = 0
+    touched: set[int] = set()
+    new_people = [root for root, person_id in person_of_group.items() if person_id is None]
+    for start in range(0, len(new_people), BATCH):
+        roots = new_people[start : start + BATCH]
+        made = Person.objects.bulk_create([_person(members[root], now) for root in roots])
+        for root, person in zip(roots, made, strict=True):
+            person_of_group[root] = person.pk
+        created += len(made)
+    to_create, to_update = [], []
+    for root, group in members.items():
+        person_id = person_of_group[root]
+        for pk, connection_id, *_ in group:
+            how = matched[pk][1]
+            before = current.get(pk)
+            if before is None:
+                to_create.append(
+                    PersonRecord(person_id=person_id, user_id=pk, connection_id=connection_id, matched=how)
+                )
+                touched.add(person_id)
+            elif before != (person_id, how):
+                to_update.append(
+                    PersonRecord(person_id=person_id, user_id=pk, connection_id=connection_id, matched=how)
+                )
+                touched |= {person_id, before[0]}
+    if to_update:
+        ids = dict(PersonRecord.objects.filter(user_id__in=[r.user_id for r in to_update]).values_list("user_id", "pk"))
+        for record in to_update:
+            record.pk = ids[record.user_id]
+        PersonRecord.objects.bulk_update(to_update, ["person", "matched"], batch_size=BATCH)
+    PersonRecord.objects.bulk_create(to_create, batch_size=BATCH)
+    removed = Person.objects.filter(records__isnull=True).delete()[1].get("people.Person", 0)
+    new_ids = {person_of_group[root] for root in new_people}
+    updates = []
+    for root, person_id in person_of_group.items():
+        if person_id in touched and person_id not in new_ids:
+            person = _person(members[root], now)
+            person.pk = person_id
+            updates.append(person)
+    Person.objects.bulk_update(
+        updates, ["first_name", "last_name", "mail", "lms_count", "matched_at"], batch_size=BATCH
+    )
+    return RematchSummary(people=len(members), created=created, changed=len(updates), removed=removed)
+
+
+def _person(group: list[tuple], now) -> Person:
+    named = next((u for u in group if u[3] or u[4]), group[0])
+    return Person(
+        first_name=named[3],
+        last_name=named[4],
+        mail=named[2].strip(),
+        lms_count=len({u[1] for u in group}),
+        matched_at=now,
+    )
+
+
+# Links and unlinks ----------------------------------------------------------------------------
+def _pair(first: LmsUser, second: LmsUser) -> tuple[LmsUser, LmsUser]:
+    if first.pk == second.pk:
+        raise ValueError(SAME_RECORD)
+    if first.connection_id == second.connection_id:
+        raise ValueError(SAME_CONNECTION)
+    return (first, second) if first.pk < second.pk else (second, first)
+
+
+def _describe(first: LmsUser, second: LmsUser) -> str:
+    return f"{_record_label(first)} and {_record_label(second)}"
+
+
+def _record_label(user: LmsUser) -> str:
+    return f"{user} <{user.mail.strip()}> ({user.connection.name})"
+
+
+def learner_link_decide(*, actor, first: LmsUser, second: LmsUser, same_person: bool) -> LearnerLink:
+    """Record that two learner records of different connections are (or are not) one person,
+    replacing an earlier decision on the same pair; audited; people are matched again.
+
+    Raises ``ValueError`` for one record twice or two records of one connection.
+    """
+    first, second = _pair(first, second)
+    with transaction.atomic():
+        description = _describe(first, second)
+        earlier = LearnerLink.objects.filter(first=first, second=second).first()
+        before = {"same_person": earlier.same_person, "records": description} if earlier else {}
+        link, created = LearnerLink.objects.update_or_create(
+            first=first,
+            second=second,
+            defaults={"same_person": same_person, "decided_by": actor, "decided_at": timezone.now()},
+        )
+        audit_record(
+            actor=actor,
+            action=AuditEntry.Action.CREATE if created else AuditEntry.Action.UPDATE,
+            instance=link,
+            before=before,
+            after={"same_person": same_person, "records": description},
+        )
+        people_rematch()
+    return link
+
+
+def learner_link_forget(*, actor, link: LearnerLink) -> None:
+    """Withdraw an admin's decision: the two records match by e-mail alone again. Audited."""
+    with transaction.atomic():
+        description = _describe(link.first, link.second)
+        audit_record(
+            actor=actor,
+            action=AuditEntry.Action.DELETE,
+            instance=link,
+            before={"same_person": link.same_person, "records": description},
+        )
+        link.delete()
+        people_rematch()
