@@ -17,6 +17,9 @@ from people.models import LearnerLink, MatchState, Person, PersonRecord
 BATCH = 2000
 SAME_CONNECTION = "Both records are in the same LMS connection: a person has one record per connection."
 SAME_RECORD = "Pick two different learner records."
+NOTHING_TO_SEPARATE = (
+    "This learner record is the person's only one in other LMSs: there is nothing to separate it from."
+)
 
 
 @dataclass(frozen=True)
@@ -179,3 +182,23 @@ def learner_link_forget(*, actor, link: LearnerLink) -> None:
         )
         link.delete()
         people_rematch()
+
+
+def learner_record_separate(*, actor, user: LmsUser) -> list[LearnerLink]:
+    """Record that ``user`` is not the same person as any other record of its person in another
+    connection (their e-mails matched), each decision audited; people are matched again.
+
+    Records of ``user``'s own connection that share its e-mail cannot be told apart this way
+    (one connection, one record per decision): they stay with it. Raises ``ValueError`` when
+    ``user`` has no other record to be separated from."""
+    record = PersonRecord.objects.select_related("person").get(user=user)
+    others = list(
+        LmsUser.objects.filter(person_record__person=record.person)
+        .exclude(connection_id=user.connection_id)
+        .select_related("connection")
+        .order_by("pk")
+    )
+    if not others:
+        raise ValueError(NOTHING_TO_SEPARATE)
+    with transaction.atomic():
+        return [learner_link_decide(actor=actor, first=user, second=other, same_person=False) for other in others]

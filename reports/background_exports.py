@@ -60,12 +60,19 @@ from reports.filters import ReportFilters
 from reports.forms import (
     AttemptFilterForm,
     LearnerFilterForm,
+    LearnerReportFilterForm,
     ModuleResultFilterForm,
     PathSessionFilterForm,
     ReportForm,
 )
 from reports.models import ReportExport
-from reports.provenance import EVERY_LEARNER, PROVENANCE_PARAM, report_provenance, session_provenance
+from reports.provenance import (
+    EVERY_LEARNER,
+    PROVENANCE_PARAM,
+    learners_provenance,
+    report_provenance,
+    session_provenance,
+)
 from reports.scopes import reader_scope
 from reports.selectors.path_sessions import path_session_get, path_session_groups
 
@@ -124,6 +131,8 @@ REPORTS: dict[str, ReportSpec] = {
     Report.MODULE_RESULT_ROWS: ReportSpec(
         ModuleResultFilterForm, exports.module_result_rows_table, SyncKind.MODULE_RESULTS, "module-result-rows-export"
     ),
+    # Its provenance names several kinds of sync per connection (``learners_provenance``).
+    Report.LEARNERS: ReportSpec(LearnerReportFilterForm, exports.learners_table, "", "learner-export"),
 }
 
 
@@ -161,6 +170,9 @@ def report_table(
     if session is not None:
         table = spec.table(session=session, filters=filters)
         provenance = session_provenance(session=session, filters=filters, applied=form.applied())
+    elif report == Report.LEARNERS:
+        table = spec.table(filters=filters)
+        provenance = learners_provenance(filters=filters, applied=form.applied())
     else:
         table = spec.table(filters=filters)
         provenance = report_provenance(kind=spec.kind, filters=filters, applied=form.applied())

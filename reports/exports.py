@@ -38,6 +38,7 @@ from reports.charts import StatusCounts
 from reports.filters import ReportFilters
 from reports.provenance import Provenance
 from reports.selectors.courses import attempt_list, course_stats
+from reports.selectors.learners import learner_list, learner_rows, learners_item_count
 from reports.selectors.module_results import module_result_list, module_result_summary
 from reports.selectors.path_sessions import (
     path_session_breakdown,
@@ -510,6 +511,68 @@ def module_result_rows_table(*, filters: ReportFilters) -> Table:
         yield from cursor_rows(results)
 
     return _table("module-result-rows", columns, rows, module_result_list(filters=filters).count)
+
+
+LEARNER_RECORD = "learner record"
+
+
+def learners_table(*, filters: ReportFilters) -> Table:
+    """The Learners report in long format: per person, one row per learner record (how the
+    person was matched, the record's own status), then one row per path session, course attempt
+    and module result of that record, each with its raw status and reason beside the shared one."""
+    columns = [
+        ("person_id", INT),
+        ("person", TEXT),
+        ("mail", TEXT),
+        ("matched", TEXT),
+        ("connection", TEXT),
+        ("lms", TEXT),
+        ("learner_id", TEXT),
+        ("learner_mail", TEXT),
+        ("item_type", TEXT),
+        ("item", TEXT),
+        ("course_id", TEXT),
+        ("raw_status", TEXT),
+        ("reason", TEXT),
+        ("shared_status", TEXT),
+        ("progress", FLOAT),
+        ("due_date", DATETIME),
+        ("completed_at", DATETIME),
+    ]
+
+    def rows() -> Iterator[tuple]:
+        people = learner_list(filters=filters).iterator(chunk_size=DB_CHUNK_ROWS)
+        for batch in _batched(people, 200):
+            for row in learner_rows(batch):
+                person = row.person
+                head = (person.pk, str(person), person.mail)
+                for record in row.records:
+                    user, connection = record.user, record.connection
+                    learner = (
+                        record.record.get_matched_display(),
+                        connection.name,
+                        connection.get_provider_display(),
+                        user.remote_id,
+                        user.mail.strip(),
+                    )
+                    yield (*head, *learner, LEARNER_RECORD, str(user), "", user.status, "", "", None, None, None)
+                    for items in record.items.values():
+                        for item in items:
+                            yield (
+                                *head,
+                                *learner,
+                                item.kind,
+                                item.name,
+                                item.detail,
+                                item.raw_status or item.raw_label,
+                                item.reason,
+                                item.shared,
+                                item.progress,
+                                item.due_date,
+                                item.completed_at,
+                            )
+
+    return _table("learners", columns, rows, lambda: learners_item_count(filters=filters))
 
 
 # Writers ---------------------------------------------------------------------------------------

@@ -82,6 +82,9 @@ class ReportFilters:
     user_statuses: tuple[int, ...] = ()
     accessed: DateRange = field(default_factory=DateRange)
     due: DateRange = field(default_factory=DateRange)
+    # Learners (people across connections).
+    presence: str = ""  # reports.selectors.learners.PRESENCE_CHOICES
+    shared_status: str = ""  # a shared status (reports.vocabulary.shared_status_labels)
 
     def but(self, **changes) -> ReportFilters:
         return replace(self, **changes)

@@ -14,12 +14,13 @@ from typing import Any
 
 from django import forms
 
-from integrations.models import SyncKind
+from integrations.models import Connection, SyncKind
 from lms_cache.models import DETAILED_STATUSES, STATUS_REASONS
 from reports import vocabulary
 from reports.filters import NO_REASON, SESSION_PHASES, DateRange, ReportFilters
 from reports.selectors.common import report_connections
 from reports.selectors.courses import course_choices, group_choices
+from reports.selectors.learners import PRESENCE_CHOICES
 from reports.selectors.path_sessions import path_choices
 
 RANGE_REVERSED = "The end date is before the start date."
@@ -298,4 +299,34 @@ class ModuleResultFilterForm(ReportForm):
             "module_ids": data.get("module_ids") or (),
             "user_statuses": tuple(data.get("user_statuses") or ()),
             "completion_statuses": tuple(data.get("completion_statuses") or ()),
+        }
+
+
+class LearnerReportFilterForm(ReportForm):
+    """The Learners report: people by name or e-mail, in several LMSs or one, with an item in a
+    shared status, with a record in a connection."""
+
+    field_order = ["search", "presence", "shared_status", "connection"]
+
+    presence = forms.ChoiceField(
+        label="Known to", required=False, choices=[("", "Any number of LMSs"), *PRESENCE_CHOICES.items()]
+    )
+    shared_status = forms.ChoiceField(
+        label="Has an item",
+        required=False,
+        choices=lambda: [("", "In any status"), *vocabulary.shared_status_labels().items()],
+    )
+    connection = forms.ModelChoiceField(
+        Connection.objects.order_by("name"), required=False, empty_label="All connections", label="Connection"
+    )
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["search"].label = "Name or e-mail"
+
+    def to_filters(self, data: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "presence": data.get("presence") or "",
+            "shared_status": data.get("shared_status") or "",
+            "connection": data.get("connection"),
         }

@@ -11,11 +11,14 @@ from datetime import datetime, timedelta
 from django.db.models import Exists, OuterRef, QuerySet, Subquery
 from django.utils import timezone
 
+from integrations import providers
 from integrations.models import Connection, SyncKind, SyncRun, SyncState
 from lms_cache.models import ENDED_GRACE, PathSession
+from people.models import PersonRecord
 from reports.filters import ReportFilters
 from reports.selectors.common import report_connections
 from reports.selectors.courses import attempts_filtered
+from reports.selectors.learners import learners_filtered
 from reports.selectors.module_results import module_results_filtered
 from reports.selectors.path_sessions import sessions_filtered
 
@@ -138,3 +141,47 @@ def session_freshness(session: PathSession) -> Freshness:
         final=final,
         stale_after=timedelta(hours=session.connection.stale_after_hours),
     )
+
+
+#: The syncs the Learners report's rows come from: who the learners are, then their items.
+LEARNER_KINDS = (SyncKind.USERS, SyncKind.SESSIONS, SyncKind.COURSE_STATS, SyncKind.MODULE_RESULTS)
+
+
+@dataclass(frozen=True)
+class KindFreshness:
+    """The last completed sync of one kind of one connection."""
+
+    connection: Connection
+    kind: str
+    freshness: Freshness
+
+    @property
+    def kind_label(self) -> str:
+        return SyncKind(self.kind).label
+
+
+def learner_freshness(*, filters: ReportFilters) -> list[KindFreshness]:
+    """The Learners report's stamp: per connection with people in the report under ``filters``,
+    and per kind of ``LEARNER_KINDS`` its provider syncs, the last completed sync. Two queries."""
+    people = learners_filtered(filters)
+    connections = list(
+        Connection.objects.filter(
+            Exists(PersonRecord.objects.filter(connection=OuterRef("pk"), person__in=people.values("pk")))
+        ).order_by("name")
+    )
+    last: dict[tuple[int, str], tuple[int, datetime, str]] = {}
+    runs = SyncRun.objects.filter(connection__in=connections, state=SyncState.COMPLETED, kind__in=LEARNER_KINDS)
+    for run_id, connection_id, kind, ended_at, source in runs.order_by("ended_at", "pk").values_list(
+        "pk", "connection_id", "kind", "ended_at", "source_api"
+    ):
+        last[(connection_id, kind)] = (run_id, ended_at, source)
+    stamps = []
+    for connection in connections:
+        spec = providers.get_or_none(connection.provider)
+        for kind in LEARNER_KINDS:
+            if spec is None or kind not in spec.kinds:
+                continue
+            run_id, ended_at, source = last.get((connection.pk, kind), (None, None, ""))
+            fresh = Freshness(ended_at, run_id, source, stale_after=timedelta(hours=connection.stale_after_hours))
+            stamps.append(KindFreshness(connection, kind, fresh))
+    return stamps

@@ -131,6 +131,7 @@ class ReportExport(models.Model):
         ATTEMPTS = "attempts", "Course attempts"
         MODULE_RESULTS = "module-results", "iSpring module results"
         MODULE_RESULT_ROWS = "module-result-rows", "iSpring module results, one row per result"
+        LEARNERS = "learners", "Learners across connections"
 
     class Format(models.TextChoices):
         CSV = "csv", "CSV"

@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from lms_cache.models import PathSession
 from reports.filters import ReportFilters
-from reports.freshness import Freshness, report_freshness, session_freshness
+from reports.freshness import Freshness, learner_freshness, report_freshness, session_freshness
 from reports.scopes import Scope
 
 EVERY_LEARNER = "every learner"
@@ -117,3 +117,14 @@ def session_provenance(
     """The provenance of one path session's tables: when its learner statistics were swapped in."""
     source = Source(session.connection.name, session_freshness(session))
     return Provenance((source,), tuple(applied or ()), _scope_text(filters.scope), timezone.now())
+
+
+def learners_provenance(*, filters: ReportFilters, applied: list[tuple[str, str]] | None = None) -> Provenance:
+    """The provenance of the Learners report: per connection with people in it, the last
+    completed sync of each kind its rows come from (users, sessions, course statistics,
+    module results), so a connection never synced for one of them makes the file stale."""
+    sources = tuple(
+        Source(f"{stamp.connection.name} ({stamp.kind_label})", stamp.freshness)
+        for stamp in learner_freshness(filters=filters)
+    )
+    return Provenance(sources, tuple(applied or ()), _scope_text(filters.scope), timezone.now())

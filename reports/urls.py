@@ -1,6 +1,6 @@
 from django.urls import path, register_converter
 
-from reports.views import courses, digests, exports, index, module_results, path_sessions
+from reports.views import courses, digests, exports, index, learners, module_results, path_sessions
 from reports.views.converters import ExportFormatConverter
 
 register_converter(ExportFormatConverter, "export")
@@ -43,6 +43,13 @@ urlpatterns = [
         module_results.module_result_rows_export,
         name="module-result-rows-export",
     ),
+    # Learners: people across connections, one person's page, linking records by hand (admins).
+    path("learners/", learners.learner_list_view, name="learner-list"),
+    path("learners/export.<export:file_format>", learners.learner_export, name="learner-export"),
+    path("learners/<int:pk>/", learners.learner_detail, name="learner-detail"),
+    path("learners/<int:pk>/link/", learners.learner_link, name="learner-link"),
+    path("learners/<int:pk>/separate/", learners.learner_separate, name="learner-separate"),
+    path("learners/<int:pk>/undo/", learners.learner_link_undo, name="learner-link-undo"),
     # Background exports: the reader's own only.
     path("exports/", exports.report_export_list, name="report-export-list"),
     path("exports/<int:pk>/", exports.report_export_detail, name="report-export-detail"),

@@ -190,7 +190,31 @@ def _report_url_objects(connection) -> dict[str, object]:
         synced_at=timezone.now(),
     )
     pages = ("detail", "learner-export", "breakdown-export", "trend-export")
-    return {**{f"pathsession-{page}:pk": session.pk for page in pages}, "file_format": "csv"}
+    return {
+        **{f"pathsession-{page}:pk": session.pk for page in pages},
+        "file_format": "csv",
+        **_learner_url_objects(connection),
+    }
+
+
+def _learner_url_objects(connection) -> dict[str, object]:
+    """Learners: a cached learner of ``connection``, matched into a person."""
+    from django.utils import timezone
+
+    from lms_cache.models import LmsUser
+    from people.services import people_rematch
+
+    user = LmsUser.objects.create(
+        connection=connection,
+        remote_id="f" * 24,
+        first_name="Sam",
+        last_name="Sample",
+        mail="sam@example.org",
+        synced_at=timezone.now(),
+    )
+    people_rematch()
+    pk = user.person_record.person_id
+    return {f"learner-{page}:pk": pk for page in ("detail", "link", "separate", "link-undo")}
 
 
 @pytest.fixture(autouse=True)

@@ -350,3 +350,13 @@ def status_name(status: str) -> str:
 @register.filter
 def reason_name(reason: str) -> str:
     return vocabulary.reason_label(reason)
+
+
+@register.simple_tag
+def shared_badge(shared: str, label: str = "") -> SafeString:
+    """A shared status (``reports.vocabulary``) as a small badge, "—" for an unknown raw status."""
+    if not shared:
+        return format_html('<span class="badge shared shared-unknown">—</span>')
+    return format_html(
+        '<span class="badge shared shared-{}">{}</span>', shared, label or vocabulary.shared_status_label(shared)
+    )
