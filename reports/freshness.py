@@ -169,19 +169,20 @@ def learner_freshness(*, filters: ReportFilters) -> list[KindFreshness]:
             Exists(PersonRecord.objects.filter(connection=OuterRef("pk"), person__in=people.values("pk")))
         ).order_by("name")
     )
-    last: dict[tuple[int, str], tuple[int, datetime, str]] = {}
+    last: dict[tuple[int, str], tuple[int | None, datetime | None, str]] = {}
     runs = SyncRun.objects.filter(connection__in=connections, state=SyncState.COMPLETED, kind__in=LEARNER_KINDS)
     for run_id, connection_id, kind, ended_at, source in runs.order_by("ended_at", "pk").values_list(
         "pk", "connection_id", "kind", "ended_at", "source_api"
     ):
         last[(connection_id, kind)] = (run_id, ended_at, source)
     stamps = []
+    never: tuple[int | None, datetime | None, str] = (None, None, "")
     for connection in connections:
         spec = providers.get_or_none(connection.provider)
         for kind in LEARNER_KINDS:
             if spec is None or kind not in spec.kinds:
                 continue
-            run_id, ended_at, source = last.get((connection.pk, kind), (None, None, ""))
-            fresh = Freshness(ended_at, run_id, source, stale_after=timedelta(hours=connection.stale_after_hours))
+            sync_id, ended, source_api = last.get((connection.pk, kind), never)
+            fresh = Freshness(ended, sync_id, source_api, stale_after=timedelta(hours=connection.stale_after_hours))
             stamps.append(KindFreshness(connection, kind, fresh))
     return stamps

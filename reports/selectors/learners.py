@@ -248,12 +248,15 @@ class RecordItems:
             items = self.items[kind]
             if not items:
                 continue
+            totals: Counter[str] = Counter()
             raw: dict[str, Counter[str]] = defaultdict(Counter)
             for item in items:
-                raw[item.shared][item.status_text or "—"] += 1
+                totals[item.shared] += 1
+                if item.raw_status:  # course attempts have no raw status: their shared one says it all
+                    raw[item.shared][item.status_text] += 1
             shared = [
-                (status, vocabulary.shared_status_label(status), sum(counts.values()), sorted(counts.items()))
-                for status, counts in sorted(raw.items(), key=lambda kv: order.get(kv[0], len(order)))
+                (status, vocabulary.shared_status_label(status), count, sorted(raw[status].items()))
+                for status, count in sorted(totals.items(), key=lambda kv: order.get(kv[0], len(order)))
             ]
             summaries.append(ItemSummary(kind, len(items), shared))
         return summaries
