@@ -57,28 +57,25 @@ def _write(users: list[tuple], matched: dict[int, tuple[int, str]]) -> RematchSu
     members: dict[int, list[tuple]] = defaultdict(list)  # group root → users, by connection then pk
     for user in users:
         members[matched[user[0]][0]].append(user)
+    person_ids: dict[int, int] = {}  # group root → person id
     claimed: set[int] = set()
-    person_of_group: dict[int, int | None] = {}
     for root, group in members.items():
-        person_of_group[root] = None
         for user in group:  # keep the id of a person one of its records already had
-            person_id = current.get(user[0], (None, ""))[0]
+            person_id = current[user[0]][0] if user[0] in current else None
             if person_id is not None and person_id not in claimed:
-                person_of_group[root] = person_id
+                person_ids[root] = person_id
                 claimed.add(person_id)
                 break
-    created = 0
     touched: set[int] = set()
-    new_people = [root for root, person_id in person_of_group.items() if person_id is None]
+    new_people = [root for root in members if root not in person_ids]
     for start in range(0, len(new_people), BATCH):
         roots = new_people[start : start + BATCH]
         made = Person.objects.bulk_create([_person(members[root], now) for root in roots])
         for root, person in zip(roots, made, strict=True):
-            person_of_group[root] = person.pk
-        created += len(made)
+            person_ids[root] = person.pk
     to_create, to_update = [], []
     for root, group in members.items():
-        person_id = person_of_group[root]
+        person_id = person_ids[root]
         for pk, connection_id, *_ in group:
             how = matched[pk][1]
             before = current.get(pk)
@@ -99,9 +96,9 @@ def _write(users: list[tuple], matched: dict[int, tuple[int, str]]) -> RematchSu
         PersonRecord.objects.bulk_update(to_update, ["person", "matched"], batch_size=BATCH)
     PersonRecord.objects.bulk_create(to_create, batch_size=BATCH)
     removed = Person.objects.filter(records__isnull=True).delete()[1].get("people.Person", 0)
-    new_ids = {person_of_group[root] for root in new_people}
+    new_ids = {person_ids[root] for root in new_people}
     updates = []
-    for root, person_id in person_of_group.items():
+    for root, person_id in person_ids.items():
         if person_id in touched and person_id not in new_ids:
             person = _person(members[root], now)
             person.pk = person_id
@@ -109,7 +106,7 @@ def _write(users: list[tuple], matched: dict[int, tuple[int, str]]) -> RematchSu
     Person.objects.bulk_update(
         updates, ["first_name", "last_name", "mail", "lms_count", "matched_at"], batch_size=BATCH
     )
-    return RematchSummary(people=len(members), created=created, changed=len(updates), removed=removed)
+    return RematchSummary(people=len(members), created=len(new_people), changed=len(updates), removed=removed)
 
 
 def _person(group: list[tuple], now) -> Person:
