@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.db import transaction
+from django.db.models import Q
+from django.db.models.functions import Lower, Trim
 from django.utils import timezone
 
 from integrations.models import AuditEntry
 from integrations.services.audit import audit_record
 from lms_cache.models import LmsUser
-from people.matching import Decision, Record, match
+from people.matching import Decision, Record, mail_key, match
 from people.models import LearnerLink, MatchState, Person, PersonRecord
 
 BATCH = 2000
@@ -27,32 +30,54 @@ class RematchSummary:
     removed: int
 
 
-def people_rematch() -> RematchSummary:
-    """Group every cached learner record into people again (``people.matching``) and write
-    only what changed. A person keeps its id while any of its records stays in it."""
+def people_rematch(*, around: Iterable[int] | None = None) -> RematchSummary:
+    """Group the cached learner records into people again (``people.matching``) and write only
+    what changed. A person keeps its id while any of its records stays in it.
+
+    ``around`` (learner record ids) rematches only the records that can be grouped with them
+    (their people, their e-mails, the admins' decisions about them): what a link or an unlink
+    changes, in a web request's bounded time. Without it, every record (after a users sync).
+    """
     with transaction.atomic():
         state, _ = MatchState.objects.select_for_update().get_or_create(pk=1)
-        users = list(
-            LmsUser.objects.order_by("connection_id", "pk").values_list(
-                "pk", "connection_id", "mail", "first_name", "last_name"
-            )
-        )
+        users = LmsUser.objects.order_by("connection_id", "pk")
+        if around is not None:
+            users = users.filter(pk__in=_reachable(set(around)))
+        rows = list(users.values_list("pk", "connection_id", "mail", "first_name", "last_name"))
         decisions = [
             Decision(first, second, same)
             for first, second, same in LearnerLink.objects.values_list("first_id", "second_id", "same_person")
         ]
-        matched = match((Record(pk, mail) for pk, _, mail, _, _ in users), decisions)
-        summary = _write(users, matched)
+        matched = match((Record(pk, mail) for pk, _, mail, _, _ in rows), decisions)
+        summary = _write(rows, matched, everyone=around is None)
         state.rematched_at = timezone.now()
         state.save(update_fields=["rematched_at"])
     return summary
 
 
-def _write(users: list[tuple], matched: dict[int, tuple[int, str]]) -> RematchSummary:
+def _reachable(user_ids: set[int]) -> set[int]:
+    """``user_ids`` and every record a rematch could group with them, to a fixed point."""
+    found, frontier = set(user_ids), set(user_ids)
+    while frontier:
+        people = PersonRecord.objects.filter(user_id__in=frontier).values("person_id")
+        keys = {mail_key(m) for m in LmsUser.objects.filter(pk__in=frontier).values_list("mail", flat=True)} - {""}
+        linked = LearnerLink.objects.filter(Q(first_id__in=frontier) | Q(second_id__in=frontier))
+        reached = set(PersonRecord.objects.filter(person_id__in=people).values_list("user_id", flat=True))
+        reached |= set(
+            LmsUser.objects.annotate(key=Lower(Trim("mail"))).filter(key__in=keys).values_list("pk", flat=True)
+        )
+        for first, second in linked.values_list("first_id", "second_id"):
+            reached |= {first, second}
+        frontier = reached - found
+        found |= frontier
+    return found
+
+
+def _write(users: list[tuple], matched: dict[int, tuple[int, str]], *, everyone: bool) -> RematchSummary:
     now = timezone.now()
+    records = PersonRecord.objects.all() if everyone else PersonRecord.objects.filter(user_id__in=matched)
     current = {
-        user_id: (person_id, how)
-        for user_id, person_id, how in PersonRecord.objects.values_list("user_id", "person_id", "matched")
+        user_id: (person_id, how) for user_id, person_id, how in records.values_list("user_id", "person_id", "matched")
     }
     members: dict[int, list[tuple]] = defaultdict(list)  # group root → users, by connection then pk
     for user in users:
@@ -160,7 +185,7 @@ def learner_link_decide(*, actor, first: LmsUser, second: LmsUser, same_person: 
             before=before,
             after={"same_person": same_person, "records": description},
         )
-        people_rematch()
+        people_rematch(around=[first.pk, second.pk])
     return link
 
 
@@ -175,4 +200,4 @@ def learner_link_forget(*, actor, link: LearnerLink) -> None:
             before={"same_person": link.same_person, "records": description},
         )
         link.delete()
-        people_rematch()
+        people_rematch(around=[link.first_id, link.second_id])
