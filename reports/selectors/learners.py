@@ -2,10 +2,10 @@
 their path sessions, course attempts and iSpring module results, every item's raw status shown
 beside the shared taxonomy's (``reports.vocabulary``).
 
-A person is in a manager's scope when one of their learner records of a connection that keeps
-learner groups, e-mails and custom fields (one syncing path sessions: 360Learning) is
-(``reports.scopes``, ``LMS_USER_LEARNER``); the whole person is then shown, their iSpring
-results included. Admins, and managers whose scope is every learner, see everyone.
+A person is in a manager's scope when one of their learner records is (``reports.scopes``:
+``Scope.people``, the rule that also shows a manager the iSpring results of their 360Learning
+learners); the whole person is then shown, their iSpring results included. Admins, and
+managers whose scope is every learner, see everyone.
 
 A page of people is read in a bounded number of queries: the people, their records, then each
 kind of item for all those records at once (``learner_rows``).
@@ -20,8 +20,7 @@ from datetime import datetime
 
 from django.db.models import Exists, F, OuterRef, Q, QuerySet
 
-from integrations import providers
-from integrations.models import Connection, SyncKind
+from integrations.models import Connection
 from lms_cache.models import (
     DETAILED_STATUSES,
     STATUS_REASONS,
@@ -33,7 +32,7 @@ from lms_cache.models import (
 from people.models import LearnerLink, Person, PersonRecord
 from reports import vocabulary
 from reports.filters import ReportFilters
-from reports.scopes import LMS_USER_LEARNER, Scope, in_scope
+from reports.scopes import Scope
 from reports.selectors.common import ordered, search_words
 
 #: ``ReportFilters.presence``: people known to two or more connections, or to one only.
@@ -57,18 +56,12 @@ CANDIDATE_LIMIT = 20
 
 
 # Scope and filters -----------------------------------------------------------------------------
-def scope_connections() -> QuerySet[Connection]:
-    """The connections whose learners carry what a manager's scope reads (groups, e-mails, custom
-    fields): those syncing path sessions."""
-    return Connection.objects.filter(provider__in=providers.with_kind(SyncKind.SESSIONS))
-
-
 def people_in_scope(people: QuerySet[Person], scope: Scope | None) -> QuerySet[Person]:
-    """``people`` narrowed to those with a record in ``scope`` (``None``: every learner)."""
+    """``people`` narrowed to those with a learner record in ``scope`` (``None``: every learner),
+    the rule the module results follow too (``Scope.people``)."""
     if scope is None:
         return people
-    users = in_scope(LmsUser.objects.filter(connection__in=scope_connections()), scope, LMS_USER_LEARNER)
-    return people.filter(Exists(PersonRecord.objects.filter(person=OuterRef("pk"), user__in=users.values("pk"))))
+    return people.filter(pk__in=scope.people())
 
 
 def _shared_q(pairs: Iterable[tuple[Q, str]], shared: str) -> Q:
