@@ -297,3 +297,42 @@ def test_managers_cannot_link(people, manager_client):
     response = manager_client.post(f"/reports/learners/{people.sam.pk}/separate/", {"record": people.sam_ispring.pk})
     assert response.status_code == 403
     assert not LearnerLink.objects.exists()
+
+
+def test_a_big_export_is_written_by_a_worker_under_the_owners_scope(people, settings, tmp_path):
+    from reports.background_exports import report_export_run
+    from reports.models import ReportExport
+
+    settings.EXPORT_FILES_DIR = tmp_path / "exports"
+    settings.EXPORT_BACKGROUND_ROWS = 1
+    dave = _client(people.teams.dave)
+
+    response = dave.get("/reports/learners/export.csv", {"presence": "several"})
+
+    export = ReportExport.objects.get()
+    assert response.status_code == 302 and response["Location"] == f"/reports/exports/{export.pk}/"
+    assert (export.report, export.query) == ("learners", "presence=several")
+    assert report_export_run(export_id=export.pk)
+    export.refresh_from_db()
+    download = dave.get(f"/reports/exports/{export.pk}/download/")
+    rows = list(csv.DictReader(io.StringIO(b"".join(download.streaming_content).decode("utf-8-sig"), newline="")))
+    assert {r["person"] for r in rows} == {"Sam Quillon"}  # Eve is in both LMSs, but not in Sales
+    assert export.rows_written == len(rows) == export.rows_total
+
+
+def test_export_report_writes_the_learners_with_their_filters(people, tmp_path):
+    from django.core.management import call_command
+
+    output = tmp_path / "people.csv"
+    out = io.StringIO()
+
+    call_command(
+        "export_report", "learners", "--shared-status", "failed", "--output", str(output), "--provenance", stdout=out
+    )
+
+    with output.open(encoding="utf-8-sig", newline="") as fh:
+        sidecar = fh.readline()
+        rows = list(csv.DictReader(fh))
+    assert {r["person"] for r in rows} == {"Eve Nakamura"}
+    assert "Has an item: Failed" in sidecar
+    assert f"Wrote {len(rows)} rows" in out.getvalue()

@@ -12,8 +12,15 @@ from integrations.models import Connection, SyncKind
 from lms_cache.models import Course, LmsGroup, Path as LmsPath, PathSession
 from reports import exports, vocabulary
 from reports.filters import SESSION_PHASES, ReportFilters
-from reports.forms import AttemptFilterForm, LearnerFilterForm, ModuleResultFilterForm, PathSessionFilterForm
-from reports.provenance import Provenance, report_provenance, session_provenance
+from reports.forms import (
+    AttemptFilterForm,
+    LearnerFilterForm,
+    LearnerReportFilterForm,
+    ModuleResultFilterForm,
+    PathSessionFilterForm,
+)
+from reports.provenance import Provenance, learners_provenance, report_provenance, session_provenance
+from reports.selectors.learners import PRESENCE_CHOICES
 from reports.selectors.path_sessions import path_session_find, path_session_groups
 
 #: report → {table: what it exports}; the first table is the default.
@@ -26,6 +33,7 @@ TABLES = {
     },
     "course-stats": {"courses": "one row per course", "attempts": "one row per course attempt"},
     "module-results": {"modules": "one row per course and module", "results": "one row per learner and module"},
+    "learners": {"learners": "one row per person's learner record and item, across connections"},
 }
 #: command-line option → form field, per report.
 OPTIONS = {
@@ -47,6 +55,7 @@ OPTIONS = {
         "search",
         "sort",
     },
+    "learners": {"presence", "shared_status", "search", "sort"},
 }
 #: Options whose flag is not their field name.
 FLAGS = {
@@ -55,6 +64,7 @@ FLAGS = {
     "module_ids": "--module-id",
     "user_statuses": "--user-status",
     "completion_statuses": "--completion-status",
+    "shared_status": "--shared-status",
 }
 #: report → the sync kind whose last completed run its numbers come from.
 KINDS = {
@@ -66,6 +76,7 @@ FORMS = {
     "sessions": PathSessionFilterForm,
     "course-stats": AttemptFilterForm,
     "module-results": ModuleResultFilterForm,
+    "learners": LearnerReportFilterForm,
 }
 
 
@@ -75,7 +86,8 @@ class Command(BaseCommand):
         "(UTF-8 with BOM, ISO dates, formula-safe cells) or XLSX when --output ends in .xlsx. "
         "Reports and their tables: sessions (sessions); path-session (learners, statuses, trend; "
         "needs --session, a 360Learning session id or the local id); course-stats (courses, "
-        "attempts); module-results (modules, results). Filters are the pages' own."
+        "attempts); module-results (modules, results); learners (learners: people across connections, "
+        "one row per learner record and item). Filters are the pages' own."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -120,6 +132,14 @@ class Command(BaseCommand):
         group.add_argument("--accessed-to", metavar="YYYY-MM-DD")
         group.add_argument("--due-from", metavar="YYYY-MM-DD")
         group.add_argument("--due-to", metavar="YYYY-MM-DD")
+        group = parser.add_argument_group("learners filters")
+        group.add_argument("--presence", choices=list(PRESENCE_CHOICES), help="people in several LMSs, or in one only")
+        group.add_argument(
+            "--shared-status",
+            dest="shared_status",
+            choices=list(vocabulary.shared_status_labels()),
+            help="people with an item in this shared status",
+        )
 
     def handle(self, *args, **options) -> None:
         report = options["report"]
@@ -205,6 +225,8 @@ class Command(BaseCommand):
             raise CommandError("--session applies to the path-session report only.")
         form = FORMS[report](query)
         filters = self._form_filters(form)
+        if report == "learners":
+            return exports.learners_table(filters=filters), learners_provenance(filters=filters, applied=form.applied())
         provenance = report_provenance(kind=KINDS[report], filters=filters, applied=form.applied())
         if report == "sessions":
             return exports.sessions_table(filters=filters), provenance
