@@ -178,6 +178,8 @@ def test_filters_narrow_people_by_presence_status_and_name(people, manager_clien
         assert response.status_code == 200
         return {str(r.person) for r in response.context["rows"]}
 
+    fragment = manager_client.get("/reports/learners/?presence=several", headers=HTMX).content.decode()
+    assert fragment.lstrip().startswith('<div id="learner-table"') and "<html" not in fragment
     assert names("presence=several") == {"Sam Quillon", "Eve Nakamura"}
     assert names("presence=one") == {"Sol Varga", "Sasha Okonkwo", "Ezra Lindqvist", "Ivy Ispring-Only"}
     assert names("shared_status=failed") == {"Eve Nakamura"}
