@@ -365,6 +365,9 @@ class PathSessionUserStat(UserStatFields, Cached):
             models.Index(fields=["session", "last_name", "first_name"], name="reports_userstat_name"),
             models.Index(fields=["session", "group_remote_id"], name="reports_userstat_group"),
             models.Index(fields=["session", "user_remote_id"], name="reports_userstat_user"),
+            # One learner's sessions across the connection (the Learners report, a page of people
+            # at a time, and its shared-status filter): without it, a scan of every learner row.
+            models.Index(fields=["connection", "user_remote_id"], name="lms_cache_userstat_learner"),
         ]
 
     def __str__(self) -> str:
