@@ -340,17 +340,20 @@ def move_launch(*, actor, move: HistoryMove, enqueue: bool = True) -> HistoryMov
     claimed = HistoryMove.objects.filter(pk=move.pk, state=MoveState.PREVIEWED).update(
         state=MoveState.SENDING_COURSES, launched_at=timezone.now()
     )
-    move.refresh_from_db()
     if not claimed:
+        move.refresh_from_db()
         return move
-    courses_run = move.courses_run
-    assert courses_run is not None
-    if courses_run.valid_records:
-        move.courses_run = import_runs.import_run_launch(
-            actor=actor, run=courses_run, enqueue=enqueue, skip_already_imported=True, send_again=True
-        )
-        move.save(update_fields=["courses_run"])
     return move_advance(move_id=move.pk, actor=actor, enqueue=enqueue)
+
+
+def _launch(run: ImportRun | None, *, actor, enqueue: bool) -> ImportRun | None:
+    """Launch a draft with something valid, skipping what 360Learning already accepted
+    (the ledger); a run launched already (by another click or worker) is returned as it is."""
+    if run is None or run.state != ImportState.DRAFT or not run.valid_records:
+        return run
+    return import_runs.import_run_launch(
+        actor=actor, run=run, enqueue=enqueue, skip_already_imported=True, send_again=True
+    )
 
 
 def _ended(run: ImportRun | None) -> bool:
@@ -366,19 +369,16 @@ def move_advance(*, move_id: int, actor=None, enqueue: bool = True) -> HistoryMo
     move = HistoryMove.objects.select_related("courses_run", "stats_run").get(pk=move_id)
     if move.state not in SENDING:
         return move
-    stats_run = move.stats_run
-    if move.state == MoveState.SENDING_COURSES and _ended(move.courses_run):
-        if stats_run is not None and stats_run.state == ImportState.DRAFT and stats_run.valid_records:
-            stats_run = import_runs.import_run_launch(
-                actor=actor,
-                run=stats_run,
-                enqueue=enqueue,
-                skip_already_imported=True,
-                send_again=True,
+    if move.state == MoveState.SENDING_COURSES:
+        courses_run = _launch(move.courses_run, actor=actor, enqueue=enqueue)
+        if courses_run is not None and courses_run.pk != move.courses_run_id:
+            # The same courses were being sent by another run: follow that one.
+            HistoryMove.objects.filter(pk=move.pk).update(courses_run=courses_run)
+        if _ended(courses_run):
+            stats_run = _launch(move.stats_run, actor=actor, enqueue=enqueue)
+            HistoryMove.objects.filter(pk=move.pk, state=MoveState.SENDING_COURSES).update(
+                state=MoveState.SENDING_STATS, stats_run=stats_run
             )
-        HistoryMove.objects.filter(pk=move.pk, state=MoveState.SENDING_COURSES).update(
-            state=MoveState.SENDING_STATS, stats_run=stats_run
-        )
         move.refresh_from_db()
     if move.state == MoveState.SENDING_STATS and _ended(move.stats_run) and _ended(move.courses_run):
         sent = sum(run.records_to_send for run in move.runs if run.launched_at)
