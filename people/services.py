@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.db import transaction
+from django.db.models import Q
+from django.db.models.functions import Lower, Trim
 from django.utils import timezone
 
 from integrations.models import AuditEntry
 from integrations.services.audit import audit_record
 from lms_cache.models import LmsUser
-from people.matching import Decision, Record, match
+from people.matching import Decision, Record, mail_key, match
 from people.models import LearnerLink, MatchState, Person, PersonRecord
 
 BATCH = 2000
@@ -27,58 +30,77 @@ class RematchSummary:
     removed: int
 
 
-def people_rematch() -> RematchSummary:
-    """Group every cached learner record into people again (``people.matching``) and write
-    only what changed. A person keeps its id while any of its records stays in it."""
+def people_rematch(*, around: Iterable[int] | None = None) -> RematchSummary:
+    """Group the cached learner records into people again (``people.matching``) and write only
+    what changed. A person keeps its id while any of its records stays in it.
+
+    ``around`` (learner record ids) rematches only the records that can be grouped with them
+    (their people, their e-mails, the admins' decisions about them): what a link or an unlink
+    changes, in a web request's bounded time. Without it, every record (after a users sync).
+    """
     with transaction.atomic():
         state, _ = MatchState.objects.select_for_update().get_or_create(pk=1)
-        users = list(
-            LmsUser.objects.order_by("connection_id", "pk").values_list(
-                "pk", "connection_id", "mail", "first_name", "last_name"
-            )
-        )
+        users = LmsUser.objects.order_by("connection_id", "pk")
+        if around is not None:
+            users = users.filter(pk__in=_reachable(set(around)))
+        rows = list(users.values_list("pk", "connection_id", "mail", "first_name", "last_name"))
         decisions = [
             Decision(first, second, same)
             for first, second, same in LearnerLink.objects.values_list("first_id", "second_id", "same_person")
         ]
-        matched = match((Record(pk, mail) for pk, _, mail, _, _ in users), decisions)
-        summary = _write(users, matched)
+        matched = match((Record(pk, mail) for pk, _, mail, _, _ in rows), decisions)
+        summary = _write(rows, matched, everyone=around is None)
         state.rematched_at = timezone.now()
         state.save(update_fields=["rematched_at"])
     return summary
 
 
-def _write(users: list[tuple], matched: dict[int, tuple[int, str]]) -> RematchSummary:
+def _reachable(user_ids: set[int]) -> set[int]:
+    """``user_ids`` and every record a rematch could group with them, to a fixed point."""
+    found, frontier = set(user_ids), set(user_ids)
+    while frontier:
+        people = PersonRecord.objects.filter(user_id__in=frontier).values("person_id")
+        keys = {mail_key(m) for m in LmsUser.objects.filter(pk__in=frontier).values_list("mail", flat=True)} - {""}
+        linked = LearnerLink.objects.filter(Q(first_id__in=frontier) | Q(second_id__in=frontier))
+        reached = set(PersonRecord.objects.filter(person_id__in=people).values_list("user_id", flat=True))
+        reached |= set(
+            LmsUser.objects.annotate(key=Lower(Trim("mail"))).filter(key__in=keys).values_list("pk", flat=True)
+        )
+        for first, second in linked.values_list("first_id", "second_id"):
+            reached |= {first, second}
+        frontier = reached - found
+        found |= frontier
+    return found
+
+
+def _write(users: list[tuple], matched: dict[int, tuple[int, str]], *, everyone: bool) -> RematchSummary:
     now = timezone.now()
+    records = PersonRecord.objects.all() if everyone else PersonRecord.objects.filter(user_id__in=matched)
     current = {
-        user_id: (person_id, how)
-        for user_id, person_id, how in PersonRecord.objects.values_list("user_id", "person_id", "matched")
+        user_id: (person_id, how) for user_id, person_id, how in records.values_list("user_id", "person_id", "matched")
     }
     members: dict[int, list[tuple]] = defaultdict(list)  # group root → users, by connection then pk
     for user in users:
         members[matched[user[0]][0]].append(user)
+    person_ids: dict[int, int] = {}  # group root → person id
     claimed: set[int] = set()
-    person_of_group: dict[int, int | None] = {}
     for root, group in members.items():
-        person_of_group[root] = None
         for user in group:  # keep the id of a person one of its records already had
-            person_id = current.get(user[0], (None, ""))[0]
+            person_id = current[user[0]][0] if user[0] in current else None
             if person_id is not None and person_id not in claimed:
-                person_of_group[root] = person_id
+                person_ids[root] = person_id
                 claimed.add(person_id)
                 break
-    created = 0
     touched: set[int] = set()
-    new_people = [root for root, person_id in person_of_group.items() if person_id is None]
+    new_people = [root for root in members if root not in person_ids]
     for start in range(0, len(new_people), BATCH):
         roots = new_people[start : start + BATCH]
         made = Person.objects.bulk_create([_person(members[root], now) for root in roots])
         for root, person in zip(roots, made, strict=True):
-            person_of_group[root] = person.pk
-        created += len(made)
+            person_ids[root] = person.pk
     to_create, to_update = [], []
     for root, group in members.items():
-        person_id = person_of_group[root]
+        person_id = person_ids[root]
         for pk, connection_id, *_ in group:
             how = matched[pk][1]
             before = current.get(pk)
@@ -99,9 +121,9 @@ def _write(users: list[tuple], matched: dict[int, tuple[int, str]]) -> RematchSu
         PersonRecord.objects.bulk_update(to_update, ["person", "matched"], batch_size=BATCH)
     PersonRecord.objects.bulk_create(to_create, batch_size=BATCH)
     removed = Person.objects.filter(records__isnull=True).delete()[1].get("people.Person", 0)
-    new_ids = {person_of_group[root] for root in new_people}
+    new_ids = {person_ids[root] for root in new_people}
     updates = []
-    for root, person_id in person_of_group.items():
+    for root, person_id in person_ids.items():
         if person_id in touched and person_id not in new_ids:
             person = _person(members[root], now)
             person.pk = person_id
@@ -109,7 +131,7 @@ def _write(users: list[tuple], matched: dict[int, tuple[int, str]]) -> RematchSu
     Person.objects.bulk_update(
         updates, ["first_name", "last_name", "mail", "lms_count", "matched_at"], batch_size=BATCH
     )
-    return RematchSummary(people=len(members), created=created, changed=len(updates), removed=removed)
+    return RematchSummary(people=len(members), created=len(new_people), changed=len(updates), removed=removed)
 
 
 def _person(group: list[tuple], now) -> Person:
@@ -163,7 +185,7 @@ def learner_link_decide(*, actor, first: LmsUser, second: LmsUser, same_person: 
             before=before,
             after={"same_person": same_person, "records": description},
         )
-        people_rematch()
+        people_rematch(around=[first.pk, second.pk])
     return link
 
 
@@ -178,4 +200,4 @@ def learner_link_forget(*, actor, link: LearnerLink) -> None:
             before={"same_person": link.same_person, "records": description},
         )
         link.delete()
-        people_rematch()
+        people_rematch(around=[link.first_id, link.second_id])

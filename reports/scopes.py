@@ -10,8 +10,9 @@ The rule (also in the README):
   groups and a rule, ``match`` keeps learners in either (any) or in both (all).
 - A manager without a scope sees no learner (fail closed), and is told so.
 - A row whose learner the cache does not know (a course attempt of a user not synced yet) is in
-  no scope. iSpring Learn results carry no group, mail or custom field: they are in no scope
-  but "every learner".
+  no scope. iSpring Learn results carry no group, mail or custom field of their own: they are
+  in scope when their learner's person (``people``: the same e-mail, or linked by hand) has a
+  learner record in scope, such as their 360Learning learner in one of the scope's groups.
 - What the LMS counts over a whole session (its own user-statuses counts, the sync snapshots
   of the trend) cannot be narrowed to a scope, so scoped readers are not shown it.
 
@@ -25,20 +26,21 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from django.db import transaction
-from django.db.models import F, Q, QuerySet
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.lookups import IContains, IEndsWith, IExact
 
 from integrations.models import AuditEntry
 from integrations.services.audit import audit_record, snapshot
 from lms_admin.roles import MANAGER_GROUP, is_admin
-from lms_cache.models import LmsGroup
+from lms_cache.models import LmsGroup, LmsUser
+from people.models import PersonRecord
 from reports.models import ManagerScope
 
 NO_SCOPE = "No scope has been set for you yet, so no learner is shown. Ask an L&D admin to set your scope."
-NOT_APPLICABLE_ISPRING = (
-    "iSpring Learn results carry no group, e-mail or custom field, so your scope cannot select any of them: "
-    "none are shown. Ask an L&D admin for an “every learner” scope to see them."
+MATCHED_ONLY = (
+    "iSpring Learn results are shown for learners whose 360Learning record (same e-mail, or linked by an "
+    "L&D admin) is in your scope."
 )
 WHOLE_SESSION_HIDDEN = (
     "360Learning counts and the trend cover every learner of the session, beyond your scope, so they are not shown."
@@ -67,6 +69,18 @@ class LearnerFields:
 USER_STAT_LEARNER = LearnerFields("connection_id", "group_remote_id", "mail", "custom_fields")
 ATTEMPT_LEARNER = LearnerFields("connection_id", "user__group_remote_id", "user__mail", "user__custom_fields")
 LMS_USER_LEARNER = LearnerFields("connection_id", "group_remote_id", "mail", "custom_fields")
+
+
+@dataclass(frozen=True)
+class MatchedLearner:
+    """Where a row names its learner when the row carries none of the scope's facts (iSpring
+    results): the connection and the learner's remote id, matched to a person (``people``)."""
+
+    connection: str
+    user_remote_id: str
+
+
+MODULE_RESULT_LEARNER = MatchedLearner("connection_id", "user_id")
 
 
 @dataclass(frozen=True)
@@ -120,14 +134,26 @@ class Scope:
             combined = combined & part if self.match_all else combined | part
         return combined
 
-    def apply(self, queryset: QuerySet, fields: LearnerFields | None) -> QuerySet:
+    def apply(self, queryset: QuerySet, fields: LearnerFields | MatchedLearner | None) -> QuerySet:
         """``queryset`` narrowed to the scope; rows with no learner fields (``None``) are in none."""
         if fields is None or self.empty:
             return queryset.none()
+        if isinstance(fields, MatchedLearner):
+            records = PersonRecord.objects.filter(
+                person_id__in=self.people(),
+                connection_id=OuterRef(fields.connection),
+                user__remote_id=OuterRef(fields.user_remote_id),
+            )
+            return queryset.filter(Exists(records))
         return queryset.filter(self.q(fields))
 
+    def people(self) -> QuerySet:
+        """The ids of the people with a learner record in scope (a subquery)."""
+        users = LmsUser.objects.filter(self.q(LMS_USER_LEARNER)) if not self.empty else LmsUser.objects.none()
+        return PersonRecord.objects.filter(user__in=users).values("person_id")
 
-def in_scope(queryset: QuerySet, scope: Scope | None, fields: LearnerFields | None) -> QuerySet:
+
+def in_scope(queryset: QuerySet, scope: Scope | None, fields: LearnerFields | MatchedLearner | None) -> QuerySet:
     """``queryset`` narrowed to ``scope``; unchanged for ``None`` (every learner)."""
     return queryset if scope is None else scope.apply(queryset, fields)
 

@@ -12,15 +12,18 @@ from django.db.models import F, Model, QuerySet
 from integrations import providers
 from integrations.models import Connection
 from reports.filters import ReportFilters
-from reports.scopes import LearnerFields, in_scope
+from reports.scopes import LearnerFields, MatchedLearner, in_scope
 
 M = TypeVar("M", bound=Model)
 R = TypeVar("R")
 
 
-def scoped(queryset: QuerySet[M], filters: ReportFilters, *, learner: LearnerFields | None) -> QuerySet[M]:
+def scoped(
+    queryset: QuerySet[M], filters: ReportFilters, *, learner: LearnerFields | MatchedLearner | None
+) -> QuerySet[M]:
     """The rows ``filters`` may see. ``learner`` says where the model keeps its learner's
-    group, mail and custom fields (``None``: it keeps none, so a scoped reader sees no row).
+    group, mail and custom fields, or which learner it names for matching to a person
+    (``None``: neither, so a scoped reader sees no row).
 
     Every learner query passes here: this is where a manager's scope applies.
     """

@@ -13,12 +13,12 @@ from lms_cache.models import ModuleResult
 from reports import vocabulary
 from reports.charts import Segment, segments
 from reports.filters import ReportFilters
+from reports.scopes import MODULE_RESULT_LEARNER
 from reports.selectors.common import scoped, search_words, sorted_rows
 
 
 def _module_results(filters: ReportFilters) -> QuerySet[ModuleResult]:
-    # iSpring results carry no group, mail or custom field: no scope but every learner selects them.
-    return scoped(ModuleResult.objects.current(), filters, learner=None)
+    return scoped(ModuleResult.objects.current(), filters, learner=MODULE_RESULT_LEARNER)
 
 
 def module_results_filtered(filters: ReportFilters) -> QuerySet[ModuleResult]:

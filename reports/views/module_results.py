@@ -15,7 +15,7 @@ from reports import vocabulary
 from reports.forms import ModuleResultFilterForm
 from reports.freshness import report_freshness
 from reports.models import ReportExport
-from reports.scopes import NOT_APPLICABLE_ISPRING
+from reports.scopes import MATCHED_ONLY
 from reports.selectors.module_results import MODULE_DEFAULT_SORT, module_result_summary
 from reports.views.helpers import (
     PAGE_SIZE,
@@ -42,7 +42,7 @@ def module_results(request: HtmxHttpRequest) -> HttpResponse:
         "filter_form": form,
         "applied": form.applied(),
         "scope": filters.scope,
-        "scope_not_applicable": NOT_APPLICABLE_ISPRING if filters.scope is not None else "",
+        "scope_matched_only": MATCHED_ONLY if filters.scope is not None else "",
         "page_obj": page,
         "rows": page.object_list,
         "statuses": list(vocabulary.completion_status_labels().items()),

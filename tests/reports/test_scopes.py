@@ -17,11 +17,13 @@ from openpyxl import load_workbook
 
 from integrations.models import AuditEntry
 from lms_admin.roles import ACCESS_REPORTS, MANAGER_GROUP
+from lms_cache.models import LmsUser
+from people.services import learner_link_decide, people_rematch
 from reports.models import ManagerScope
-from reports.scopes import NO_SCOPE, NOT_APPLICABLE_ISPRING, WHOLE_SESSION_HIDDEN
+from reports.scopes import MATCHED_ONLY, NO_SCOPE, WHOLE_SESSION_HIDDEN
 from tests.conftest import make_account
 from tests.lms_admin.test_access_matrix import _access, _walk
-from tests.reports.conftest import ENGINEERING, SALES, Teams, set_scope
+from tests.reports.conftest import ENGINEERING, SALES, Teams, make_user, set_scope
 
 
 def _client(user: User) -> Client:
@@ -198,12 +200,28 @@ def test_scoped_readers_see_neither_the_lms_counts_nor_the_trend_and_cannot_expo
     assert admin_client.get(f"/reports/path-sessions/{spring}/trend.csv").status_code == 200
 
 
-def test_ispring_results_carry_no_learner_fields_so_scoped_managers_see_none(teams, cache, manager_client):
-    dave = _client(teams.dave)
+def test_an_ispring_result_is_in_a_managers_scope_when_its_matched_360learning_learner_is(teams, cache, manager_client):
+    # cache's iSpring learners user-0 … user-5: Sam (Sales) under another case and spaces, Eve
+    # (Ingénierie) linked by hand from another e-mail, the others in iSpring Learn only.
+    sam, eve = teams.learners["Sam Quillon"], teams.learners["Eve Nakamura"]
+    ispring = {
+        user_id: make_user(cache.ispring, user_id, "iSpring", mail=mail)
+        for user_id, mail in (("user-1", f"  {sam.mail.upper()} "), ("user-2", "eve.old@teams.example"))
+    }
+    LmsUser.objects.filter(pk=ispring["user-1"].pk).update(remote_id="user-1")
+    LmsUser.objects.filter(pk=ispring["user-2"].pk).update(remote_id="user-2")
+    people_rematch()
+    learner_link_decide(actor=None, first=eve, second=ispring["user-2"], same_person=True)
+    dave, erin = _client(teams.dave), _client(teams.erin)
+
     html = dave.get("/reports/module-results/").content.decode()
-    assert escape(NOT_APPLICABLE_ISPRING) in html and "Sécurité" not in html
-    assert _csv_rows(dave, "/reports/module-results/rows.csv") == []
+
+    assert escape(MATCHED_ONLY) in html and "Sécurité" in html
+    assert sorted(r["user_id"] for r in _csv_rows(dave, "/reports/module-results/rows.csv")) == ["user-1", "user-1"]
+    assert sorted(r["user_id"] for r in _csv_rows(erin, "/reports/module-results/rows.csv")) == ["user-2", "user-2"]
     assert len(_csv_rows(manager_client, "/reports/module-results/rows.csv")) == 8  # Bob: every learner
+    frank = _client(make_account("frank", MANAGER_GROUP))  # no scope: nothing
+    assert _csv_rows(frank, "/reports/module-results/rows.csv") == []
 
 
 def test_sorting_sessions_by_enrolled_counts_the_learners_inset_scope(teams):
