@@ -171,6 +171,14 @@ class ImportRun(models.Model):
         default=0, help_text="Learner e-mails missing from the cache that were looked up in the LMS."
     )
     retry_of = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="retries")
+    follows = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="followers",
+        help_text="A run prepared together with this earlier one, launched after it ends (its courses exist then).",
+    )
     state = models.CharField(max_length=20, choices=ImportState.choices, default=ImportState.DRAFT)
     preparation = models.CharField(max_length=20, choices=Preparation.choices, default=Preparation.READY)
     source_size = models.PositiveBigIntegerField(default=0, help_text="Bytes of the uploaded file.")

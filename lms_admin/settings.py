@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "integrations",
     "lms_cache",
     "people",
+    "moves",
     "reports",
 ]
 if SANDBOX_ENABLED:

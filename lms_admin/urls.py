@@ -27,6 +27,7 @@ urlpatterns = [
     path("system/worker-pings/<int:pk>/", views.worker_ping_detail, name="workerping-detail"),
     path("", include("integrations.urls")),
     path("reports/", include("reports.urls")),
+    path("moves/", include("moves.urls")),
     path("managers/", include("reports.urls_managers")),
     path("admin/", admin.site.urls),
 ]

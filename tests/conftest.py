@@ -118,12 +118,19 @@ def url_objects(db, alice) -> dict[str, object]:
         source_columns=["Learner", "Course"],
         missing_columns=["progress"],
     )
+    from moves.models import HistoryMove
+
+    move = HistoryMove.objects.create(
+        source=connection, integration=integration, launch_url="https://learn.example.com/", created_by=alice
+    )
     imports = {
         f"importrun-{name}:pk": draft.pk
         for name in ("detail", "launch", "cancel", "retry", "invalid-csv", "errors-csv", "evidence")
     }
     return {
         **imports,
+        "move-detail:pk": move.pk,
+        "move-launch:pk": move.pk,
         **_digest_url_objects(alice),
         "managerscope-edit:pk": _manager(alice).pk,
         "importrun-mapping:pk": needs_mapping.pk,

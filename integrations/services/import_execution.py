@@ -43,6 +43,7 @@ from integrations.models import (
     ImportState,
     RecordStatus,
 )
+from integrations.signals import send_import_run_finished
 from lms_admin.tasks import worker_identity
 
 # The Bulk API client the registry opens (360Learning's); for the annotations only.
@@ -477,6 +478,7 @@ def _finalize(run: ImportRun) -> None:
         run.last_error = ""
         run.lease_owner, run.lease_expires_at, run.next_step_at = "", None, None
         run.save(update_fields=["state", "ended_at", "last_error", "lease_owner", "lease_expires_at", "next_step_at"])
+        send_import_run_finished(run.pk)
 
 
 @dataclass(frozen=True)

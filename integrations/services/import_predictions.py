@@ -114,6 +114,23 @@ def _external_courses(run: ImportRun) -> dict[str, str]:
     return known
 
 
+def _followed_courses(run: ImportRun, *, known: dict[str, str]) -> dict[str, str]:
+    """The courses the run this one follows creates (its valid records' externalIds that are
+    not known yet), each under its own placeholder id: no attempt exists on them yet."""
+    followed = ImportRecord.objects.filter(run_id=run.follows_id, run__kind=Kind.COURSES).exclude(
+        status=RecordStatus.INVALID
+    )
+    created: dict[str, str] = {}
+    for payload in followed.values_list("payload", flat=True).iterator(chunk_size=2000):
+        if isinstance(payload, dict) and payload.get("externalId") and payload["externalId"] not in known:
+            created[payload["externalId"]] = f"{NEW_COURSE_PREFIX}{payload['externalId']}"
+    return created
+
+
+#: Prefix of the placeholder id of a course the followed run creates (never a real id).
+NEW_COURSE_PREFIX = "to-be-created:"
+
+
 class Predictor:
     """Predicts a draft's records in file order, a batch at a time.
 
@@ -129,6 +146,8 @@ class Predictor:
         self.kind = run.kind
         self.connection_id = run.integration.connection_id
         self.k = _Knowledge(courses_by_external=_external_courses(run))
+        if self.kind == Kind.STATS and run.follows_id:
+            self.k.courses_by_external.update(_followed_courses(run, known=self.k.courses_by_external))
         self.lookup_mails = lookup_mails
         self.live_budget = LIVE_LOOKUP_LIMIT
         self.looked_up_live = 0

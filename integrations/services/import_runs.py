@@ -33,6 +33,7 @@ from integrations.models import (
     RecordStatus,
 )
 from integrations.services.import_preparation import import_run_read
+from integrations.signals import send_import_run_finished
 
 BATCH = 2000
 NOTHING_TO_SEND = "No valid record to send: fix the file and upload it again."
@@ -69,10 +70,15 @@ def import_run_create(
     uploaded,
     v1_defaults: V1Defaults | None = None,
     enqueue: bool = True,
+    mapping: ColumnMapping | None = None,
+    follows: ImportRun | None = None,
 ) -> ImportRun:
     """Store an uploaded file as a draft whose rows the worker reads next (bounded work: the
     web request only copies the file). ``enqueue=False`` leaves the reading to the caller
     (``import_preparation.import_run_read``), as the command line does.
+
+    ``mapping`` reads the file with these columns (not the one remembered for the integration);
+    ``follows`` is the run this one is launched after (its courses count as existing then).
 
     Raises ``ImportFileError`` for a file over ``IMPORT_MAX_UPLOAD_BYTES``; nothing is kept then.
     """
@@ -93,6 +99,8 @@ def import_run_create(
         idempotency_key=_idempotency_key(integration, kind, content_sha),
         v1_defaults=_defaults_json(v1_defaults) if v1_defaults else {},
         preparation=Preparation.READING,
+        mapping=mapping.to_json() if mapping else {},
+        follows=follows,
     )
     run.source_file.save(name, File(uploaded, name=name), save=False)
     try:
@@ -109,7 +117,14 @@ def import_run_create(
 
 
 def import_run_prepare(
-    *, actor, integration: Integration, kind: str, uploaded, v1_defaults: V1Defaults | None = None
+    *,
+    actor,
+    integration: Integration,
+    kind: str,
+    uploaded,
+    v1_defaults: V1Defaults | None = None,
+    mapping: ColumnMapping | None = None,
+    follows: ImportRun | None = None,
 ) -> ImportRun:
     """Store the file and read it into a draft run in this process (nothing is sent): the
     command line's path, where no web timeout applies.
@@ -118,7 +133,14 @@ def import_run_prepare(
     Raises ``ImportFileError`` when the file cannot be read as an import; no run is kept then.
     """
     run = import_run_create(
-        actor=actor, integration=integration, kind=kind, uploaded=uploaded, v1_defaults=v1_defaults, enqueue=False
+        actor=actor,
+        integration=integration,
+        kind=kind,
+        uploaded=uploaded,
+        v1_defaults=v1_defaults,
+        enqueue=False,
+        mapping=mapping,
+        follows=follows,
     )
     import_run_read(run_id=run.pk)
     run.refresh_from_db()
@@ -297,6 +319,7 @@ def import_run_launch(
                 # Everything was imported before: nothing to send, nothing to wait for.
                 run.state, run.started_at, run.ended_at = ImportState.COMPLETED, now, now
                 run.save(update_fields=["state", "started_at", "ended_at"])
+                send_import_run_finished(run.pk)
             elif enqueue:
                 from integrations.tasks import import_run_enqueue
 
@@ -365,8 +388,11 @@ def import_run_cancel(*, run: ImportRun) -> str:
     # Conditional on PENDING: a worker marking a chunk SENDING at this instant wins or loses cleanly.
     stopped = run.chunks.filter(state=ChunkState.PENDING).update(state=ChunkState.CANCELLED)
     sent = run.chunks.exclude(state=ChunkState.CANCELLED).count()
-    if not run.chunks.exclude(state__in=[ChunkState.COMPLETED, ChunkState.ERROR, ChunkState.CANCELLED]).exists():
-        ImportRun.objects.filter(pk=run.pk, ended_at__isnull=True).update(ended_at=timezone.now())
+    unfinished = run.chunks.exclude(state__in=[ChunkState.COMPLETED, ChunkState.ERROR, ChunkState.CANCELLED])
+    if not unfinished.exists() and ImportRun.objects.filter(pk=run.pk, ended_at__isnull=True).update(
+        ended_at=timezone.now()
+    ):
+        send_import_run_finished(run.pk)
     run.refresh_from_db()
     return CANCELLED_SOME_SENT.format(sent=sent, stopped=stopped) if sent else CANCELLED_NONE_SENT
 
