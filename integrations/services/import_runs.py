@@ -142,6 +142,15 @@ def import_run_prepare(
         mapping=mapping,
         follows=follows,
     )
+    return import_run_read_now(run=run)
+
+
+def import_run_read_now(*, run: ImportRun) -> ImportRun:
+    """Read a stored draft's file in this process (``import_run_create(enqueue=False)``).
+
+    Raises ``ImportFileError`` when the file cannot be read as an import; the draft is
+    discarded then.
+    """
     import_run_read(run_id=run.pk)
     run.refresh_from_db()
     if run.preparation == Preparation.REFUSED:
