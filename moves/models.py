@@ -13,9 +13,12 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
+from integrations.imports.kinds import COURSES_FIELDS, STATS_FIELDS
+
 
 class MoveState(models.TextChoices):
     PROPOSED = "proposed", "Courses proposed"
+    PREVIEWING = "previewing", "Preparing the preview"
     PREVIEWED = "previewed", "Previewed (nothing sent)"
     SENDING_COURSES = "sending-courses", "Sending courses"
     SENDING_STATS = "sending-stats", "Sending learner statistics"
@@ -46,6 +49,10 @@ class HistoryMove(models.Model):
     stats_run = models.ForeignKey(
         "integrations.ImportRun", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    preview_requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    preview_requested_at = models.DateTimeField(null=True, blank=True)
     launched_at = models.DateTimeField(null=True, blank=True)
     ended_at = models.DateTimeField(null=True, blank=True)
     course_rows = models.PositiveIntegerField(default=0, help_text="Courses written to the courses file.")
@@ -112,3 +119,9 @@ class MoveLeftOut(models.Model):
 
     def __str__(self) -> str:
         return f"Line {self.line}: {self.reason}"
+
+    @property
+    def field_label(self) -> str:
+        """The field as the import pages name it ("Learner e-mail", not ``userMail``)."""
+        specs = COURSES_FIELDS if self.file == self.File.COURSES else STATS_FIELDS
+        return next((spec.label for spec in specs if spec.name == self.field), self.field)

@@ -25,6 +25,7 @@ from django.utils import timezone
 from integrations.imports import ColumnMapping, Kind
 from integrations.models import Connection, ImportRun, ImportState, Integration
 from integrations.services import import_runs
+from lms_admin.tasks import enqueue_on_commit
 from lms_cache.models import LmsUser, ModuleResult
 from moves.history import ModuleOutcome, course_statistic, proposed_course_name
 from moves.models import SENDING_STATES as SENDING, HistoryMove, MoveCourse, MoveLeftOut, MoveState
@@ -42,6 +43,8 @@ NO_COURSE_INCLUDED = "Include at least one course."
 NOTHING_TO_SEND = "Nothing to send: every course and statistic is already in 360Learning."
 NOTHING_VALID = "Nothing to send: no course or statistic can be sent (see the rows left out)."
 NOT_PREVIEWED = "Preview the move before sending it."
+PREVIEW_UNDER_WAY = "The preview is being prepared: wait for it before changing the courses."
+PREVIEW_FAILED = "The preview could not be made: {error}"
 NO_LEARNER = "no 360Learning learner for this e-mail ({mail})"
 NO_LEARNER_UNSYNCED = "no 360Learning learner for this iSpring Learn learner (id {user}: sync iSpring users first)"
 NEVER_STARTED = "never started in iSpring Learn: nothing to move"
@@ -134,6 +137,8 @@ class CourseChoice:
 
 def move_courses_update(*, move: HistoryMove, choices: list[CourseChoice]) -> HistoryMove:
     """Apply the admin's names, launch URLs and inclusions; the preview must be made again."""
+    if move.state == MoveState.PREVIEWING:
+        raise MoveError(PREVIEW_UNDER_WAY)
     if move.state not in (MoveState.PROPOSED, MoveState.PREVIEWED):
         raise MoveError("This move has been sent: its courses can no longer change.")
     if not any(choice.include for choice in choices):
@@ -250,11 +255,41 @@ def _discard_drafts(move: HistoryMove) -> None:
     move.save(update_fields=["courses_run", "stats_run"])
 
 
+def move_preview_request(*, actor, move: HistoryMove) -> HistoryMove:
+    """Have the worker prepare the preview (``move_preview``): writing and reading the two files
+    grows with the cache, beyond what a web request may do. A second request while one is under
+    way (a double click) changes nothing."""
+    if move.state not in (MoveState.PROPOSED, MoveState.PREVIEWED, MoveState.PREVIEWING):
+        raise MoveError("This move has been sent already.")
+    with transaction.atomic():
+        claimed = HistoryMove.objects.filter(pk=move.pk, state__in=[MoveState.PROPOSED, MoveState.PREVIEWED]).update(
+            state=MoveState.PREVIEWING, message="", preview_requested_by=actor, preview_requested_at=timezone.now()
+        )
+        if claimed:
+            enqueue_on_commit("moves.tasks.move_preview", move.pk, name=f"move-{move.pk}-preview")
+    move.refresh_from_db()
+    return move
+
+
+def move_preview_failed(*, move: HistoryMove, error: str) -> HistoryMove:
+    """The worker could not prepare the preview: back to the courses, saying why."""
+    _discard_drafts(move)
+    HistoryMove.objects.filter(pk=move.pk, state=MoveState.PREVIEWING).update(
+        state=MoveState.PROPOSED, message=PREVIEW_FAILED.format(error=error)
+    )
+    move.refresh_from_db()
+    return move
+
+
 def move_preview(*, actor, move: HistoryMove) -> HistoryMove:
     """Write the courses and statistics files and read them into two draft imports, the
     statistics one following the courses one (so its predictions know those courses will
-    exist). Rows that cannot be sent are kept as left out, with line, field and reason."""
-    if move.state not in (MoveState.PROPOSED, MoveState.PREVIEWED):
+    exist). Rows that cannot be sent are kept as left out, with line, field and reason.
+
+    The worker runs it for the pages (``move_preview_request``), the command line in-process.
+    The statistics draft is attached to the move before it is read, so its progress shows.
+    """
+    if move.state not in (MoveState.PROPOSED, MoveState.PREVIEWED, MoveState.PREVIEWING):
         raise MoveError("This move has been sent already.")
     move_check(source=move.source, integration=move.integration)
     _discard_drafts(move)
@@ -266,6 +301,7 @@ def move_preview(*, actor, move: HistoryMove) -> HistoryMove:
         for c in courses
     ]
     stat_rows = move_stat_rows(move=move)
+    sendable = [row for row in stat_rows if row.values is not None]
     prefix = f"ispring-move-{move.pk}"
     courses_run = import_runs.import_run_prepare(
         actor=actor,
@@ -274,17 +310,22 @@ def move_preview(*, actor, move: HistoryMove) -> HistoryMove:
         uploaded=_csv_file(f"{prefix}-courses.csv", COURSES_COLUMNS, course_values),
         mapping=_identity_mapping(COURSES_COLUMNS, Kind.COURSES),
     )
-    sendable = [row for row in stat_rows if row.values is not None]
+    move.courses_run, move.course_rows, move.stat_rows = courses_run, len(courses), len(sendable)
+    move.save(update_fields=["courses_run", "course_rows", "stat_rows"])
     stats_run = None
     if sendable:
-        stats_run = import_runs.import_run_prepare(
+        stats_run = import_runs.import_run_create(
             actor=actor,
             integration=move.integration,
             kind=Kind.STATS,
             uploaded=_csv_file(f"{prefix}-stats.csv", STATS_COLUMNS, [row.values for row in stat_rows]),
             mapping=_identity_mapping(STATS_COLUMNS, Kind.STATS),
             follows=courses_run,
+            enqueue=False,
         )
+        move.stats_run = stats_run
+        move.save(update_fields=["stats_run"])
+        stats_run = import_runs.import_run_read_now(run=stats_run)
     left_out = [
         MoveLeftOut(
             move=move,

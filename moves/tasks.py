@@ -4,9 +4,26 @@ from __future__ import annotations
 
 from django.db.models import Q
 
+from integrations.imports import ImportFileError
 from lms_admin.tasks import enqueue
 from moves import services
-from moves.models import HistoryMove
+from moves.models import HistoryMove, MoveState
+
+
+def move_preview(move_id: int) -> str:
+    """Prepare the move's preview; a move that cannot be previewed goes back to its courses,
+    saying why (an unexpected error too, before it reaches the task log)."""
+    move = HistoryMove.objects.select_related("preview_requested_by").get(pk=move_id)
+    if move.state != MoveState.PREVIEWING:  # delivered twice, or asked again meanwhile
+        return move.state
+    try:
+        services.move_preview(actor=move.preview_requested_by, move=move)
+    except (services.MoveError, ImportFileError) as exc:
+        services.move_preview_failed(move=move, error=str(exc))
+    except Exception as exc:
+        services.move_preview_failed(move=move, error=f"an unexpected error ({exc.__class__.__name__})")
+        raise
+    return move.state
 
 
 def move_advance(move_id: int) -> str:

@@ -7,7 +7,7 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.cache import patch_cache_control
 from django.views.decorators.http import require_http_methods, require_POST
-from django_htmx.http import HTMX_STOP_POLLING
+from django_htmx.http import HTMX_STOP_POLLING, HttpResponseClientRefresh
 
 from integrations.services.import_predictions import CANNOT_PREDICT
 from lms_admin.http import HtmxHttpRequest
@@ -52,12 +52,18 @@ def _move(pk: int) -> HistoryMove:
 def move_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     """The proposed courses (POST: apply them and preview), the preview, or the progress and results."""
     move = _move(pk)
+    if move.state == MoveState.PREVIEWING:
+        if request.htmx and request.htmx.target == "move-previewing":
+            return render(request, "moves/move_detail.html#previewing", {"move": move})
+        return _no_store(render(request, "moves/move_detail.html", {"move": move}))
     if move.state in (MoveState.PROPOSED, MoveState.PREVIEWED):
+        if request.htmx and request.htmx.target == "move-previewing":
+            return HttpResponseClientRefresh()  # the preview is ready (or failed): show it
         form = CoursesForm(request.POST or None, move=move)
         if request.method == "POST" and form.is_valid():
             try:
                 services.move_courses_update(move=move, choices=form.choices())
-                services.move_preview(actor=request.user, move=_move(pk))
+                services.move_preview_request(actor=request.user, move=_move(pk))
             except services.MoveError as exc:
                 form.add_error(None, str(exc))
             else:
@@ -69,8 +75,11 @@ def move_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         if move.state == MoveState.DONE:
             response.status_code = HTMX_STOP_POLLING
         return response
-    response = render(request, "moves/move_detail.html", context)
-    # Never from the browser's cache: Back after Send must show the progress, not a stale Send button.
+    return _no_store(render(request, "moves/move_detail.html", context))
+
+
+def _no_store(response: HttpResponse) -> HttpResponse:
+    # Never from the browser's cache: Back after Preview or Send must show where the move is now.
     patch_cache_control(response, no_store=True)
     return response
 

@@ -142,6 +142,15 @@ def import_run_prepare(
         mapping=mapping,
         follows=follows,
     )
+    return import_run_read_now(run=run)
+
+
+def import_run_read_now(*, run: ImportRun) -> ImportRun:
+    """Read a stored draft's file in this process (``import_run_create(enqueue=False)``).
+
+    Raises ``ImportFileError`` when the file cannot be read as an import; the draft is
+    discarded then.
+    """
     import_run_read(run_id=run.pk)
     run.refresh_from_db()
     if run.preparation == Preparation.REFUSED:
@@ -362,17 +371,19 @@ def import_run_discard(*, run: ImportRun) -> None:
 
 
 def _make_chunks(run: ImportRun) -> None:
+    """Group the records still to send (not the ones the ledger skipped) into chunks of the
+    kind's limit, in file order: a chunk never goes out empty or short of its count."""
     limit = imports.LIMITS[imports.Kind(run.kind)]
-    total = run.valid_records
+    pending = run.records.filter(status=RecordStatus.PENDING)
+    positions = list(pending.order_by("position").values_list("position", flat=True))
+    starts = positions[::limit]
     chunks = ImportChunk.objects.bulk_create(
-        ImportChunk(run=run, index=i, record_count=min(limit, total - i * limit))
-        for i in range((total + limit - 1) // limit)
+        ImportChunk(run=run, index=i, record_count=min(limit, len(positions) - i * limit)) for i in range(len(starts))
     )
-    for chunk in chunks:
-        start = chunk.index * limit
-        run.records.filter(status=RecordStatus.PENDING, position__gte=start, position__lt=start + limit).update(
-            chunk=chunk
-        )
+    ends: list[int | None] = [*starts[1:], None] if starts else []
+    for chunk, start, end in zip(chunks, starts, ends, strict=True):
+        in_chunk = pending.filter(position__gte=start)
+        (in_chunk if end is None else in_chunk.filter(position__lt=end)).update(chunk=chunk)
 
 
 def import_run_cancel(*, run: ImportRun) -> str:

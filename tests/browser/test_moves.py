@@ -2,8 +2,9 @@
 
 The actors: Alice (L&D admin) moves the "Sandbox iSpring" connection's cached history into the
 "Sandbox Academy" integration of "Sandbox 360", at laptop and phone widths, with the keyboard
-for the decisive step. No django-q2 cluster runs here: what the worker would do after she
-sends (the courses import, then the statistics import) runs in a thread of this process.
+for the decisive step. No django-q2 cluster runs here: what the worker would do (prepare the
+preview; after she sends, the courses import, then the statistics import) runs in a thread of
+this process.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from playwright.sync_api import expect
 
 from integrations.services.import_execution import import_run_execute
 from integrations.services.integrations import integration_pull
-from moves import services
+from moves import services, tasks
 from moves.models import HistoryMove, MoveState
 from tests.browser.conftest import log_in, take_screenshot
 from tests.browser.helpers import assert_accessible, assert_fits, field, main_nav, tab_to
@@ -39,25 +40,30 @@ def integration(settings, connection_360, connection_ispring):
     return connection_360.integrations.get(external_platform="Sandbox Academy")
 
 
-def _worker(move_id: int) -> threading.Thread:
-    """What the django-q2 worker does once the move is sent: the courses import, then (after
-    the "import ended" signal) the statistics import, then the move is closed."""
+def _in_a_thread(task, *args) -> threading.Thread:
+    """Run what the django-q2 worker would, in a thread of this process."""
 
     def work() -> None:
         from django.db import connection
 
         try:
-            move = HistoryMove.objects.get(pk=move_id)
-            import_run_execute(run_id=move.courses_run_id)
-            move = services.move_advance(move_id=move_id, enqueue=False)
-            import_run_execute(run_id=move.stats_run_id)
-            services.move_advance(move_id=move_id)
+            task(*args)
         finally:
             connection.close()
 
-    thread = threading.Thread(target=work, name=f"move-{move_id}", daemon=True)
+    thread = threading.Thread(target=work, name=f"{task.__name__}{args}", daemon=True)
     thread.start()
     return thread
+
+
+def _send(move_id: int) -> None:
+    """What the worker does once the move is sent: the courses import, then (after the "import
+    ended" signal) the statistics import, then the move is closed."""
+    move = HistoryMove.objects.get(pk=move_id)
+    import_run_execute(run_id=move.courses_run_id)
+    move = services.move_advance(move_id=move_id, enqueue=False)
+    import_run_execute(run_id=move.stats_run_id)
+    services.move_advance(move_id=move_id)
 
 
 def _check(page, name: str) -> None:
@@ -89,8 +95,15 @@ def test_an_admin_moves_the_history_through_preview_progress_and_results(sized_p
     _check(page, "moves-02-courses")
     page.get_by_role("button", name="Preview").click()
 
+    # The worker prepares the preview; the page follows, then shows it without a click.
+    preparing = page.locator("#move-previewing")
+    expect(preparing.get_by_role("heading", name="Preparing the preview")).to_be_visible()
+    expect(preparing).to_have_attribute("aria-busy", "true")
+    _check(page, "moves-03-preparing")
+    _in_a_thread(tasks.move_preview, move.pk).join(timeout=60)
+
     # The preview: counts, predicted effects, the rows left out with line, field and reason.
-    expect(page.locator("#move-preview")).to_be_visible()
+    expect(page.locator("#move-preview")).to_be_visible(timeout=15_000)
     move.refresh_from_db()
     assert move.state == MoveState.PREVIEWED
     counts = page.get_by_role("list", name="Counts")
@@ -103,7 +116,7 @@ def test_an_admin_moves_the_history_through_preview_progress_and_results(sized_p
     row = move.left_out.filter(field="userMail").first()
     expect(left_out.filter(has_text=row.learner).first).to_contain_text("No 360Learning learner for this e-mail")
     expect(page.get_by_role("link", name=f"learner statistics (import #{move.stats_run_id})")).to_be_visible()
-    _check(page, "moves-03-preview")
+    _check(page, "moves-04-preview")
 
     # Send, with the keyboard.
     send = page.get_by_role("button", name="Send to 360Learning")
@@ -115,9 +128,9 @@ def test_an_admin_moves_the_history_through_preview_progress_and_results(sized_p
     expect(panel).to_have_attribute("aria-busy", "true")
     expect(page.locator("#move-progress-bar")).to_be_visible()
     expect(panel.locator("#move-progress-status")).to_have_attribute("role", "status")
-    _check(page, "moves-04-progress")
+    _check(page, "moves-05-progress")
 
-    worker = _worker(move.pk)
+    worker = _in_a_thread(_send, move.pk)
     # The panel polls and turns into the results, without a page reload.
     expect(panel.get_by_role("heading", name="Results")).to_be_visible(timeout=45_000)
     worker.join(timeout=30)
@@ -130,4 +143,4 @@ def test_an_admin_moves_the_history_through_preview_progress_and_results(sized_p
     expect(panel).to_contain_text(f"{sent} of {sent} records done (100%)")
     expect(panel.get_by_role("list", name="Results")).to_contain_text(f"{sent} succeeded")
     expect(panel.get_by_role("link", name=f"Evidence pack of #{move.stats_run_id}")).to_be_visible()
-    _check(page, "moves-05-results")
+    _check(page, "moves-06-results")

@@ -13,6 +13,7 @@ from django_q.models import OrmQ
 
 from integrations.services.import_execution import import_run_execute
 from integrations.services.integrations import integration_pull
+from lms_cache.models import ModuleResult
 from moves import tasks
 from moves.models import HistoryMove, MoveCourse, MoveState
 
@@ -60,9 +61,19 @@ def test_an_admin_moves_the_history_through_courses_preview_progress_and_results
             form[f"include-{course.pk}"] = "on"
     form[f"name-{courses[0].pk}"] = "Renamed by Alice"
     response = client.post(f"/moves/{move.pk}/", form)
+    assert client.post(f"/moves/{move.pk}/", form).status_code == 200  # a double click: the same preparing page
     assert response.status_code == 302
     move.refresh_from_db()
+    # The preview grows with the cache: the worker prepares it while the page follows along.
+    assert move.state == MoveState.PREVIEWING and OrmQ.objects.count() == 1
+    waiting = client.get(f"/moves/{move.pk}/", headers={"HX-Request": "true", "HX-Target": "move-previewing"})
+    assert b"Preparing the preview" in waiting.content and b"<progress" in waiting.content
+    assert tasks.move_preview(move.pk) == MoveState.PREVIEWED
+    ready = client.get(f"/moves/{move.pk}/", headers={"HX-Request": "true", "HX-Target": "move-previewing"})
+    assert ready.headers["HX-Refresh"] == "true"
+    move.refresh_from_db()
     assert move.state == MoveState.PREVIEWED and move.course_rows == len(courses) - 1
+    OrmQ.objects.all().delete()
     names = [r.payload["name"] for r in move.courses_run.records.all()]
     assert "Renamed by Alice" in names and courses[-1].name not in names
     assert all(r.payload["launchUrl"] == "https://learn.example.com/" for r in move.courses_run.records.all())
@@ -116,3 +127,23 @@ def test_a_move_needs_one_course_and_https_launch_urls(client, alice, integratio
     assert "Include at least one course." in content and "https only" in content
     move.refresh_from_db()
     assert move.state == MoveState.PROPOSED and move.courses_run is None
+
+
+def test_a_preview_the_worker_cannot_make_goes_back_to_the_courses_saying_why(
+    client, alice, integration, connection_ispring
+):
+    client.force_login(alice)
+    client.post("/moves/", {"source": connection_ispring.pk, "integration": integration.pk, "default_lang": "en"})
+    move = HistoryMove.objects.get()
+    form = {}
+    for course in MoveCourse.objects.filter(move=move):
+        form |= {f"name-{course.pk}": course.name, f"url-{course.pk}": course.launch_url, f"include-{course.pk}": "on"}
+    assert client.post(f"/moves/{move.pk}/", form).status_code == 302
+    ModuleResult.objects.filter(connection=connection_ispring).delete()  # the cache emptied meanwhile
+
+    assert tasks.move_preview(move.pk) == MoveState.PROPOSED
+
+    page = client.get(f"/moves/{move.pk}/").content.decode()
+    assert "The preview could not be made: No iSpring Learn module results are cached" in page
+    move.refresh_from_db()
+    assert move.courses_run is None and move.stats_run is None

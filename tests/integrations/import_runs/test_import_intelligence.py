@@ -70,6 +70,26 @@ def test_overlapping_rows_are_skipped_and_only_the_new_ones_sent(alice, integrat
     assert launched.chunks.get().operation_id == last.bulk_operation_oid
 
 
+def test_skipped_rows_leave_no_empty_or_short_chunk(alice, integration, learners, settings, small_chunks):
+    settings.IMPORT_DUPLICATE_WINDOW_SECONDS = 0
+    rows = stats_rows(learners, 25)
+    first = import_runs.import_run_launch(actor=alice, run=_prepare(alice, integration, rows[:10]), enqueue=False)
+    assert import_run_execute(run_id=first.pk)
+    posts = _accepted_posts(integration).count()
+
+    # The first 10 rows were imported: the 15 left make chunks of 10 and 5, none empty.
+    launched = import_runs.import_run_launch(
+        actor=alice, run=_prepare(alice, integration, rows), enqueue=False, skip_already_imported=True
+    )
+    chunks = list(launched.chunks.order_by("index"))
+    assert [c.record_count for c in chunks] == [10, 5]
+    assert [c.records.count() for c in chunks] == [10, 5]
+    assert import_run_execute(run_id=launched.pk)
+    launched.refresh_from_db()
+    assert (launched.skipped_records, launched.succeeded_records) == (10, 15)
+    assert _accepted_posts(integration).count() == posts + 2
+
+
 def test_three_runs_launched_at_once_share_two_slots_and_none_fails_on_429(
     alice, integration, learners, settings, small_chunks
 ):
